@@ -1,0 +1,72 @@
+// Loopback origin servers that answer like the backends of the seeds
+// ("<h1>Response from Backend Server 1</h1>"), for the demo and the tests. Each can be
+// taken down (connections refused), brought back on the same port, slowed or made to
+// fail, and keeps a log of the requests it saw.
+import { createServer } from 'node:http';
+
+export class Origin {
+  /** @param {{ name: string, body?: string, port?: number, host?: string }} options */
+  constructor({ name, body, port = 0, host = '127.0.0.1' }) {
+    this.name = name;
+    this.body = body ?? `<h1>Response from ${name}</h1>\n`;
+    this.host = host;
+    this.port = port;
+    this.delayMs = 0;
+    this.status = 200;
+    /** @type {{ method: string, url: string, headers: Record<string, string | string[] | undefined>, body: string }[]} */
+    this.log = [];
+    this.sockets = new Set();
+    this.server = createServer((req, res) => this.handle(req, res));
+    this.server.keepAliveTimeout = 1000;
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  get url() {
+    return `http://${this.host}:${this.port}`;
+  }
+
+  async start() {
+    await new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.port, this.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.port = this.server.address().port;
+    return this;
+  }
+
+  /** Stops listening and drops open connections: new attempts are refused. */
+  async stop() {
+    if (!this.server.listening) return;
+    const closed = new Promise((resolve) => this.server.close(resolve));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  handle(req, res) {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => {
+      const entry = { method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      this.log.push(entry);
+      if (this.log.length > 1000) this.log.shift();
+      const send = () => {
+        if (res.destroyed) return;
+        res.writeHead(this.status, { 'content-type': 'text/html; charset=utf-8', 'x-origin-name': this.name });
+        res.end(req.method === 'HEAD' ? undefined : this.body);
+      };
+      if (this.delayMs > 0) setTimeout(send, this.delayMs);
+      else send();
+    });
+  }
+}
+
+/** Starts origins named as given, on ephemeral ports unless ports are given. */
+export async function startOrigins(specs) {
+  return Promise.all(specs.map((spec) => new Origin(spec).start()));
+}

@@ -1,0 +1,37 @@
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { adminApi } from './admin/api';
+import { settings, type Env } from './env';
+import { errorResponse, LbError } from './proxy/errors';
+import { proxyRequest } from './proxy/handle';
+import { isLoop } from './proxy/upstream';
+
+// /__lb/* belongs to Switchyard; everything else is proxied (SPEC §2.2).
+
+export const app = new Hono<{ Bindings: Env }>()
+  .use('*', async function loopGuard(c, next) {
+    if (isLoop(c.req.header('cdn-loop') ?? null, settings(c.env).lbName)) {
+      throw new LbError(508, 'loop_detected', `CDN-Loop already names ${settings(c.env).lbName}: the request came back to this balancer`);
+    }
+    await next();
+  })
+  .get('/__lb/healthz', (c) => c.json({ ok: true }))
+  .route('/__lb/api', adminApi)
+  .all('/__lb/*', () => {
+    throw new LbError(404, 'not_found', 'no such Switchyard route');
+  })
+  .all('*', (c) => proxyRequest(c.req.raw, c.env, c.executionCtx as ExecutionContext));
+
+app.onError((error, c) => {
+  if (error instanceof LbError) return error.getResponse();
+  if (error instanceof HTTPException) {
+    if (error.status === 400 && /json/i.test(error.message)) return errorResponse(400, 'invalid_json', error.message);
+    if (error.res !== undefined && error.status !== 400) return error.getResponse();
+    return errorResponse(error.status as ContentfulStatusCode, 'bad_request', error.message || 'bad request');
+  }
+  console.error(`unhandled error on ${c.req.method} ${c.req.path}`, error);
+  return errorResponse(500, 'internal_error', 'Switchyard failed to handle this request; see the Worker logs');
+});
+
+app.notFound(() => errorResponse(404, 'not_found', 'no such route'));

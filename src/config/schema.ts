@@ -1,0 +1,211 @@
+import { z } from 'zod';
+import { REGIONS } from '../geo/regions';
+
+// The vocabulary follows Cloudflare Load Balancing's API objects (snake_case), so an
+// operator can bring an existing configuration. Every object is strict: a typo in a
+// field name is an error, not a silently ignored setting.
+
+export const ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+const id = z.string().regex(ID_PATTERN, 'must match ^[a-z0-9][a-z0-9_-]{0,63}$');
+const headerMap = z.record(z.string().min(1), z.array(z.string()));
+const latitude = z.number().min(-90).max(90);
+const longitude = z.number().min(-180).max(180);
+
+/** "200", "2xx", "200,204", "2xx,3xx" */
+const EXPECTED_CODES = /^[1-5](?:\d\d|xx)(?:,[1-5](?:\d\d|xx))*$/;
+
+export const MonitorSchema = z.strictObject({
+  id,
+  type: z.enum(['http', 'https', 'tcp']).default('http'),
+  method: z.enum(['GET', 'HEAD']).default('GET'),
+  path: z.string().startsWith('/').default('/'),
+  header: headerMap.default({}),
+  expected_codes: z.string().regex(EXPECTED_CODES, 'must look like "200", "2xx" or "200,204"').default('2xx'),
+  expected_body: z.string().default(''),
+  interval: z.number().int().min(5).max(3600).default(60),
+  timeout: z.number().int().min(1).max(60).default(5),
+  retries: z.number().int().min(0).max(5).default(0),
+  consecutive_up: z.number().int().min(1).max(100).default(2),
+  consecutive_down: z.number().int().min(1).max(100).default(3),
+});
+
+/** An absolute http(s) URL (a path prefix is allowed) or host[:port]. */
+const originAddress = z
+  .string()
+  .min(1)
+  .refine((value) => parseOriginAddress(value) !== undefined, {
+    message: 'must be an absolute http(s) URL or host[:port]',
+  });
+
+export function parseOriginAddress(address: string): URL | undefined {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(address) ? address : `http://${address}`;
+  if (!URL.canParse(withScheme)) return undefined;
+  const url = new URL(withScheme);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if (url.hostname === '' || url.username !== '' || url.password !== '') return undefined;
+  if (url.search !== '' || url.hash !== '') return undefined;
+  return url;
+}
+
+export const OriginSchema = z.strictObject({
+  name: id,
+  address: originAddress,
+  weight: z.number().min(0).max(1_000_000).default(1),
+  enabled: z.boolean().default(true),
+  drain: z.boolean().default(false),
+  backup: z.boolean().default(false),
+  header: headerMap.default({}),
+});
+
+export const ORIGIN_POLICIES = ['round_robin', 'random', 'hash', 'least_outstanding_requests'] as const;
+
+export const PoolSchema = z
+  .strictObject({
+    id,
+    name: z.string().max(256).optional(),
+    enabled: z.boolean().default(true),
+    minimum_origins: z.number().int().min(0).default(1),
+    monitor: id.optional(),
+    latitude: latitude.optional(),
+    longitude: longitude.optional(),
+    origin_steering: z
+      .strictObject({ policy: z.enum(ORIGIN_POLICIES).default('round_robin') })
+      .default({ policy: 'round_robin' }),
+    slow_start: z.number().int().min(0).max(3600).default(0),
+    origins: z.array(OriginSchema).min(1),
+  })
+  .superRefine((pool, ctx) => {
+    const seen = new Set<string>();
+    pool.origins.forEach((origin, index) => {
+      if (seen.has(origin.name)) {
+        ctx.addIssue({ code: 'custom', path: ['origins', index, 'name'], message: `duplicate origin name "${origin.name}"` });
+      }
+      seen.add(origin.name);
+    });
+    if ((pool.latitude === undefined) !== (pool.longitude === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['latitude'], message: 'latitude and longitude go together' });
+    }
+  });
+
+export const POOL_STEERING_POLICIES = [
+  '',
+  'off',
+  'random',
+  'geo',
+  'proximity',
+  'least_outstanding_requests',
+  'dynamic_latency',
+] as const;
+
+const HOSTNAME = /^(\*|(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$/;
+const poolList = z.array(id).min(1);
+
+export const LoadBalancerSchema = z.strictObject({
+  id,
+  hostname: z
+    .string()
+    .transform((value) => value.toLowerCase())
+    .pipe(z.string().regex(HOSTNAME, 'must be an exact host, "*.example.com" or "*"')),
+  enabled: z.boolean().default(true),
+  default_pools: poolList,
+  fallback_pool: id.optional(),
+  steering_policy: z.enum(POOL_STEERING_POLICIES).default(''),
+  random_steering: z
+    .strictObject({
+      default_weight: z.number().min(0).default(1),
+      pool_weights: z.record(id, z.number().min(0)).default({}),
+    })
+    .default({ default_weight: 1, pool_weights: {} }),
+  region_pools: z.partialRecord(z.enum(REGIONS), poolList).default({}),
+  country_pools: z.record(z.string().regex(/^[A-Z]{2}$/, 'must be an upper-case ISO country code'), poolList).default({}),
+  pop_pools: z.record(z.string().regex(/^[A-Z]{3}$/, 'must be an upper-case IATA colo code'), poolList).default({}),
+  session_affinity: z.enum(['none', 'cookie', 'ip_cookie', 'header']).default('none'),
+  session_affinity_ttl: z.number().int().min(1).max(7 * 86_400).default(82_800),
+  session_affinity_attributes: z
+    .strictObject({
+      headers: z.array(z.string().min(1).transform((h) => h.toLowerCase())).default([]),
+      samesite: z.enum(['Auto', 'Lax', 'None', 'Strict']).default('Auto'),
+      secure: z.enum(['Auto', 'Always', 'Never']).default('Auto'),
+      zero_downtime_failover: z.enum(['none', 'temporary', 'sticky']).default('sticky'),
+    })
+    .default({ headers: [], samesite: 'Auto', secure: 'Auto', zero_downtime_failover: 'sticky' }),
+  request_headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be a header name'), z.string()).default({}),
+  preserve_host: z.boolean().default(false),
+  retries: z.number().int().min(0).max(10).default(2),
+  attempt_timeout_ms: z.number().int().min(1).max(600_000).default(10_000),
+  passive_health: z
+    .strictObject({
+      max_fails: z.number().int().min(0).default(3),
+      fail_timeout: z.number().min(1).max(3600).default(10),
+      max_ejection_percent: z.number().min(0).max(100).default(50),
+    })
+    .default({ max_fails: 3, fail_timeout: 10, max_ejection_percent: 50 }),
+  expose_headers: z.boolean().default(true),
+});
+
+export const ConfigSchema = z
+  .strictObject({
+    monitors: z.array(MonitorSchema).default([]),
+    pools: z.array(PoolSchema).default([]),
+    load_balancers: z.array(LoadBalancerSchema).default([]),
+  })
+  .superRefine((config, ctx) => {
+    const monitors = uniqueIds(config.monitors, 'monitors', ctx);
+    const pools = uniqueIds(config.pools, 'pools', ctx);
+    uniqueIds(config.load_balancers, 'load_balancers', ctx);
+
+    config.pools.forEach((pool, index) => {
+      if (pool.monitor !== undefined && !monitors.has(pool.monitor)) {
+        ctx.addIssue({ code: 'custom', path: ['pools', index, 'monitor'], message: `unknown monitor "${pool.monitor}"` });
+      }
+    });
+
+    const hostnames = new Map<string, number>();
+    config.load_balancers.forEach((lb, index) => {
+      const at = (...path: (string | number)[]) => ['load_balancers', index, ...path];
+      const known = (poolId: string, path: (string | number)[]) => {
+        if (!pools.has(poolId)) ctx.addIssue({ code: 'custom', path: at(...path), message: `unknown pool "${poolId}"` });
+      };
+      lb.default_pools.forEach((poolId, i) => known(poolId, ['default_pools', i]));
+      if (lb.fallback_pool !== undefined) known(lb.fallback_pool, ['fallback_pool']);
+      for (const [key, value] of [
+        ['region_pools', lb.region_pools],
+        ['country_pools', lb.country_pools],
+        ['pop_pools', lb.pop_pools],
+      ] as const) {
+        for (const [code, list] of Object.entries(value)) list?.forEach((poolId, i) => known(poolId, [key, code, i]));
+      }
+      for (const poolId of Object.keys(lb.random_steering.pool_weights)) known(poolId, ['random_steering', 'pool_weights', poolId]);
+      if (lb.session_affinity === 'header' && lb.session_affinity_attributes.headers.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('session_affinity_attributes', 'headers'),
+          message: 'header affinity needs at least one header name',
+        });
+      }
+      const previous = hostnames.get(lb.hostname);
+      if (previous !== undefined) {
+        ctx.addIssue({ code: 'custom', path: at('hostname'), message: `hostname "${lb.hostname}" is already used by load_balancers.${previous}` });
+      }
+      hostnames.set(lb.hostname, index);
+    });
+  });
+
+function uniqueIds(items: readonly { id: string }[], key: string, ctx: z.RefinementCtx): Set<string> {
+  const ids = new Set<string>();
+  items.forEach((item, index) => {
+    if (ids.has(item.id)) ctx.addIssue({ code: 'custom', path: [key, index, 'id'], message: `duplicate id "${item.id}"` });
+    ids.add(item.id);
+  });
+  return ids;
+}
+
+export type Config = z.output<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type Monitor = z.output<typeof MonitorSchema>;
+export type Pool = z.output<typeof PoolSchema>;
+export type Origin = z.output<typeof OriginSchema>;
+export type LoadBalancer = z.output<typeof LoadBalancerSchema>;
+export type OriginPolicy = (typeof ORIGIN_POLICIES)[number];
+export type PoolSteeringPolicy = (typeof POOL_STEERING_POLICIES)[number];

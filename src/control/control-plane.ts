@@ -1,0 +1,185 @@
+import { DurableObject } from 'cloudflare:workers';
+import type { Config } from '../config/schema';
+import { validateConfig, type Issue } from '../config/validate';
+import type { Env } from '../env';
+import type { HealthMap } from '../steering/plan';
+import { REVISION_KEY, SNAPSHOT_KEY, type Snapshot } from './snapshot';
+
+// The source of truth: one Durable Object (SQLite storage) holds the versioned
+// configuration, health, PoP withdrawals and events. Every mutation runs inside
+// blockConcurrencyWhile, so mutations are serialized and each publish to KV carries
+// the newest state. Storage layout: docs/storage-schema.md.
+
+const MAX_EVENTS = 1000;
+
+export interface StoredConfig {
+  version: number;
+  config: Config | null;
+}
+
+export type PutConfigResult =
+  | { ok: true; version: number; snapshot: Snapshot }
+  | { ok: false; code: 'version_mismatch'; version: number }
+  | { ok: false; code: 'invalid_config'; issues: Issue[] };
+
+export interface EventRecord {
+  id: number;
+  at: string;
+  kind: string;
+  message: string;
+  detail: unknown;
+}
+
+export class ControlPlane extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        message TEXT NOT NULL,
+        detail TEXT NOT NULL
+      );
+    `);
+  }
+
+  /** The current snapshot; seeds the configuration from LB_CONFIG on first use and publishes it. */
+  async snapshot(): Promise<Snapshot> {
+    if (this.read<number>('revision') !== undefined) return this.buildSnapshot();
+    return this.mutate(() => {
+      this.seed();
+    });
+  }
+
+  async getConfig(): Promise<StoredConfig> {
+    await this.snapshot();
+    return { version: this.read<number>('version') ?? 0, config: this.read<Config>('config') ?? null };
+  }
+
+  /** Replaces the configuration; `ifMatch` is the version the caller last saw. */
+  async putConfig(input: unknown, ifMatch: number | undefined, actor: string): Promise<PutConfigResult> {
+    await this.snapshot();
+    let refused: PutConfigResult | undefined;
+    let version = 0;
+    const snapshot = await this.mutate(() => {
+      const current = this.read<number>('version') ?? 0;
+      if (ifMatch !== undefined && ifMatch !== current) {
+        refused = { ok: false, code: 'version_mismatch', version: current };
+        return false;
+      }
+      const validation = validateConfig(input);
+      if (!validation.ok) {
+        refused = { ok: false, code: 'invalid_config', issues: validation.issues };
+        return false;
+      }
+      version = current + 1;
+      this.write('config', validation.config);
+      this.write('version', version);
+      this.remove('config_error');
+      this.record('config', `configuration replaced (version ${version})`, { actor, from: current, to: version });
+    });
+    return refused ?? { ok: true, version, snapshot };
+  }
+
+  async events(limit = MAX_EVENTS): Promise<EventRecord[]> {
+    return this.sql
+      .exec<{ id: number; at: string; kind: string; message: string; detail: string }>(
+        'SELECT id, at, kind, message, detail FROM events ORDER BY id DESC LIMIT ?',
+        Math.min(limit, MAX_EVENTS),
+      )
+      .toArray()
+      .map((row) => ({ ...row, detail: JSON.parse(row.detail) }));
+  }
+
+  /**
+   * Runs a change serialized with every other change, then publishes the new
+   * snapshot to KV. The change returns false to mean "nothing changed".
+   */
+  private async mutate(change: () => void | false): Promise<Snapshot> {
+    let snapshot: Snapshot | undefined;
+    await this.ctx.blockConcurrencyWhile(async () => {
+      if (change() === false) {
+        snapshot = this.buildSnapshot();
+        return;
+      }
+      this.write('revision', (this.read<number>('revision') ?? 0) + 1);
+      snapshot = this.buildSnapshot();
+      await this.publish(snapshot);
+    });
+    return snapshot!;
+  }
+
+  private async publish(snapshot: Snapshot): Promise<void> {
+    // The snapshot first: a reader that sees the new revision must find the new snapshot.
+    await this.env.SNAPSHOTS.put(SNAPSHOT_KEY, JSON.stringify(snapshot));
+    await this.env.SNAPSHOTS.put(REVISION_KEY, String(snapshot.revision));
+  }
+
+  private seed(): void {
+    if (this.read<string>('affinity_secret') === undefined) {
+      const bytes = crypto.getRandomValues(new Uint8Array(32));
+      this.write('affinity_secret', [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(''));
+    }
+    this.write('version', 0);
+    const seed = this.env.LB_CONFIG?.trim();
+    if (!seed) return;
+    let document: unknown;
+    try {
+      document = JSON.parse(seed);
+    } catch (error) {
+      this.write('config_error', `LB_CONFIG is not JSON: ${(error as Error).message}`);
+      return;
+    }
+    const validation = validateConfig(document);
+    if (!validation.ok) {
+      const first = validation.issues.slice(0, 3).map((i) => `${i.path || '(root)'}: ${i.message}`);
+      this.write('config_error', `LB_CONFIG is not a valid configuration: ${first.join('; ')}`);
+      return;
+    }
+    this.write('config', validation.config);
+    this.write('version', 1);
+    this.record('config', 'configuration seeded from LB_CONFIG (version 1)', { actor: 'LB_CONFIG', from: 0, to: 1 });
+  }
+
+  private buildSnapshot(): Snapshot {
+    return {
+      revision: this.read<number>('revision') ?? 0,
+      version: this.read<number>('version') ?? 0,
+      config: this.read<Config>('config') ?? null,
+      configError: this.read<string>('config_error'),
+      health: this.read<HealthMap>('health') ?? {},
+      withdrawn: this.read<string[]>('withdrawn') ?? [],
+      affinitySecret: this.read<string>('affinity_secret') ?? '',
+      publishedAt: Date.now(),
+    };
+  }
+
+  private record(kind: string, message: string, detail: unknown): void {
+    this.sql.exec(
+      'INSERT INTO events (at, kind, message, detail) VALUES (?, ?, ?, ?)',
+      new Date().toISOString(),
+      kind,
+      message,
+      JSON.stringify(detail),
+    );
+    this.sql.exec('DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?', MAX_EVENTS);
+  }
+
+  private read<T>(key: string): T | undefined {
+    const row = this.sql.exec<{ value: string }>('SELECT value FROM state WHERE key = ?', key).toArray()[0];
+    return row === undefined ? undefined : (JSON.parse(row.value) as T);
+  }
+
+  private remove(key: string): void {
+    this.sql.exec('DELETE FROM state WHERE key = ?', key);
+  }
+
+  private write(key: string, value: unknown): void {
+    this.sql.exec('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', key, JSON.stringify(value));
+  }
+}

@@ -1,0 +1,91 @@
+// Passive health, nginx's max_fails/fail_timeout with a guard: failures seen on live
+// traffic eject an origin for a while, but never more than max_ejection_percent of a
+// pool at once, so one poisoned request cannot take a whole pool down. Pure: the
+// caller passes `now` (ms).
+
+export interface PassivePolicy {
+  max_fails: number;
+  fail_timeout: number; // seconds
+  max_ejection_percent: number;
+}
+
+interface PoolEjections {
+  generation: number;
+  ejectedUntil: Map<string, number>;
+  nextExpiry: number;
+}
+
+export class PassiveHealth {
+  private readonly failures = new Map<string, number[]>();
+  private readonly pools = new Map<string, PoolEjections>();
+
+  /**
+   * Records a failed attempt; returns true when it ejected the origin.
+   * `poolSize` is the number of origins in the pool, for the ejection cap.
+   */
+  recordFailure(pool: string, origin: string, poolSize: number, policy: PassivePolicy, now: number): boolean {
+    if (policy.max_fails <= 0) return false;
+    const key = `${pool}\u0000${origin}`;
+    const windowStart = now - policy.fail_timeout * 1000;
+    const times = (this.failures.get(key) ?? []).filter((t) => t > windowStart);
+    times.push(now);
+    this.failures.set(key, times);
+    if (times.length < policy.max_fails) return false;
+
+    const state = this.poolState(pool, now);
+    if (state.ejectedUntil.has(origin)) return false;
+    const cap = Math.floor((poolSize * policy.max_ejection_percent) / 100);
+    if (state.ejectedUntil.size + 1 > cap) return false;
+    const until = now + policy.fail_timeout * 1000;
+    state.ejectedUntil.set(origin, until);
+    state.nextExpiry = Math.min(state.nextExpiry, until);
+    state.generation++;
+    this.failures.delete(key);
+    return true;
+  }
+
+  /** A success clears the origin's failure count, as in nginx. */
+  recordSuccess(pool: string, origin: string): void {
+    if (this.failures.size > 0) this.failures.delete(`${pool}\u0000${origin}`);
+  }
+
+  /** Ends an ejection early (an active check succeeded). */
+  readmit(pool: string, origin: string): void {
+    const state = this.pools.get(pool);
+    if (state?.ejectedUntil.delete(origin)) state.generation++;
+  }
+
+  isEjected(pool: string, origin: string, now: number): boolean {
+    const state = this.pools.get(pool);
+    if (state === undefined || state.ejectedUntil.size === 0) return false;
+    return this.poolState(pool, now).ejectedUntil.has(origin);
+  }
+
+  /** Changes whenever the pool's set of ejected origins changes, expiries included. */
+  generation(pool: string, now: number): number {
+    const state = this.pools.get(pool);
+    return state === undefined ? 0 : this.poolState(pool, now).generation;
+  }
+
+  ejectedCount(pool: string, now: number): number {
+    return this.pools.has(pool) ? this.poolState(pool, now).ejectedUntil.size : 0;
+  }
+
+  private poolState(pool: string, now: number): PoolEjections {
+    let state = this.pools.get(pool);
+    if (state === undefined) {
+      state = { generation: 0, ejectedUntil: new Map(), nextExpiry: Infinity };
+      this.pools.set(pool, state);
+    }
+    if (now >= state.nextExpiry) {
+      let next = Infinity;
+      for (const [origin, until] of state.ejectedUntil) {
+        if (until <= now) state.ejectedUntil.delete(origin);
+        else next = Math.min(next, until);
+      }
+      state.nextExpiry = next;
+      state.generation++;
+    }
+    return state;
+  }
+}

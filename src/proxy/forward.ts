@@ -1,0 +1,136 @@
+import type { LoadBalancer } from '../config/schema';
+import type { PassiveHealth } from '../health/passive';
+import type { CompiledOrigin, Plan } from '../steering/plan';
+import { errorResponse } from './errors';
+import { hostFor, upstreamUrl, upstreamHeaders, type ClientSide } from './upstream';
+
+// Attempts and retries (SPEC §2.10–2.11): an attempt fails on a network error, on
+// attempt_timeout_ms before response headers, or on 502/503/504. Idempotent requests
+// move to the next candidate; nothing is retried once bytes went to the client,
+// which holds by construction: a response is only returned, never streamed, before
+// the decision to stop.
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+const RETRYABLE_STATUS = new Set([502, 503, 504]);
+export const MAX_REPLAY_BYTES = 1024 * 1024;
+
+/** In-flight requests per origin and per pool, for least_outstanding_requests. */
+export class InFlight {
+  private readonly origins = new Map<string, number>();
+  readonly byOrigin = (origin: CompiledOrigin): number => this.origins.get(key(origin)) ?? 0;
+  readonly byPool = (pool: string): number => this.origins.get(pool) ?? 0;
+
+  add(origin: CompiledOrigin, delta: number): void {
+    this.origins.set(key(origin), this.byOrigin(origin) + delta);
+    this.origins.set(origin.pool, this.byPool(origin.pool) + delta);
+  }
+}
+
+function key(origin: CompiledOrigin): string {
+  return `${origin.pool}\u0000${origin.name}`;
+}
+
+export interface Attempt {
+  origin: CompiledOrigin;
+  outcome: 'ok' | 'status' | 'timeout' | 'network';
+  status?: number;
+  detail?: string;
+}
+
+export interface Forwarded {
+  response: Response;
+  attempts: Attempt[];
+  /** The origin whose response the client gets; undefined when Switchyard answered itself. */
+  served: CompiledOrigin | undefined;
+  upstreamMs: number;
+}
+
+export interface ForwardContext {
+  plan: Plan;
+  lb: LoadBalancer;
+  passive: PassiveHealth;
+  inflight: InFlight;
+  now: () => number;
+}
+
+export async function forward(request: Request, client: ClientSide, candidates: readonly CompiledOrigin[], fc: ForwardContext): Promise<Forwarded> {
+  const { lb } = fc;
+  const isWebSocket = request.headers.get('upgrade')?.toLowerCase() === 'websocket';
+  const body = await replayableBody(request, candidates.length > 1 && !isWebSocket);
+  const tries = body.replayable ? candidates : candidates.slice(0, 1);
+  const headers = upstreamHeaders(client, lb);
+  const attempts: Attempt[] = [];
+  const started = fc.now();
+
+  for (let i = 0; i < tries.length; i++) {
+    const origin = tries[i];
+    const last = i === tries.length - 1;
+    headers.set('host', hostFor(origin, client, lb));
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), lb.attempt_timeout_ms);
+    fc.inflight.add(origin, 1);
+    let response: Response;
+    try {
+      response = await fetch(upstreamUrl(origin, client.url), {
+        method: request.method,
+        headers,
+        body: body.value,
+        redirect: 'manual',
+        signal: controller.signal,
+      });
+    } catch (error) {
+      const timedOut = controller.signal.aborted;
+      attempts.push({
+        origin,
+        outcome: timedOut ? 'timeout' : 'network',
+        detail: timedOut ? `no response within ${lb.attempt_timeout_ms} ms` : (error as Error).message,
+      });
+      failed(origin, fc);
+      continue;
+    } finally {
+      clearTimeout(timer);
+      fc.inflight.add(origin, -1);
+    }
+
+    if (RETRYABLE_STATUS.has(response.status)) {
+      attempts.push({ origin, outcome: 'status', status: response.status });
+      failed(origin, fc);
+      if (!last) {
+        await response.body?.cancel();
+        continue;
+      }
+    } else {
+      attempts.push({ origin, outcome: 'ok', status: response.status });
+      fc.passive.recordSuccess(origin.pool, origin.name);
+    }
+    return { response, attempts, served: origin, upstreamMs: fc.now() - started };
+  }
+
+  const allTimedOut = attempts.every((a) => a.outcome === 'timeout');
+  const list = attempts.map((a) => `${a.origin.pool}/${a.origin.name}: ${a.detail ?? a.status}`).join('; ');
+  const response = allTimedOut
+    ? errorResponse(504, 'upstream_timeout', `every attempt timed out (${list})`)
+    : errorResponse(502, 'upstream_error', `every attempt failed (${list})`);
+  return { response, attempts, served: undefined, upstreamMs: fc.now() - started };
+}
+
+function failed(origin: CompiledOrigin, fc: ForwardContext): void {
+  const pool = fc.plan.pools.get(origin.pool);
+  fc.passive.recordFailure(origin.pool, origin.name, pool?.origins.length ?? 1, fc.lb.passive_health, fc.now());
+}
+
+/**
+ * The request body, buffered when it may be sent more than once: idempotent methods
+ * with a body of at most 1 MiB. Anything else streams through on a single attempt.
+ */
+async function replayableBody(request: Request, wantRetries: boolean): Promise<{ value: BodyInit | null; replayable: boolean }> {
+  if (!wantRetries || !IDEMPOTENT.has(request.method)) return { value: request.body, replayable: false };
+  if (request.body === null) return { value: null, replayable: true };
+  const length = Number(request.headers.get('content-length') ?? NaN);
+  if (!(length <= MAX_REPLAY_BYTES)) return { value: request.body, replayable: false };
+  return { value: await request.arrayBuffer(), replayable: true };
+}
+
+export function isIdempotent(method: string): boolean {
+  return IDEMPOTENT.has(method);
+}

@@ -1,0 +1,152 @@
+import { parse, serialize } from 'hono/utils/cookie';
+import type { LoadBalancer } from '../config/schema';
+import { settings, type Env } from '../env';
+import { currentSnapshot, type Loaded } from '../control/snapshot-cache';
+import { PassiveHealth } from '../health/passive';
+import { AFFINITY_COOKIE, signAffinityToken, verifyAffinityToken } from '../steering/affinity-token';
+import { decide, type Decision, type Pin } from '../steering/decide';
+import { clientFacts, type ClientFacts } from '../steering/facts';
+import type { CompiledLoadBalancer, CompiledOrigin } from '../steering/plan';
+import { LbError } from './errors';
+import { forward, InFlight } from './forward';
+
+// The request path, in the order of SPEC §2: facts, load balancer, affinity, pools
+// and origins (decide), forward, record. Isolate-wide state lives here: passive
+// health and in-flight counts, shared by every request the isolate serves.
+
+const passive = new PassiveHealth();
+const inflight = new InFlight();
+const RETRY_AFTER_SECONDS = '5';
+
+export interface Steered {
+  loaded: Loaded;
+  lb: CompiledLoadBalancer;
+  facts: ClientFacts;
+  decision: Decision;
+  pin: Pin | undefined;
+}
+
+/** Facts, load balancer, affinity and decision for a request: shared by the proxy and explain. */
+export async function steer(request: Request, loaded: Loaded, simulation: boolean, trace?: string[]): Promise<Steered> {
+  const plan = loaded.plan;
+  if (plan === undefined) {
+    throw new LbError(
+      503,
+      'not_configured',
+      `${loaded.snapshot.configError ?? 'Switchyard has no configuration yet.'} Load one with PUT /__lb/api/config (see the README) or set the LB_CONFIG var.`,
+    );
+  }
+  const url = new URL(request.url);
+  const lb = plan.loadBalancerFor(url.hostname);
+  if (lb === undefined) throw new LbError(404, 'no_load_balancer', `no load balancer serves host "${url.hostname}"`);
+  if (!lb.config.enabled) throw new LbError(503, 'load_balancer_disabled', `load balancer "${lb.config.id}" is disabled`);
+  trace?.push(`load balancer ${lb.config.id} (hostname ${lb.config.hostname}) for host ${url.hostname}`);
+
+  const facts = clientFacts(request.headers, request.cf as Record<string, unknown> | undefined, simulation, plan.withdrawn);
+  trace?.push(
+    `client ${facts.ip || 'unknown'} from ${facts.source}: country ${facts.country ?? '?'}, region ${facts.region ?? '?'}, PoP ${facts.colo ?? '?'}` +
+      (facts.lat !== undefined ? `, at ${facts.lat},${facts.lon}` : ''),
+  );
+
+  const now = Date.now();
+  const { pin, sessionKey } = await affinityOf(request, lb.config, loaded.affinityKey, now, trace);
+  const decision = decide(plan, lb, {
+    facts,
+    pin,
+    sessionKey,
+    now,
+    random: Math.random,
+    inflight: inflight.byOrigin,
+    poolInflight: inflight.byPool,
+    passive,
+    trace,
+  });
+  return { loaded, lb, facts, decision, pin };
+}
+
+export async function proxyRequest(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const started = Date.now();
+  const config = settings(env);
+  const loaded = await currentSnapshot(env, ctx, started);
+  const { lb, facts, decision } = await steer(request, loaded, config.simulation);
+  if (decision.candidates.length === 0) {
+    throw new LbError(503, 'no_healthy_origin', `no healthy origin for load balancer "${lb.config.id}"`, undefined, {
+      'retry-after': RETRY_AFTER_SECONDS,
+    });
+  }
+  const steeringMs = Date.now() - started;
+
+  const url = new URL(request.url);
+  const result = await forward(
+    request,
+    { url, headers: request.headers, ip: facts.ip, pop: facts.colo, lbName: config.lbName },
+    decision.candidates,
+    { plan: loaded.plan!, lb: lb.config, passive, inflight, now: Date.now },
+  );
+
+  const upgraded = result.response.status === 101;
+  if (upgraded) return result.response;
+  const response = new Response(result.response.body, result.response);
+  if (lb.config.expose_headers) {
+    const h = response.headers;
+    if (result.served !== undefined) {
+      h.set('x-lb-pool', result.served.pool);
+      h.set('x-lb-origin', result.served.name);
+    }
+    if (facts.colo !== undefined) h.set('x-lb-pop', facts.colo);
+    h.set('x-lb-attempts', String(result.attempts.length));
+    h.append('server-timing', `lb;dur=${steeringMs}, origin;dur=${result.upstreamMs}`);
+  }
+  if (result.served !== undefined && shouldPin(decision, result.served, lb.config)) {
+    response.headers.append('set-cookie', await affinityCookie(loaded, lb.config, result.served, url));
+  }
+  return response;
+}
+
+function shouldPin(decision: Decision, served: CompiledOrigin, lb: LoadBalancer): boolean {
+  if (decision.pinServed) return true;
+  // A pinned request that failed over to another origin re-pins there when failover is sticky.
+  return decision.affinity === 'pinned' && served !== decision.candidates[0] && lb.session_affinity_attributes.zero_downtime_failover === 'sticky';
+}
+
+async function affinityOf(
+  request: Request,
+  lb: LoadBalancer,
+  key: CryptoKey,
+  now: number,
+  trace: string[] | undefined,
+): Promise<{ pin: Pin | undefined; sessionKey: string | undefined }> {
+  switch (lb.session_affinity) {
+    case 'none':
+      return { pin: undefined, sessionKey: undefined };
+    case 'header': {
+      const values = lb.session_affinity_attributes.headers.map((name) => request.headers.get(name));
+      const present = values.some((v) => v !== null);
+      trace?.push(present ? 'affinity: session identified by headers' : 'affinity: no session headers; steering as new');
+      return { pin: undefined, sessionKey: present ? values.map((v) => v ?? '').join('\u0000') : undefined };
+    }
+    case 'cookie':
+    case 'ip_cookie': {
+      const cookie = request.headers.get('cookie');
+      const token = cookie === null ? undefined : parse(cookie, AFFINITY_COOKIE)[AFFINITY_COOKIE];
+      if (token === undefined) return { pin: undefined, sessionKey: undefined };
+      const pin = await verifyAffinityToken(key, lb.id, token, Math.floor(now / 1000));
+      if (pin === undefined) trace?.push('affinity: token invalid, forged or expired: ignored');
+      return { pin, sessionKey: undefined };
+    }
+  }
+}
+
+async function affinityCookie(loaded: Loaded, lb: LoadBalancer, origin: CompiledOrigin, url: URL): Promise<string> {
+  const ttl = lb.session_affinity_ttl;
+  const token = await signAffinityToken(loaded.affinityKey, lb.id, { pool: origin.pool, origin: origin.name }, Math.floor(Date.now() / 1000) + ttl);
+  const { samesite, secure } = lb.session_affinity_attributes;
+  const sameSite = samesite === 'Auto' ? 'Lax' : samesite;
+  return serialize(AFFINITY_COOKIE, token, {
+    path: '/',
+    httpOnly: true,
+    maxAge: ttl,
+    sameSite,
+    secure: secure === 'Always' || (secure === 'Auto' && url.protocol === 'https:') || sameSite === 'None',
+  });
+}

@@ -1,0 +1,90 @@
+import type { LoadBalancer } from '../config/schema';
+import { SIM_HEADERS } from '../steering/facts';
+import { AFFINITY_COOKIE, withoutCookie } from '../steering/affinity-token';
+import type { CompiledOrigin } from '../steering/plan';
+
+// Building the upstream request (SPEC §3): hop-by-hop fields go, forwarding fields
+// are appended, and the balancer's own cookie and simulation headers never reach an
+// origin.
+
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'trailer'];
+
+export interface ClientSide {
+  url: URL;
+  headers: Headers;
+  ip: string;
+  pop: string | undefined;
+  lbName: string;
+}
+
+/** Headers shared by every attempt of one request; only Host differs per origin. */
+export function upstreamHeaders(client: ClientSide, lb: LoadBalancer): Headers {
+  const headers = new Headers(client.headers);
+  const isWebSocket = client.headers.get('upgrade')?.toLowerCase() === 'websocket';
+  const named = client.headers.get('connection');
+  if (named !== null) {
+    for (const token of named.split(',')) {
+      const name = token.trim().toLowerCase();
+      if (name !== '' && !(isWebSocket && name === 'upgrade')) headers.delete(name);
+    }
+  }
+  for (const name of HOP_BY_HOP) headers.delete(name);
+  if (isWebSocket) {
+    headers.set('connection', 'Upgrade');
+    headers.set('upgrade', 'websocket');
+  }
+  for (const name of SIM_HEADERS) headers.delete(name);
+  const cookie = headers.get('cookie');
+  if (cookie !== null && cookie.includes(AFFINITY_COOKIE)) {
+    const rest = withoutCookie(cookie, AFFINITY_COOKIE);
+    if (rest === '') headers.delete('cookie');
+    else headers.set('cookie', rest);
+  }
+
+  const proto = client.url.protocol.slice(0, -1);
+  const host = client.url.host;
+  const ip = client.ip || 'unknown';
+  append(headers, 'x-forwarded-for', ip);
+  append(headers, 'forwarded', `for=${forwardedNode(ip)};proto=${proto};host=${quoteIfNeeded(host)}`);
+  append(headers, 'via', `1.1 ${client.lbName}`);
+  append(headers, 'cdn-loop', client.lbName);
+  headers.set('x-forwarded-proto', proto);
+  headers.set('x-forwarded-host', host);
+  if (client.pop !== undefined) headers.set('x-lb-pop', client.pop);
+  else headers.delete('x-lb-pop');
+  for (const [name, value] of Object.entries(lb.request_headers)) headers.set(name, value);
+  return headers;
+}
+
+/** Host: the origin's header.Host, else the client's Host with preserve_host, else the origin's own. */
+export function hostFor(origin: CompiledOrigin, client: ClientSide, lb: LoadBalancer): string {
+  return origin.hostHeader ?? (lb.preserve_host ? client.url.host : origin.url.host);
+}
+
+/** The origin's address (with its path prefix) plus the request's path and query. */
+export function upstreamUrl(origin: CompiledOrigin, client: URL): string {
+  const base = origin.url;
+  const prefix = base.pathname.endsWith('/') ? base.pathname.slice(0, -1) : base.pathname;
+  return `${base.protocol}//${base.host}${prefix}${client.pathname}${client.search}`;
+}
+
+function append(headers: Headers, name: string, value: string): void {
+  const existing = headers.get(name);
+  headers.set(name, existing === null || existing === '' ? value : `${existing}, ${value}`);
+}
+
+/** RFC 7239 node: IPv6 in quotes and brackets, IPv4 and "unknown" bare. */
+function forwardedNode(ip: string): string {
+  return ip.includes(':') ? `"[${ip}]"` : ip;
+}
+
+function quoteIfNeeded(value: string): string {
+  return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(value) ? value : `"${value}"`;
+}
+
+/** Does CDN-Loop already name this balancer? (RFC 8586: a list of "name; params") */
+export function isLoop(cdnLoop: string | null, lbName: string): boolean {
+  if (cdnLoop === null) return false;
+  const name = lbName.toLowerCase();
+  return cdnLoop.split(',').some((entry) => entry.split(';')[0].trim().toLowerCase() === name);
+}

@@ -1,0 +1,50 @@
+import type { Pin } from './decide';
+
+// The affinity token: "<lb>.<pool>.<origin>.<expires>.<signature>", where the ids can
+// hold no dots and the signature is HMAC-SHA256 over everything before it
+// (base64url). Forged, tampered, expired or foreign tokens verify as undefined.
+
+export const AFFINITY_COOKIE = '__lb_affinity';
+
+export async function importAffinityKey(secret: string): Promise<CryptoKey> {
+  return crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+}
+
+export async function signAffinityToken(key: CryptoKey, lb: string, pin: Pin, expiresAtSec: number): Promise<string> {
+  const payload = `${lb}.${pin.pool}.${pin.origin}.${expiresAtSec}`;
+  const signature = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(payload));
+  return `${payload}.${toBase64Url(new Uint8Array(signature))}`;
+}
+
+export async function verifyAffinityToken(key: CryptoKey, lb: string, token: string, nowSec: number): Promise<Pin | undefined> {
+  const parts = token.split('.');
+  if (parts.length !== 5) return undefined;
+  const [tokenLb, pool, origin, expires, signature] = parts;
+  if (tokenLb !== lb || !/^\d{1,12}$/.test(expires) || Number(expires) <= nowSec) return undefined;
+  const bytes = fromBase64Url(signature);
+  if (bytes === undefined) return undefined;
+  const payload = new TextEncoder().encode(`${tokenLb}.${pool}.${origin}.${expires}`);
+  const valid = await crypto.subtle.verify('HMAC', key, bytes, payload);
+  return valid ? { pool, origin } : undefined;
+}
+
+function toBase64Url(bytes: Uint8Array): string {
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+}
+
+function fromBase64Url(text: string): Uint8Array | undefined {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(text)) return undefined;
+  const binary = atob(text.replaceAll('-', '+').replaceAll('_', '/') + '=');
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+/** The Cookie header without the affinity cookie (it is the balancer's, not the origin's). */
+export function withoutCookie(header: string, name: string): string {
+  return header
+    .split(';')
+    .map((part) => part.trim())
+    .filter((part) => part !== '' && !part.startsWith(`${name}=`))
+    .join('; ');
+}

@@ -1,0 +1,235 @@
+import type { Config, LoadBalancer, Origin, Pool } from '../config/schema';
+import { parseOriginAddress } from '../config/schema';
+import type { PassiveHealth } from '../health/passive';
+import { HashRing, SmoothWeightedRoundRobin, WeightedRandom, hash32 } from './origin-pick';
+
+// A Plan is a configuration compiled for the request path: lookups by host, pool
+// and origin name are maps, and each pool keeps a selection structure for its usable
+// origins that is rebuilt only when that set changes. Per-request work therefore
+// does not grow with the number of origins.
+
+/** Active-check results by pool id, then origin name. Missing = never checked = healthy. */
+export type HealthMap = Record<string, Record<string, OriginHealth>>;
+
+export interface OriginHealth {
+  healthy: boolean;
+  rtt_ms?: number;
+}
+
+export interface CompiledOrigin {
+  readonly pool: string;
+  readonly name: string;
+  readonly index: number;
+  readonly config: Origin;
+  readonly url: URL;
+  readonly hostHeader: string | undefined;
+  readonly healthy: boolean;
+  readonly rttMs: number | undefined;
+}
+
+export interface PickContext {
+  /** Hash of the client IP (or of the session key, for header affinity). */
+  readonly hashKey: number;
+  readonly random: () => number;
+  readonly inflight: (origin: CompiledOrigin) => number;
+}
+
+/** The origins of a pool that may take new sessions now, with the pool's policy over them. */
+export class Selection {
+  private roundRobin?: SmoothWeightedRoundRobin;
+  private weighted?: WeightedRandom;
+  private ring?: HashRing;
+
+  constructor(
+    readonly policy: Pool['origin_steering']['policy'],
+    readonly origins: readonly CompiledOrigin[],
+    readonly usingBackups: boolean,
+    readonly generation: number,
+  ) {}
+
+  get size(): number {
+    return this.origins.length;
+  }
+
+  pick(ctx: PickContext): number {
+    if (this.origins.length <= 1) return this.origins.length - 1;
+    switch (this.policy) {
+      case 'round_robin':
+        return (this.roundRobin ??= new SmoothWeightedRoundRobin(this.weights())).next();
+      case 'random':
+        return this.weightedRandom().pick(ctx.random());
+      case 'hash':
+        return this.hashRing().lookup(ctx.hashKey);
+      case 'least_outstanding_requests': {
+        // Power of two choices, weighted: as good as a full scan in practice, O(log n).
+        const a = this.weightedRandom().pick(ctx.random());
+        const b = this.weightedRandom().pick(ctx.random());
+        const load = (i: number) => (ctx.inflight(this.origins[i]) + 1) / this.origins[i].config.weight;
+        return load(b) < load(a) ? b : a;
+      }
+    }
+  }
+
+  /** Consistent choice on a key, whatever the pool's policy (ip_cookie and header affinity). */
+  pickByHash(hashKey: number): number {
+    return this.origins.length <= 1 ? this.origins.length - 1 : this.hashRing().lookup(hashKey);
+  }
+
+  /** Up to `count` other origins after `first`, for retries. */
+  alternates(first: number, count: number, hashKey: number): CompiledOrigin[] {
+    if (count <= 0 || this.origins.length <= 1) return [];
+    if (this.policy === 'hash') {
+      return this.hashRing()
+        .walk(hashKey, count + 1)
+        .filter((i) => i !== first)
+        .slice(0, count)
+        .map((i) => this.origins[i]);
+    }
+    const out: CompiledOrigin[] = [];
+    for (let step = 1; step < this.origins.length && out.length < count; step++) {
+      out.push(this.origins[(first + step) % this.origins.length]);
+    }
+    return out;
+  }
+
+  private weights(): number[] {
+    return this.origins.map((o) => o.config.weight);
+  }
+
+  private weightedRandom(): WeightedRandom {
+    return (this.weighted ??= new WeightedRandom(this.weights()));
+  }
+
+  private hashRing(): HashRing {
+    return (this.ring ??= new HashRing(
+      this.origins.map((o) => o.name),
+      this.weights(),
+    ));
+  }
+}
+
+export class CompiledPool {
+  readonly id: string;
+  readonly origins: readonly CompiledOrigin[];
+  readonly byName: ReadonlyMap<string, CompiledOrigin>;
+  /** Enabled and with at least minimum_origins enabled origins healthy by active checks. */
+  readonly healthy: boolean;
+  readonly healthyOrigins: number;
+  readonly meanRttMs: number | undefined;
+  private current?: Selection;
+  private fallback?: Selection;
+
+  constructor(
+    readonly config: Pool,
+    health: Record<string, OriginHealth> | undefined,
+  ) {
+    this.id = config.id;
+    const monitored = config.monitor !== undefined;
+    this.origins = config.origins.map((origin, index) => {
+      const checked = monitored ? health?.[origin.name] : undefined;
+      return {
+        pool: config.id,
+        name: origin.name,
+        index,
+        config: origin,
+        url: parseOriginAddress(origin.address)!,
+        hostHeader: firstHeader(origin.header, 'host'),
+        healthy: checked?.healthy ?? true,
+        rttMs: checked?.rtt_ms,
+      };
+    });
+    this.byName = new Map(this.origins.map((o) => [o.name, o]));
+    this.healthyOrigins = this.origins.filter((o) => o.config.enabled && o.healthy).length;
+    this.healthy = config.enabled && this.healthyOrigins >= config.minimum_origins;
+    const rtts = this.origins.flatMap((o) => (o.rttMs === undefined ? [] : [o.rttMs]));
+    this.meanRttMs = rtts.length === 0 ? undefined : rtts.reduce((a, b) => a + b, 0) / rtts.length;
+  }
+
+  /** May this origin serve a request already pinned to it? Draining and weight 0 still may. */
+  servesPinned(origin: CompiledOrigin, passive: PassiveHealth, now: number): boolean {
+    return origin.config.enabled && origin.healthy && !passive.isEjected(this.id, origin.name, now);
+  }
+
+  /**
+   * Origins usable for new sessions: enabled, weight > 0, healthy, not ejected, not
+   * draining; backups only when no primary qualifies. `ignoreHealth` is for the
+   * fallback pool, used whatever its health.
+   */
+  selection(passive: PassiveHealth, now: number, ignoreHealth = false): Selection {
+    const generation = passive.generation(this.id, now);
+    const cached = ignoreHealth ? this.fallback : this.current;
+    if (cached !== undefined && cached.generation === generation) return cached;
+
+    const usable = this.origins.filter(
+      (o) =>
+        o.config.enabled &&
+        o.config.weight > 0 &&
+        !o.config.drain &&
+        (ignoreHealth || (o.healthy && !passive.isEjected(this.id, o.name, now))),
+    );
+    const primaries = usable.filter((o) => !o.config.backup);
+    const usingBackups = primaries.length === 0;
+    const built = new Selection(this.config.origin_steering.policy, usingBackups ? usable : primaries, usingBackups, generation);
+    if (ignoreHealth) this.fallback = built;
+    else this.current = built;
+    return built;
+  }
+}
+
+export interface CompiledLoadBalancer {
+  readonly config: LoadBalancer;
+  /** steering_policy with "" resolved. */
+  readonly policy: Exclude<LoadBalancer['steering_policy'], ''>;
+}
+
+export class Plan {
+  readonly pools: ReadonlyMap<string, CompiledPool>;
+  private readonly exactHosts = new Map<string, CompiledLoadBalancer>();
+  private readonly wildcardHosts = new Map<string, CompiledLoadBalancer>();
+  private catchAll: CompiledLoadBalancer | undefined;
+
+  constructor(
+    readonly version: number,
+    readonly config: Config,
+    health: HealthMap,
+    readonly withdrawn: ReadonlySet<string>,
+  ) {
+    this.pools = new Map(config.pools.map((pool) => [pool.id, new CompiledPool(pool, health[pool.id])]));
+    for (const lb of config.load_balancers) {
+      const compiled: CompiledLoadBalancer = { config: lb, policy: resolvePolicy(lb) };
+      if (lb.hostname === '*') this.catchAll = compiled;
+      else if (lb.hostname.startsWith('*.')) this.wildcardHosts.set(lb.hostname.slice(1), compiled);
+      else this.exactHosts.set(lb.hostname, compiled);
+    }
+  }
+
+  /** Exact host, then the longest "*." suffix, then "*". */
+  loadBalancerFor(host: string): CompiledLoadBalancer | undefined {
+    const name = host.toLowerCase();
+    const exact = this.exactHosts.get(name);
+    if (exact !== undefined) return exact;
+    if (this.wildcardHosts.size > 0) {
+      for (let dot = name.indexOf('.'); dot !== -1; dot = name.indexOf('.', dot + 1)) {
+        const match = this.wildcardHosts.get(name.slice(dot));
+        if (match !== undefined) return match;
+      }
+    }
+    return this.catchAll;
+  }
+}
+
+function resolvePolicy(lb: LoadBalancer): CompiledLoadBalancer['policy'] {
+  if (lb.steering_policy !== '') return lb.steering_policy;
+  const hasGeo =
+    Object.keys(lb.region_pools).length > 0 || Object.keys(lb.country_pools).length > 0 || Object.keys(lb.pop_pools).length > 0;
+  return hasGeo ? 'geo' : 'off';
+}
+
+function firstHeader(headers: Record<string, string[]>, name: string): string | undefined {
+  for (const [key, values] of Object.entries(headers)) {
+    if (key.toLowerCase() === name && values.length > 0) return values[0];
+  }
+  return undefined;
+}
+
+export { hash32 };

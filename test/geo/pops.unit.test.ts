@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+
+import { POPS } from '../../src/geo/pops';
+import { isRegion, REGIONS, regionOfCountry } from '../../src/geo/regions';
+
+// Every officially assigned ISO 3166-1 alpha-2 code (249), so a typo in the region table shows up.
+const ISO_3166_1_ALPHA_2 = `
+  AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ
+  BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM
+  DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS
+  GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN
+  KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ
+  MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM
+  PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV
+  SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI
+  VN VU WF WS YE YT ZA ZM ZW
+`
+  .trim()
+  .split(/\s+/);
+
+describe('regionOfCountry', () => {
+  it('maps every ISO 3166-1 alpha-2 country to a region', () => {
+    expect(ISO_3166_1_ALPHA_2).toHaveLength(249);
+    const unmapped = ISO_3166_1_ALPHA_2.filter((code) => regionOfCountry(code) === undefined);
+    expect(unmapped).toEqual([]);
+  });
+
+  it("follows Cloudflare's region table", () => {
+    expect(regionOfCountry('BR')).toBe('SSAM');
+    expect(regionOfCountry('CO')).toBe('NSAM');
+    expect(regionOfCountry('AR')).toBe('SSAM');
+    expect(regionOfCountry('DE')).toBe('WEU');
+    expect(regionOfCountry('GB')).toBe('WEU');
+    expect(regionOfCountry('PL')).toBe('EEU');
+    expect(regionOfCountry('JP')).toBe('NEAS');
+    expect(regionOfCountry('ZA')).toBe('SAF');
+    expect(regionOfCountry('AU')).toBe('OC');
+    expect(regionOfCountry('IN')).toBe('SAS');
+    expect(regionOfCountry('SG')).toBe('SEAS');
+    expect(regionOfCountry('EG')).toBe('NAF');
+    expect(regionOfCountry('AE')).toBe('ME');
+    expect(regionOfCountry('MX')).toBe('WNAM');
+    expect(regionOfCountry('US')).toBe('ENAM');
+    expect(regionOfCountry('CA')).toBe('ENAM');
+  });
+
+  it('is case-insensitive', () => {
+    expect(regionOfCountry('de')).toBe('WEU');
+    expect(regionOfCountry('Jp')).toBe('NEAS');
+  });
+
+  it('returns undefined for unknown codes', () => {
+    expect(regionOfCountry('ZZ')).toBeUndefined();
+    expect(regionOfCountry('')).toBeUndefined();
+    expect(regionOfCountry('DEU')).toBeUndefined();
+  });
+});
+
+describe('isRegion', () => {
+  it('accepts the 13 region codes and nothing else', () => {
+    expect(REGIONS).toHaveLength(13);
+    for (const region of REGIONS) expect(isRegion(region)).toBe(true);
+    expect(isRegion('EU')).toBe(false);
+    expect(isRegion('weu')).toBe(false);
+  });
+});
+
+describe('POPS', () => {
+  it('has at least 90 PoPs', () => {
+    expect(POPS.length).toBeGreaterThanOrEqual(90);
+  });
+
+  it('has unique, upper-case three-letter colo codes', () => {
+    const colos = POPS.map((pop) => pop.colo);
+    for (const colo of colos) expect(colo).toMatch(/^[A-Z]{3}$/);
+    expect(new Set(colos).size).toBe(colos.length);
+  });
+
+  it('has coordinates within range', () => {
+    for (const pop of POPS) {
+      expect(pop.lat, pop.colo).toBeGreaterThanOrEqual(-90);
+      expect(pop.lat, pop.colo).toBeLessThanOrEqual(90);
+      expect(pop.lon, pop.colo).toBeGreaterThanOrEqual(-180);
+      expect(pop.lon, pop.colo).toBeLessThanOrEqual(180);
+    }
+  });
+
+  it('has at least 2 PoPs in every region', () => {
+    for (const region of REGIONS) {
+      const count = POPS.filter((pop) => pop.region === region).length;
+      expect(count, region).toBeGreaterThanOrEqual(2);
+    }
+  });
+
+  it('uses only countries known to regionOfCountry', () => {
+    for (const pop of POPS) {
+      expect(pop.country, pop.colo).toMatch(/^[A-Z]{2}$/);
+      expect(regionOfCountry(pop.country), pop.colo).toBeDefined();
+      expect(isRegion(pop.region), pop.colo).toBe(true);
+    }
+  });
+
+  it("gives each PoP its country's region except in countries Cloudflare splits", () => {
+    const split = new Set(['US', 'CA', 'BR', 'DE', 'IT']);
+    for (const pop of POPS) {
+      if (!split.has(pop.country)) expect(pop.region, pop.colo).toBe(regionOfCountry(pop.country));
+    }
+  });
+
+  it('places well-known PoPs correctly', () => {
+    const byColo = new Map(POPS.map((pop) => [pop.colo, pop]));
+    const fra = byColo.get('FRA');
+    expect(fra).toMatchObject({ city: 'Frankfurt', country: 'DE', region: 'WEU' });
+    expect(fra?.lat).toBeCloseTo(50.1, 1);
+    expect(fra?.lon).toBeCloseTo(8.7, 1);
+    const syd = byColo.get('SYD');
+    expect(syd).toMatchObject({ city: 'Sydney', country: 'AU', region: 'OC' });
+    expect(syd?.lat).toBeCloseTo(-33.9, 1);
+    expect(syd?.lon).toBeCloseTo(151.2, 1);
+    expect(byColo.get('LAX')?.region).toBe('WNAM');
+    expect(byColo.get('IAD')?.region).toBe('ENAM');
+    expect(byColo.get('GRU')?.region).toBe('SSAM');
+  });
+});

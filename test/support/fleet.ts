@@ -1,0 +1,68 @@
+// Runs in Node (vitest globalSetup): a small control server on loopback through
+// which tests running inside workerd start, stop, slow down and inspect real origin
+// servers on 127.0.0.1.
+import { createServer, type Server } from 'node:http';
+import type { TestProject } from 'vitest/node';
+import { Origin } from '../../scripts/lib/origins.mjs';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    fleetUrl: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const origins = new Map<number, Origin>();
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      try {
+        const input = chunks.length > 0 ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
+        const out = await route(req.method ?? 'GET', new URL(req.url ?? '/', 'http://fleet').pathname, input);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(out ?? {}));
+      } catch (error) {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: (error as Error).message }));
+      }
+    });
+  });
+
+  async function route(method: string, path: string, input: Record<string, unknown>): Promise<unknown> {
+    if (method === 'POST' && path === '/origins') {
+      const origin = await new Origin({ name: String(input.name ?? 'origin'), body: input.body as string | undefined }).start();
+      origins.set(origin.port, origin);
+      return { port: origin.port, url: origin.url };
+    }
+    const match = /^\/origins\/(\d+)\/(\w+)$/.exec(path);
+    const origin = match === null ? undefined : origins.get(Number(match[1]));
+    if (origin === undefined || match === null) throw new Error(`no such fleet route ${method} ${path}`);
+    switch (`${method} ${match[2]}`) {
+      case 'POST down':
+        return origin.stop();
+      case 'POST up':
+        return origin.server.listening ? undefined : origin.start();
+      case 'POST mode':
+        if (typeof input.status === 'number') origin.status = input.status;
+        if (typeof input.delayMs === 'number') origin.delayMs = input.delayMs;
+        return undefined;
+      case 'GET log':
+        return origin.log;
+      case 'DELETE log':
+        origin.log.length = 0;
+        return undefined;
+    }
+    throw new Error(`no such fleet route ${method} ${path}`);
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('fleet server has no port');
+  project.provide('fleetUrl', `http://127.0.0.1:${address.port}`);
+
+  return async () => {
+    await Promise.all([...origins.values()].map((o) => o.stop()));
+    await new Promise((resolve) => server.close(resolve));
+  };
+}
