@@ -48,34 +48,37 @@ export class ControlPlane extends DurableObject<Env> {
     `);
   }
 
-  /** The current snapshot; seeds the configuration from LB_CONFIG on first use and publishes it. */
+  /**
+   * The current snapshot, published to KV again (a reader found KV empty, or the cron
+   * keeps it fresh). Seeds the configuration from LB_CONFIG on first use.
+   */
   async snapshot(): Promise<Snapshot> {
-    if (this.read<number>('revision') !== undefined) return this.buildSnapshot();
     return this.mutate(() => {
+      if (this.read<number>('revision') !== undefined) return 'republish';
       this.seed();
     });
   }
 
   async getConfig(): Promise<StoredConfig> {
-    await this.snapshot();
+    await this.ensureSeeded();
     return { version: this.read<number>('version') ?? 0, config: this.read<Config>('config') ?? null };
   }
 
   /** Replaces the configuration; `ifMatch` is the version the caller last saw. */
   async putConfig(input: unknown, ifMatch: number | undefined, actor: string): Promise<PutConfigResult> {
-    await this.snapshot();
+    await this.ensureSeeded();
     let refused: PutConfigResult | undefined;
     let version = 0;
     const snapshot = await this.mutate(() => {
       const current = this.read<number>('version') ?? 0;
       if (ifMatch !== undefined && ifMatch !== current) {
         refused = { ok: false, code: 'version_mismatch', version: current };
-        return false;
+        return 'unchanged';
       }
       const validation = validateConfig(input);
       if (!validation.ok) {
         refused = { ok: false, code: 'invalid_config', issues: validation.issues };
-        return false;
+        return 'unchanged';
       }
       version = current + 1;
       this.write('config', validation.config);
@@ -84,6 +87,10 @@ export class ControlPlane extends DurableObject<Env> {
       this.record('config', `configuration replaced (version ${version})`, { actor, from: current, to: version });
     });
     return refused ?? { ok: true, version, snapshot };
+  }
+
+  private async ensureSeeded(): Promise<void> {
+    if (this.read<number>('revision') === undefined) await this.snapshot();
   }
 
   async events(limit = MAX_EVENTS): Promise<EventRecord[]> {
@@ -98,18 +105,16 @@ export class ControlPlane extends DurableObject<Env> {
 
   /**
    * Runs a change serialized with every other change, then publishes the new
-   * snapshot to KV. The change returns false to mean "nothing changed".
+   * snapshot to KV. The change returns 'unchanged' when it changed nothing, and
+   * 'republish' to publish the current state again.
    */
-  private async mutate(change: () => void | false): Promise<Snapshot> {
+  private async mutate(change: () => void | 'unchanged' | 'republish'): Promise<Snapshot> {
     let snapshot: Snapshot | undefined;
     await this.ctx.blockConcurrencyWhile(async () => {
-      if (change() === false) {
-        snapshot = this.buildSnapshot();
-        return;
-      }
-      this.write('revision', (this.read<number>('revision') ?? 0) + 1);
+      const outcome = change();
+      if (outcome === undefined) this.write('revision', (this.read<number>('revision') ?? 0) + 1);
       snapshot = this.buildSnapshot();
-      await this.publish(snapshot);
+      if (outcome !== 'unchanged') await this.publish(snapshot);
     });
     return snapshot!;
   }

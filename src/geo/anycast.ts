@@ -1,5 +1,6 @@
 import { distanceKm } from './distance';
 import { POPS, type Pop } from './pops';
+import { regionOfCountry } from './regions';
 
 const BY_COLO: ReadonlyMap<string, Pop> = new Map(POPS.map((pop) => [pop.colo, pop]));
 
@@ -23,4 +24,15 @@ export function nearestPop(lat: number, lon: number, withdrawn: ReadonlySet<stri
     }
   }
   return best;
+}
+
+/**
+ * Where a client known only by its country enters the network: the first PoP of that
+ * country in its country's own region (GRU rather than FOR for Brazil), else any PoP
+ * of that country.
+ */
+export function homePop(country: string): Pop | undefined {
+  const code = country.toUpperCase();
+  const region = regionOfCountry(code);
+  return POPS.find((pop) => pop.country === code && pop.region === region) ?? POPS.find((pop) => pop.country === code);
 }

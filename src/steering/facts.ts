@@ -1,5 +1,4 @@
-import { nearestPop, popByColo } from '../geo/anycast';
-import { POPS } from '../geo/pops';
+import { homePop, nearestPop, popByColo } from '../geo/anycast';
 import type { Pop } from '../geo/pops';
 import { regionOfCountry, type Region } from '../geo/regions';
 
@@ -64,7 +63,7 @@ function simulatedFacts(
   // country's first PoP. A withdrawn PoP hands its clients to the next nearest.
   const named = colo === undefined ? undefined : popByColo(colo);
   const entry: { lat: number; lon: number } | undefined =
-    named ?? (lat !== undefined && lon !== undefined ? { lat, lon } : country === undefined ? undefined : POPS.find((p) => p.country === country));
+    named ?? (lat !== undefined && lon !== undefined ? { lat, lon } : country === undefined ? undefined : homePop(country));
   let pop: Pop | undefined = named;
   if (entry !== undefined && (pop === undefined || withdrawn.has(pop.colo))) pop = nearestPop(entry.lat, entry.lon, withdrawn);
   return {

@@ -1,0 +1,90 @@
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import worker from '../../src/index';
+import { resetSnapshotCache } from '../../src/control/snapshot-cache';
+import type { Env } from '../../src/env';
+import { configure, startOrigin } from '../support/worker';
+
+/** The env with its KV namespace and Durable Object namespace wrapped to count every call. */
+function countingEnv(base: Env) {
+  const calls: string[] = [];
+  const wrap = <T extends object>(target: T, name: string): T =>
+    new Proxy(target, {
+      get(obj, prop, receiver) {
+        const value = Reflect.get(obj, prop, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls.push(`${name}.${String(prop)}`);
+          return (value as (...a: unknown[]) => unknown).apply(obj, args);
+        };
+      },
+    });
+  return { env: { ...base, SNAPSHOTS: wrap(base.SNAPSHOTS, 'kv'), CONTROL: wrap(base.CONTROL, 'do') } as Env, calls };
+}
+
+async function send(target: Env, path = '/') {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(new Request(`http://app.test${path}`), target, ctx);
+  await res.arrayBuffer();
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+describe('snapshot cache (SPEC §5)', () => {
+  it('in steady state a proxied request touches neither KV nor the Durable Object', async () => {
+    const a = await startOrigin('steady');
+    await configure({ pools: [{ id: 'steady', origins: [{ name: 'x', address: a.url }] }], load_balancers: [{ id: 'main', hostname: '*', default_pools: ['steady'] }] });
+    resetSnapshotCache();
+    const { env: counted, calls } = countingEnv(env as Env);
+
+    // A cold isolate loads the snapshot once (from KV).
+    expect((await send(counted)).status).toBe(200);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every((c) => c.startsWith('kv.'))).toBe(true);
+
+    calls.length = 0;
+    for (let i = 0; i < 50; i++) expect((await send(counted)).status).toBe(200);
+    expect(calls).toEqual([]);
+    expect(await a.log()).toHaveLength(51);
+  });
+
+  it('refreshes in the background past SNAPSHOT_TTL_MS and keeps serving if the refresh fails', async () => {
+    const a = await startOrigin('refresh');
+    await configure({ pools: [{ id: 'refresh', origins: [{ name: 'x', address: a.url }] }], load_balancers: [{ id: 'main', hostname: '*', default_pools: ['refresh'] }] });
+    resetSnapshotCache();
+    const { env: counted, calls } = countingEnv({ ...(env as Env), SNAPSHOT_TTL_MS: '0' });
+    expect((await send(counted)).status).toBe(200);
+    calls.length = 0;
+    expect((await send(counted)).status).toBe(200);
+    // Past the TTL: one cheap revision read, in the background.
+    expect(calls).toEqual(['kv.get']);
+
+    const broken = {
+      ...(env as Env),
+      SNAPSHOT_TTL_MS: '0',
+      SNAPSHOTS: new Proxy((env as Env).SNAPSHOTS, {
+        get: () => () => Promise.reject(new Error('KV unavailable')),
+      }),
+      CONTROL: new Proxy((env as Env).CONTROL, {
+        get: () => () => {
+          throw new Error('Durable Object unreachable');
+        },
+      }),
+    } as Env;
+    for (let i = 0; i < 3; i++) expect((await send(broken)).status).toBe(200);
+  });
+
+  it('a cold isolate with an empty KV asks the Durable Object, which publishes the snapshot', async () => {
+    await configure({ pools: [{ id: 'cold', origins: [{ name: 'x', address: 'http://127.0.0.1:9' }] }], load_balancers: [{ id: 'main', hostname: '*', default_pools: ['cold'] }] });
+    await (env as Env).SNAPSHOTS.delete('snapshot');
+    resetSnapshotCache();
+    const { env: counted, calls } = countingEnv(env as Env);
+    const res = await send(counted, '/__lb/healthz');
+    expect(res.status).toBe(200);
+    // healthz needs no snapshot; a proxied request does.
+    await send(counted);
+    expect(calls).toContain('do.get');
+    expect(await (env as Env).SNAPSHOTS.get('snapshot')).not.toBeNull();
+  });
+});
