@@ -60,7 +60,10 @@ export class SmoothWeightedRoundRobin {
 /** Weights as integers, so that the round-robin sequence is exact and periodic. */
 function integerWeights(weights: readonly number[]): number[] {
   if (weights.every(Number.isInteger)) return [...weights];
-  return weights.map((w) => Math.round(w * 1000));
+  // Scale until no positive weight rounds to zero.
+  let factor = 1000;
+  while (factor < 1e9 && weights.some((w) => w > 0 && Math.round(w * factor) === 0)) factor *= 10;
+  return weights.map((w) => (w > 0 ? Math.max(1, Math.round(w * factor)) : 0));
 }
 
 /** Weighted random choice by binary search over cumulative weights. */
@@ -93,6 +96,20 @@ export class WeightedRandom {
   }
 }
 
+export interface RingScale {
+  /** Virtual nodes of an origin of the largest weight. */
+  pointsPerOrigin: number;
+  maxWeight: number;
+}
+
+/** Enough virtual nodes for an even spread on small pools, bounded on huge ones. */
+export function ringScale(configuredWeights: readonly number[]): RingScale {
+  return {
+    pointsPerOrigin: Math.max(4, Math.min(160, Math.floor(64_000 / Math.max(1, configuredWeights.length)))),
+    maxWeight: Math.max(Number.MIN_VALUE, ...configuredWeights),
+  };
+}
+
 /**
  * Consistent hashing on a ring of virtual nodes: removing one of n origins moves
  * only the keys that origin owned (about 1/n of them) and no other key.
@@ -102,16 +119,17 @@ export class HashRing {
   private readonly owners: Uint32Array;
   private readonly size: number;
 
-  constructor(names: readonly string[], weights: readonly number[]) {
+  /**
+   * `scale` comes from the pool's whole configuration, not from the origins usable
+   * now: an origin leaving the ring must not move any other origin's points.
+   */
+  constructor(names: readonly string[], weights: readonly number[], scale: RingScale) {
     const count = names.length;
-    // Enough virtual nodes for an even spread on small pools, bounded on huge ones.
-    const perUnit = Math.max(4, Math.min(160, Math.floor(64_000 / Math.max(1, count))));
-    const maxWeight = Math.max(0, ...weights);
     const entries: [number, number][] = [];
     names.forEach((name, index) => {
       const weight = weights[index];
       if (!(weight > 0)) return;
-      const vnodes = Math.max(1, Math.round((perUnit * weight) / maxWeight));
+      const vnodes = Math.max(1, Math.round((scale.pointsPerOrigin * weight) / scale.maxWeight));
       for (let v = 0; v < vnodes; v++) entries.push([hash32(`${name}#${v}`), index]);
     });
     entries.sort((a, b) => a[0] - b[0] || a[1] - b[1]);

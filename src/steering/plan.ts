@@ -1,7 +1,7 @@
 import type { Config, LoadBalancer, Origin, Pool } from '../config/schema';
 import { parseOriginAddress } from '../config/schema';
 import type { PassiveHealth } from '../health/passive';
-import { HashRing, SmoothWeightedRoundRobin, WeightedRandom, hash32 } from './origin-pick';
+import { HashRing, ringScale, SmoothWeightedRoundRobin, WeightedRandom, hash32, type RingScale } from './origin-pick';
 
 // A Plan is a configuration compiled for the request path: lookups by host, pool
 // and origin name are maps, and each pool keeps a selection structure for its usable
@@ -45,6 +45,7 @@ export class Selection {
     readonly origins: readonly CompiledOrigin[],
     readonly usingBackups: boolean,
     readonly generation: number,
+    private readonly scale: RingScale,
   ) {}
 
   get size(): number {
@@ -104,6 +105,7 @@ export class Selection {
     return (this.ring ??= new HashRing(
       this.origins.map((o) => o.name),
       this.weights(),
+      this.scale,
     ));
   }
 }
@@ -116,6 +118,7 @@ export class CompiledPool {
   readonly healthy: boolean;
   readonly healthyOrigins: number;
   readonly meanRttMs: number | undefined;
+  private readonly scale: RingScale;
   private current?: Selection;
   private fallback?: Selection;
 
@@ -139,6 +142,7 @@ export class CompiledPool {
       };
     });
     this.byName = new Map(this.origins.map((o) => [o.name, o]));
+    this.scale = ringScale(config.origins.map((o) => o.weight));
     this.healthyOrigins = this.origins.filter((o) => o.config.enabled && o.healthy).length;
     this.healthy = config.enabled && this.healthyOrigins >= config.minimum_origins;
     const rtts = this.origins.flatMap((o) => (o.rttMs === undefined ? [] : [o.rttMs]));
@@ -169,7 +173,7 @@ export class CompiledPool {
     );
     const primaries = usable.filter((o) => !o.config.backup);
     const usingBackups = primaries.length === 0;
-    const built = new Selection(this.config.origin_steering.policy, usingBackups ? usable : primaries, usingBackups, generation);
+    const built = new Selection(this.config.origin_steering.policy, usingBackups ? usable : primaries, usingBackups, generation, this.scale);
     if (ignoreHealth) this.fallback = built;
     else this.current = built;
     return built;

@@ -1,0 +1,101 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { importAffinityKey, signAffinityToken, verifyAffinityToken, withoutCookie } from '../../src/steering/affinity-token';
+import { mulberry32 } from '../support/random';
+
+const NOW = 1_700_000_000;
+const PIN = { pool: 'eu', origin: 'backend1' };
+
+let key: CryptoKey;
+let otherKey: CryptoKey;
+let token: string;
+
+beforeAll(async () => {
+  key = await importAffinityKey('test-secret');
+  otherKey = await importAffinityKey('another-secret');
+  token = await signAffinityToken(key, 'main', PIN, NOW + 3600);
+});
+
+function randomBase64Url(length: number, seed: number): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const random = mulberry32(seed);
+  return Array.from({ length }, () => alphabet[Math.floor(random() * 64)]).join('');
+}
+
+describe('affinity token', () => {
+  it('round-trips: a signed token verifies to its pin until it expires', async () => {
+    expect(token.startsWith('main.eu.backend1.1700003600.')).toBe(true);
+    expect(token.split('.').at(-1)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(await verifyAffinityToken(key, 'main', token, NOW)).toEqual(PIN);
+    expect(await verifyAffinityToken(key, 'main', token, NOW + 3599)).toEqual(PIN);
+  });
+
+  it('rejects a tampered payload (origin name changed)', async () => {
+    const tampered = token.replace('.backend1.', '.backend2.');
+    expect(tampered).not.toBe(token);
+    expect(await verifyAffinityToken(key, 'main', tampered, NOW)).toBeUndefined();
+  });
+
+  it('rejects a tampered expiry', async () => {
+    const extended = token.replace('.1700003600.', '.1800003600.');
+    expect(await verifyAffinityToken(key, 'main', extended, NOW)).toBeUndefined();
+  });
+
+  it('rejects forged signatures (random 43-char base64url)', async () => {
+    const payload = token.slice(0, token.lastIndexOf('.'));
+    for (let seed = 1; seed <= 20; seed++) {
+      const forged = `${payload}.${randomBase64Url(43, seed)}`;
+      expect(await verifyAffinityToken(key, 'main', forged, NOW)).toBeUndefined();
+    }
+  });
+
+  it('rejects a token signed with another key', async () => {
+    const foreign = await signAffinityToken(otherKey, 'main', PIN, NOW + 3600);
+    expect(await verifyAffinityToken(otherKey, 'main', foreign, NOW)).toEqual(PIN);
+    expect(await verifyAffinityToken(key, 'main', foreign, NOW)).toBeUndefined();
+  });
+
+  it('rejects a token for another load balancer', async () => {
+    const forOther = await signAffinityToken(key, 'other', PIN, NOW + 3600);
+    expect(await verifyAffinityToken(key, 'other', forOther, NOW)).toEqual(PIN);
+    expect(await verifyAffinityToken(key, 'main', forOther, NOW)).toBeUndefined();
+    expect(await verifyAffinityToken(key, 'other', token, NOW)).toBeUndefined();
+  });
+
+  it('rejects an expired token (at and after its expiry)', async () => {
+    expect(await verifyAffinityToken(key, 'main', token, NOW + 3600)).toBeUndefined();
+    expect(await verifyAffinityToken(key, 'main', token, NOW + 7200)).toBeUndefined();
+    const old = await signAffinityToken(key, 'main', PIN, NOW - 1);
+    expect(await verifyAffinityToken(key, 'main', old, NOW)).toBeUndefined();
+  });
+
+  it.each([
+    '',
+    'garbage',
+    'main',
+    'main.eu.backend1',
+    'main.eu.backend1.1700003600',
+    'main.eu.backend1.1700003600.',
+    'main.eu.backend1.soon.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+    'main.eu.backend1.1700003600.not base64!',
+    'main.eu.backend1.1700003600.AAAA',
+    'main.eu.back.end1.1700003600.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+    '....',
+  ])('rejects garbage %j', async (garbage) => {
+    expect(await verifyAffinityToken(key, 'main', garbage, NOW)).toBeUndefined();
+  });
+
+  it('rejects the valid token with anything appended or a signature of the wrong length', async () => {
+    expect(await verifyAffinityToken(key, 'main', `${token}A`, NOW)).toBeUndefined();
+    expect(await verifyAffinityToken(key, 'main', `${token}.x`, NOW)).toBeUndefined();
+    expect(await verifyAffinityToken(key, 'main', token.slice(0, -1), NOW)).toBeUndefined();
+  });
+});
+
+describe('withoutCookie', () => {
+  it('removes only the named cookie', () => {
+    expect(withoutCookie('a=1; __lb_affinity=tok; b=2', '__lb_affinity')).toBe('a=1; b=2');
+    expect(withoutCookie('__lb_affinity=tok', '__lb_affinity')).toBe('');
+    expect(withoutCookie('x__lb_affinity=1;__lb_affinity_other=2', '__lb_affinity')).toBe('x__lb_affinity=1; __lb_affinity_other=2');
+  });
+});

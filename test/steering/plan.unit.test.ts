@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+
+import type { ConfigInput } from '../../src/config/schema';
+import { PassiveHealth } from '../../src/health/passive';
+import { MONITOR, compile, loadBalancer, origin, pool, validConfig } from '../support/configs';
+
+function hosts(hostnames: readonly string[]) {
+  const input: ConfigInput = {
+    pools: [pool('p', ['a'])],
+    load_balancers: hostnames.map((hostname, i) => loadBalancer({ id: `lb${i}`, hostname, default_pools: ['p'] })),
+  };
+  const plan = compile(validConfig(input));
+  return (host: string) => plan.loadBalancerFor(host)?.config.hostname;
+}
+
+describe('Plan.loadBalancerFor', () => {
+  const lookup = hosts(['*', '*.example.com', 'app.example.com', '*.b.example.com']);
+
+  it.each([
+    ['app.example.com', 'app.example.com'],
+    ['APP.Example.COM', 'app.example.com'],
+    ['www.example.com', '*.example.com'],
+    ['a.c.example.com', '*.example.com'],
+    ['a.b.example.com', '*.b.example.com'],
+    ['x.y.b.example.com', '*.b.example.com'],
+    ['b.example.com', '*.example.com'],
+    ['example.com', '*'],
+    ['other.org', '*'],
+  ])('%s -> %s', (host, expected) => {
+    expect(lookup(host)).toBe(expected);
+  });
+
+  it('exact beats *.example.com beats *', () => {
+    const both = hosts(['*', '*.example.com', 'app.example.com']);
+    expect(both('app.example.com')).toBe('app.example.com');
+    expect(both('api.example.com')).toBe('*.example.com');
+    expect(both('example.net')).toBe('*');
+  });
+
+  it('a.b.example.com matches *.example.com when it is the only wildcard', () => {
+    expect(hosts(['*.example.com'])('a.b.example.com')).toBe('*.example.com');
+  });
+
+  it('gives undefined when nothing matches and there is no *', () => {
+    const noCatchAll = hosts(['app.example.com', '*.example.com']);
+    expect(noCatchAll('example.org')).toBeUndefined();
+    expect(noCatchAll('example.com')).toBeUndefined();
+    expect(noCatchAll('app.example.com.evil.net')).toBeUndefined();
+  });
+
+  it('matches configured hostnames case-insensitively', () => {
+    expect(hosts(['App.Example.com'])('app.example.com')).toBe('app.example.com');
+  });
+});
+
+describe('CompiledPool', () => {
+  const input: ConfigInput = {
+    monitors: [MONITOR],
+    pools: [
+      pool(
+        'p',
+        [
+          origin('a', { header: { host: ['a.internal'] } }),
+          origin('b', { address: 'https://10.0.0.2:8443/base' }),
+          origin('c', { address: '10.0.0.3:9000', enabled: false }),
+        ],
+        { monitor: MONITOR.id },
+      ),
+    ],
+    load_balancers: [loadBalancer({ default_pools: ['p'] })],
+  };
+
+  it('parses addresses, takes the Host header case-insensitively and counts healthy enabled origins', () => {
+    const plan = compile(validConfig(input), { p: { b: { healthy: false, rtt_ms: 12 } } });
+    const p = plan.pools.get('p')!;
+    expect(p.byName.get('a')!.hostHeader).toBe('a.internal');
+    expect(p.byName.get('b')!.url.href).toBe('https://10.0.0.2:8443/base');
+    expect(p.byName.get('c')!.url.href).toBe('http://10.0.0.3:9000/');
+    expect(p.byName.get('b')!.healthy).toBe(false);
+    expect(p.healthyOrigins).toBe(1);
+    expect(p.healthy).toBe(true);
+    expect(p.meanRttMs).toBe(12);
+  });
+
+  it('rebuilds the selection when passive health changes the usable set', () => {
+    const plan = compile(validConfig(input));
+    const p = plan.pools.get('p')!;
+    const passive = new PassiveHealth();
+    const policy = { max_fails: 1, fail_timeout: 10, max_ejection_percent: 50 };
+    const before = p.selection(passive, 0);
+    expect(before.origins.map((o) => o.name)).toEqual(['a', 'b']);
+    expect(p.selection(passive, 1)).toBe(before);
+    expect(passive.recordFailure('p', 'a', 3, policy, 2)).toBe(true);
+    const during = p.selection(passive, 3);
+    expect(during.origins.map((o) => o.name)).toEqual(['b']);
+    expect(p.servesPinned(p.byName.get('a')!, passive, 3)).toBe(false);
+    const after = p.selection(passive, 2 + 10_000);
+    expect(after.origins.map((o) => o.name)).toEqual(['a', 'b']);
+  });
+});
