@@ -7,8 +7,7 @@ export { ControlPlane } from './control/control-plane';
 export default {
   fetch: app.fetch,
   async scheduled(_controller, env, ctx) {
-    // Health checks are dispatched from here (cron: every minute); until a monitor
-    // runs, every origin counts as healthy. Keep the snapshot warm meanwhile.
+    // Every minute: publish the snapshot again, so KV never stays without one.
     ctx.waitUntil(controlPlane(env).snapshot());
   },
 } satisfies ExportedHandler<Env>;

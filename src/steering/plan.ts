@@ -1,7 +1,7 @@
 import type { Config, LoadBalancer, Origin, Pool } from '../config/schema';
 import { parseOriginAddress } from '../config/schema';
 import type { PassiveHealth } from '../health/passive';
-import { HashRing, ringScale, SmoothWeightedRoundRobin, WeightedRandom, hash32, type RingScale } from './origin-pick';
+import { HashRing, ringScale, SmoothWeightedRoundRobin, WeightedRandom, type RingScale } from './origin-pick';
 
 // A Plan is a configuration compiled for the request path: lookups by host, pool
 // and origin name are maps, and each pool keeps a selection structure for its usable
@@ -236,4 +236,3 @@ function firstHeader(headers: Record<string, string[]>, name: string): string | 
   return undefined;
 }
 
-export { hash32 };

@@ -1,4 +1,4 @@
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import worker from '../../src/index';
@@ -86,5 +86,15 @@ describe('snapshot cache (SPEC §5)', () => {
     await send(counted);
     expect(calls).toContain('do.get');
     expect(await (env as Env).SNAPSHOTS.get('snapshot')).not.toBeNull();
+  });
+
+  it('the cron trigger publishes the snapshot to KV again', async () => {
+    const version = await configure({ pools: [{ id: 'cron', origins: [{ name: 'x', address: 'http://127.0.0.1:9' }] }], load_balancers: [{ id: 'main', hostname: '*', default_pools: ['cron'] }] });
+    await (env as Env).SNAPSHOTS.delete('snapshot');
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: '* * * * *' }), env as Env, ctx);
+    await waitOnExecutionContext(ctx);
+    const published = await (env as Env).SNAPSHOTS.get<{ version: number }>('snapshot', 'json');
+    expect(published?.version).toBe(version);
   });
 });
