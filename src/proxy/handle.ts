@@ -19,6 +19,7 @@ const inflight = new InFlight();
 const RETRY_AFTER_SECONDS = '5';
 
 export interface Steered {
+  url: URL;
   loaded: Loaded;
   lb: CompiledLoadBalancer;
   facts: ClientFacts;
@@ -61,14 +62,14 @@ export async function steer(request: Request, loaded: Loaded, simulation: boolea
     passive,
     trace,
   });
-  return { loaded, lb, facts, decision, pin };
+  return { url, loaded, lb, facts, decision, pin };
 }
 
 export async function proxyRequest(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
   const started = Date.now();
   const config = settings(env);
   const loaded = await currentSnapshot(env, ctx, started);
-  const { lb, facts, decision } = await steer(request, loaded, config.simulation);
+  const { url, lb, facts, decision } = await steer(request, loaded, config.simulation);
   if (decision.candidates.length === 0) {
     throw new LbError(503, 'no_healthy_origin', `no healthy origin for load balancer "${lb.config.id}"`, undefined, {
       'retry-after': RETRY_AFTER_SECONDS,
@@ -76,7 +77,6 @@ export async function proxyRequest(request: Request, env: Env, ctx: ExecutionCon
   }
   const steeringMs = Date.now() - started;
 
-  const url = new URL(request.url);
   const result = await forward(
     request,
     { url, headers: request.headers, ip: facts.ip, pop: facts.colo, lbName: config.lbName },
