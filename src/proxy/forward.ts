@@ -12,7 +12,7 @@ import { hostFor, upstreamUrl, upstreamHeaders, type ClientSide } from './upstre
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
-export const MAX_REPLAY_BYTES = 1024 * 1024;
+const MAX_REPLAY_BYTES = 1024 * 1024;
 
 /** In-flight requests per origin and per pool, for least_outstanding_requests. */
 export class InFlight {
@@ -129,8 +129,4 @@ async function replayableBody(request: Request, wantRetries: boolean): Promise<{
   const length = Number(request.headers.get('content-length') ?? NaN);
   if (!(length <= MAX_REPLAY_BYTES)) return { value: request.body, replayable: false };
   return { value: await request.arrayBuffer(), replayable: true };
-}
-
-export function isIdempotent(method: string): boolean {
-  return IDEMPOTENT.has(method);
 }
