@@ -106,7 +106,8 @@ export interface RingScale {
 export function ringScale(configuredWeights: readonly number[]): RingScale {
   return {
     pointsPerOrigin: Math.max(4, Math.min(160, Math.floor(64_000 / Math.max(1, configuredWeights.length)))),
-    maxWeight: Math.max(Number.MIN_VALUE, ...configuredWeights),
+    // A loop, not Math.max(...spread): pools of 100,000 origins exceed the argument limit.
+    maxWeight: configuredWeights.reduce((max, w) => (w > max ? w : max), Number.MIN_VALUE),
   };
 }
 

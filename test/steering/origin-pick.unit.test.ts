@@ -166,6 +166,11 @@ describe('HashRing', () => {
     expect(moved).toBeGreaterThan(CLIENT_IPS.length * 0.1);
   });
 
+  it('scales for a pool of 200,000 origins without running out of stack', () => {
+    const weights = Array.from({ length: 200_000 }, (_, i) => (i === 123_456 ? 7 : 1));
+    expect(ringScale(weights)).toEqual({ pointsPerOrigin: 4, maxWeight: 7 });
+  });
+
   it('never maps a key to a weight-0 origin and is empty when every weight is 0', () => {
     const ring = new HashRing(['a', 'b', 'c'], [1, 0, 1], ringScale([1, 0, 1]));
     for (const ip of CLIENT_IPS.slice(0, 2000)) expect(ring.lookup(hash32(ip))).not.toBe(1);
