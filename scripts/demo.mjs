@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Origin } from './lib/origins.mjs';
+import { run as lbctl } from './lib/lbctl/run.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const check = process.argv.includes('--check');
@@ -159,6 +160,24 @@ async function tour() {
     console.log(`   ${label.padEnd(26)} -> PoP ${r.pop}, pool ${r.pool}: ${r.body}`);
     expect(r.pool === pool, `${label} went to ${r.pool}, expected ${pool}`);
   }
+
+  console.log('\n5. Operating it with lbctl: drain backend1 of pool "all", then look (like ipvsadm -L -n --stats):');
+  const cli = async (...argv) => {
+    let out = '';
+    const stdout = { write: (chunk) => void (out += chunk) };
+    const code = await lbctl(argv, { stdout, stderr: process.stderr, env: { LB_URL: base, LB_TOKEN: token, NO_COLOR: '1' } });
+    return { code, out };
+  };
+  const drained = await cli('origin', 'drain', 'all', 'backend1');
+  expect(drained.code === 0, `lbctl origin drain exited ${drained.code}`);
+  const status = await cli('status');
+  console.log(status.out.replace(/^/gm, '   ').trimEnd());
+  expect(status.code === 0 && /backend1\s+\S+\s+\S+\s+drain/.test(status.out), 'lbctl status did not show backend1 draining');
+  const after = [];
+  for (let i = 0; i < 4; i++) after.push((await get('rr.localhost')).origin);
+  console.log(`   new requests now go to: ${after.join(', ')}`);
+  expect(!after.includes('backend1'), 'a drained origin still took new requests');
+  expect((await cli('origin', 'undrain', 'all', 'backend1')).code === 0, 'lbctl origin undrain failed');
   return problems;
 }
 
@@ -172,6 +191,8 @@ Try it yourself (Switchyard on ${base}, admin token "${token}"):
   curl -si -H 'x-lb-sim-country: BR' ${base}/ | grep -i x-lb-
   curl -si -H 'x-lb-sim-lat: 35.68' -H 'x-lb-sim-lon: 139.69' ${base}/ | grep -i x-lb-
   curl -s -H 'Authorization: Bearer ${token}' ${base}/__lb/api/config
+  LB_TOKEN=${token} npm run lbctl -- status
+  LB_TOKEN=${token} npm run lbctl -- explain --host app.localhost --country BR
 
 Press Ctrl-C to stop.`);
 }

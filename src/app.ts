@@ -17,7 +17,7 @@ export const app = new Hono<{ Bindings: Env }>()
     await next();
   })
   .get('/__lb/healthz', (c) => c.json({ ok: true }))
-  .route('/__lb/api', adminApi)
+  .route('/', adminApi)
   .all('/__lb/*', () => {
     throw new LbError(404, 'not_found', 'no such Switchyard route');
   })

@@ -1,66 +1,46 @@
-import { zValidator } from '@hono/zod-validator';
-import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { createMiddleware } from 'hono/factory';
-import { ConfigSchema } from '../config/schema';
-import { toIssues } from '../config/validate';
-import { adoptSnapshot, controlPlane } from '../control/snapshot-cache';
-import type { Env } from '../env';
-import { LbError } from '../proxy/errors';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { adminAuth, adminEnabled } from './auth';
+import { configRoutes } from './config-routes';
+import { explainRoutes } from './explain';
+import type { AdminEnv } from './http';
+import { importRoutes } from './import-routes';
+import { operationRoutes } from './operations';
+import { resourceRoutes } from './resources';
 
-// The admin API under /__lb/api (SPEC §7). Routes stay thin: validate, call the
-// control plane, answer.
+// The admin API under /__lb/api (SPEC §7). Every route is declared with its zod
+// schemas; the same declarations validate requests and generate the OpenAPI 3.1
+// document at /__lb/api/openapi.json.
 
-export const MAX_BODY_BYTES = 1024 * 1024;
+export const API_BASE = '/__lb/api';
 
-const limitBody = bodyLimit({
-  maxSize: MAX_BODY_BYTES,
-  onError: () => {
-    throw new LbError(413, 'payload_too_large', `request body over ${MAX_BODY_BYTES} bytes`);
-  },
+export const adminApi = new OpenAPIHono<AdminEnv>().basePath(API_BASE);
+adminApi.use('*', adminEnabled, adminAuth);
+adminApi.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+  type: 'http',
+  scheme: 'bearer',
+  description: 'the ADMIN_TOKEN secret',
 });
+for (const routes of [configRoutes, ...resourceRoutes, operationRoutes, explainRoutes, importRoutes]) adminApi.route('/', routes);
 
-/** A JSON body is required: without this, a non-JSON content type would validate as {}. */
-const requireJson = createMiddleware(async function requireJson(c, next) {
-  const type = c.req.header('content-type') ?? '';
-  if (!/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)) {
-    throw new LbError(400, 'invalid_json', `expected a JSON body (Content-Type: application/json), got "${type || 'none'}"`);
-  }
-  await next();
-});
-
-function validJson<T extends Parameters<typeof zValidator>[1]>(schema: T) {
-  return zValidator('json', schema, (result) => {
-    if (!result.success) throw new LbError(400, 'invalid_config', 'the document is not a valid configuration', toIssues(result.error));
+export function openApiDocument() {
+  return adminApi.getOpenAPI31Document({
+    openapi: '3.1.0',
+    info: {
+      title: 'Switchyard admin API',
+      version: '1',
+      description: 'Manage Switchyard, a global HTTP load balancer on Cloudflare Workers. Errors: {"error":{"code","message","issues"?}}.',
+    },
+    security: [{ bearer: [] }],
   });
 }
 
-/** `If-Match: "n"` (or `W/"n"`, or a bare n) as a version number. */
-function ifMatchVersion(header: string | undefined): number | undefined {
-  if (header === undefined || header.trim() === '*') return undefined;
-  const match = /^\s*(?:W\/)?"?(\d+)"?\s*$/.exec(header);
-  if (match === null) throw new LbError(400, 'invalid_if_match', `If-Match must be a version ETag such as "3", got ${header}`);
-  return Number(match[1]);
-}
+let document: ReturnType<typeof openApiDocument> | undefined;
 
-export const adminApi = new Hono<{ Bindings: Env }>()
-  .use('*', adminEnabled, adminAuth)
-  .get('/config', async (c) => {
-    const stored = await controlPlane(c.env).getConfig();
-    c.header('ETag', `"${stored.version}"`);
-    return c.json(stored);
-  })
-  .put('/config', limitBody, requireJson, validJson(ConfigSchema), async (c) => {
-    const ifMatch = ifMatchVersion(c.req.header('if-match'));
-    const result = await controlPlane(c.env).putConfig(c.req.valid('json'), ifMatch, 'admin-api');
-    if (!result.ok) {
-      if (result.code === 'version_mismatch') {
-        throw new LbError(412, 'version_mismatch', `If-Match names version ${ifMatch} but the stored version is ${result.version}`);
-      }
-      throw new LbError(400, 'invalid_config', 'the document is not a valid configuration', result.issues);
-    }
-    await adoptSnapshot(c.env, result.snapshot);
-    c.header('ETag', `"${result.version}"`);
-    return c.json({ version: result.version });
-  });
+adminApi.get('/openapi.json', (c) => c.json((document ??= openApiDocument())));
+adminApi.openAPIRegistry.registerPath({
+  method: 'get',
+  path: '/openapi.json',
+  tags: ['Meta'],
+  summary: 'This document',
+  responses: { 200: { description: 'the OpenAPI 3.1 document of the admin API' } },
+});

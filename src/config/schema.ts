@@ -60,33 +60,35 @@ export const OriginSchema = z.strictObject({
 
 export const ORIGIN_POLICIES = ['round_robin', 'random', 'hash', 'least_outstanding_requests'] as const;
 
-export const PoolSchema = z
-  .strictObject({
-    id,
-    name: z.string().max(256).optional(),
-    enabled: z.boolean().default(true),
-    minimum_origins: z.number().int().min(0).default(1),
-    monitor: id.optional(),
-    latitude: latitude.optional(),
-    longitude: longitude.optional(),
-    origin_steering: z
-      .strictObject({ policy: z.enum(ORIGIN_POLICIES).default('round_robin') })
-      .default({ policy: 'round_robin' }),
-    slow_start: z.number().int().min(0).max(3600).default(0),
-    origins: z.array(OriginSchema).min(1),
-  })
-  .superRefine((pool, ctx) => {
-    const seen = new Set<string>();
-    pool.origins.forEach((origin, index) => {
-      if (seen.has(origin.name)) {
-        ctx.addIssue({ code: 'custom', path: ['origins', index, 'name'], message: `duplicate origin name "${origin.name}"` });
-      }
-      seen.add(origin.name);
-    });
-    if ((pool.latitude === undefined) !== (pool.longitude === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['latitude'], message: 'latitude and longitude go together' });
+const poolFields = {
+  id,
+  name: z.string().max(256).optional(),
+  enabled: z.boolean().default(true),
+  minimum_origins: z.number().int().min(0).default(1),
+  monitor: id.optional(),
+  latitude: latitude.optional(),
+  longitude: longitude.optional(),
+  origin_steering: z
+    .strictObject({ policy: z.enum(ORIGIN_POLICIES).default('round_robin') })
+    .default({ policy: 'round_robin' }),
+  slow_start: z.number().int().min(0).max(3600).default(0),
+  origins: z.array(OriginSchema).min(1),
+};
+
+function checkPool(pool: { origins: { name: string }[]; latitude?: number; longitude?: number }, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  pool.origins.forEach((origin, index) => {
+    if (seen.has(origin.name)) {
+      ctx.addIssue({ code: 'custom', path: ['origins', index, 'name'], message: `duplicate origin name "${origin.name}"` });
     }
+    seen.add(origin.name);
   });
+  if ((pool.latitude === undefined) !== (pool.longitude === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['latitude'], message: 'latitude and longitude go together' });
+  }
+}
+
+export const PoolSchema = z.strictObject(poolFields).superRefine(checkPool);
 
 export const POOL_STEERING_POLICIES = [
   '',
@@ -201,11 +203,33 @@ function uniqueIds(items: readonly { id: string }[], key: string, ctx: z.Refinem
   return ids;
 }
 
+// Request bodies of the resource routes (SPEC §7). A PUT names its resource in the
+// path, so the id in the body may be left out; a PATCH of an origin takes any of the
+// fields an operator changes at run time.
+
+const withOptionalId = { id: id.optional() };
+export const MonitorBodySchema = MonitorSchema.extend(withOptionalId);
+export const PoolBodySchema = z.strictObject({ ...poolFields, ...withOptionalId }).superRefine(checkPool);
+export const LoadBalancerBodySchema = LoadBalancerSchema.extend(withOptionalId);
+
+export const OriginPatchSchema = z
+  .strictObject({
+    weight: z.number().min(0).max(1_000_000),
+    enabled: z.boolean(),
+    drain: z.boolean(),
+    backup: z.boolean(),
+    address: originAddress,
+    header: headerMap,
+  })
+  .partial()
+  .refine((patch) => Object.keys(patch).length > 0, { message: 'name at least one of weight, enabled, drain, backup, address, header' });
+
 export type Config = z.output<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 export type Monitor = z.output<typeof MonitorSchema>;
 export type Pool = z.output<typeof PoolSchema>;
 export type Origin = z.output<typeof OriginSchema>;
 export type LoadBalancer = z.output<typeof LoadBalancerSchema>;
+export type OriginPatch = z.output<typeof OriginPatchSchema>;
 export type OriginPolicy = (typeof ORIGIN_POLICIES)[number];
 export type PoolSteeringPolicy = (typeof POOL_STEERING_POLICIES)[number];

@@ -2,6 +2,8 @@ import { DurableObject } from 'cloudflare:workers';
 import type { Config } from '../config/schema';
 import { validateConfig, type Issue } from '../config/validate';
 import type { Env } from '../env';
+import { popByColo } from '../geo/anycast';
+import { applyEdit, describeChange, describeDiff, diffConfigs, issuesFor, resourceTag, type ConfigEdit } from './config-edit';
 import type { HealthMap } from '../steering/plan';
 import { REVISION_KEY, SNAPSHOT_KEY, type Snapshot } from './snapshot';
 
@@ -21,6 +23,10 @@ export type PutConfigResult =
   | { ok: true; version: number; snapshot: Snapshot }
   | { ok: false; code: 'version_mismatch'; version: number }
   | { ok: false; code: 'invalid_config'; issues: Issue[] };
+
+export type EditResult =
+  | { ok: true; version: number; snapshot: Snapshot; resource: unknown; tag: string | undefined }
+  | { ok: false; status: 400 | 404 | 409 | 412; code: string; message: string; issues?: Issue[] };
 
 export interface EventRecord {
   id: number;
@@ -81,22 +87,105 @@ export class ControlPlane extends DurableObject<Env> {
         return 'unchanged';
       }
       version = current + 1;
+      const changes = diffConfigs(this.read<Config>('config') ?? null, validation.config);
       this.write('config', validation.config);
       this.write('version', version);
       this.remove('config_error');
-      this.record('config', `configuration replaced (version ${version})`, { actor, from: current, to: version });
+      this.record('config', `configuration replaced (version ${version}): ${describeDiff(changes)}`, {
+        actor,
+        resource: 'config',
+        action: 'replace',
+        from: { version: current },
+        to: { version },
+        changes,
+        version,
+      });
     });
     return refused ?? { ok: true, version, snapshot };
+  }
+
+  /**
+   * One change to one resource (create, replace, patch or delete), checked against
+   * `If-Match` and validated as part of the whole configuration.
+   */
+  async edit(edit: ConfigEdit, ifMatch: string | undefined, actor: string): Promise<EditResult> {
+    await this.ensureSeeded();
+    let result: EditResult | undefined;
+    const snapshot = await this.mutate(() => {
+      const stored = this.read<Config>('config') ?? null;
+      const current = this.read<number>('version') ?? 0;
+      const outcome = applyEdit(stored, edit, current, ifMatch);
+      if (!outcome.ok) {
+        result = { ok: false, status: outcome.status, code: outcome.code, message: outcome.message };
+        return 'unchanged';
+      }
+      const validation = validateConfig(outcome.document);
+      if (!validation.ok) {
+        const message = `the ${edit.kind.replace('_', ' ')} would make the configuration invalid`;
+        result = { ok: false, status: 400, code: 'invalid_config', message, issues: issuesFor(validation.issues, outcome.ref) };
+        return 'unchanged';
+      }
+      const resource = outcome.ref === undefined ? undefined : valueAt(validation.config, outcome.ref.path);
+      if (JSON.stringify(validation.config) === JSON.stringify(stored)) {
+        result = { ok: true, version: current, resource, tag: resource === undefined ? undefined : resourceTag(resource) } as EditResult;
+        return 'unchanged';
+      }
+      const version = current + 1;
+      this.write('config', validation.config);
+      this.write('version', version);
+      this.remove('config_error');
+      const change = outcome.change.action === 'patch' || resource === undefined ? outcome.change : { ...outcome.change, to: resource };
+      this.record('config', describeChange(change, version), { actor, ...change, version });
+      result = { ok: true, version, resource, tag: resource === undefined ? undefined : resourceTag(resource) } as EditResult;
+    });
+    if (result!.ok) result!.snapshot = snapshot;
+    return result!;
+  }
+
+  /** Withdraws a PoP from (or restores it to) the anycast simulation. */
+  async setWithdrawn(colo: string, withdrawn: boolean, actor: string): Promise<{ version: number; snapshot: Snapshot; changed: boolean }> {
+    await this.ensureSeeded();
+    let changed = false;
+    const snapshot = await this.mutate(() => {
+      const list = new Set(this.read<string[]>('withdrawn') ?? []);
+      if (list.has(colo) === withdrawn) return 'unchanged';
+      if (withdrawn) list.add(colo);
+      else list.delete(colo);
+      changed = true;
+      const version = (this.read<number>('version') ?? 0) + 1;
+      this.write('withdrawn', [...list].sort());
+      this.write('version', version);
+      const pop = popByColo(colo);
+      const where = pop === undefined ? colo : `${colo} (${pop.city})`;
+      this.record('pop', `PoP ${where} ${withdrawn ? 'withdrawn' : 'restored'} (version ${version})`, {
+        actor,
+        resource: 'pop',
+        id: colo,
+        action: withdrawn ? 'withdraw' : 'restore',
+        from: { withdrawn: !withdrawn },
+        to: { withdrawn },
+        version,
+      });
+    });
+    return { version: snapshot.version, snapshot, changed };
+  }
+
+  /** The current state as a snapshot, without publishing it (admin reads). */
+  async current(): Promise<Snapshot> {
+    await this.ensureSeeded();
+    return this.buildSnapshot();
   }
 
   private async ensureSeeded(): Promise<void> {
     if (this.read<number>('revision') === undefined) await this.snapshot();
   }
 
-  async events(limit = MAX_EVENTS): Promise<EventRecord[]> {
+  /** The newest events first; `kind` narrows them to one kind (config, pop, health). */
+  async events(limit = MAX_EVENTS, kind?: string): Promise<EventRecord[]> {
     return this.sql
       .exec<{ id: number; at: string; kind: string; message: string; detail: string }>(
-        'SELECT id, at, kind, message, detail FROM events ORDER BY id DESC LIMIT ?',
+        'SELECT id, at, kind, message, detail FROM events WHERE ?1 IS NULL OR kind = ?1 ORDER BY id DESC LIMIT ?2',
+        kind ?? null,
         Math.min(limit, MAX_EVENTS),
       )
       .toArray()
@@ -148,7 +237,7 @@ export class ControlPlane extends DurableObject<Env> {
     }
     this.write('config', validation.config);
     this.write('version', 1);
-    this.record('config', 'configuration seeded from LB_CONFIG (version 1)', { actor: 'LB_CONFIG', from: 0, to: 1 });
+    this.record('config', 'configuration seeded from LB_CONFIG (version 1)', { actor: 'LB_CONFIG', resource: 'config', action: 'replace', from: 0, to: 1, version: 1 });
   }
 
   private buildSnapshot(): Snapshot {
@@ -187,4 +276,8 @@ export class ControlPlane extends DurableObject<Env> {
   private write(key: string, value: unknown): void {
     this.sql.exec('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', key, JSON.stringify(value));
   }
+}
+
+function valueAt(root: unknown, path: (string | number)[]): unknown {
+  return path.reduce<unknown>((node, key) => (node as Record<string | number, unknown> | undefined)?.[key], root);
 }

@@ -14,6 +14,11 @@ export type HealthMap = Record<string, Record<string, OriginHealth>>;
 export interface OriginHealth {
   healthy: boolean;
   rtt_ms?: number;
+  /** Consecutive successful and failed checks, the last check's time (ISO) and why it failed. */
+  consecutive_up?: number;
+  consecutive_down?: number;
+  last_check_at?: string;
+  reason?: string;
 }
 
 export interface CompiledOrigin {

@@ -1,0 +1,104 @@
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { createMiddleware } from 'hono/factory';
+import { toIssues } from '../config/validate';
+import type { Env } from '../env';
+import { LbError } from '../proxy/errors';
+
+// What every admin route shares: body limits, the JSON requirement, validation
+// errors in the one error shape, If-Match parsing and OpenAPI response helpers.
+
+export type AdminEnv = { Bindings: Env };
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export const limitBody = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: () => {
+    throw new LbError(413, 'payload_too_large', `request body over ${MAX_BODY_BYTES} bytes`);
+  },
+});
+
+/** A JSON body is required: without this, a non-JSON content type would skip validation. */
+export const requireJson = createMiddleware(async function requireJson(c, next) {
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)) {
+    throw new LbError(400, 'invalid_json', `expected a JSON body (Content-Type: application/json), got "${type || 'none'}"`);
+  }
+  await next();
+});
+
+/** The middleware of a route that takes a JSON body. */
+export const jsonBody = [limitBody, requireJson];
+
+/** A sub-app whose failed validations answer 400 in the error shape; `bodyCode` names a bad body. */
+export function adminRoutes(bodyCode: 'invalid_config' | 'invalid_request') {
+  return new OpenAPIHono<AdminEnv>({
+    defaultHook: (result) => {
+      if (result.success) return;
+      const body = result.target === 'json';
+      const code = body ? bodyCode : 'invalid_request';
+      const message = body
+        ? bodyCode === 'invalid_config'
+          ? 'the body is not a valid configuration object'
+          : 'the body is not valid for this route'
+        : `invalid ${result.target === 'param' ? 'path' : result.target}`;
+      throw new LbError(400, code, message, toIssues(result.error));
+    },
+  });
+}
+
+/** `If-Match: "n"` (or `W/"n"`, or a bare n) as a configuration version. */
+export function ifMatchVersion(header: string | undefined): number | undefined {
+  if (header === undefined || header.trim() === '*') return undefined;
+  const match = /^\s*(?:W\/)?"?(\d+)"?\s*$/.exec(header);
+  if (match === null) throw new LbError(400, 'invalid_if_match', `If-Match must be a version ETag such as "3", got ${header}`);
+  return Number(match[1]);
+}
+
+/** `If-Match` for one resource: a resource ETag, a version, or `*`; checked by the control plane. */
+export function ifMatchTag(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const tags = header.split(',').map((tag) => tag.trim());
+  if (tags.some((tag) => !/^(\*|(W\/)?"[^"]*"|\d+)$/.test(tag))) {
+    throw new LbError(400, 'invalid_if_match', `If-Match must be an ETag from a previous response (such as "r0123abcd…" or "3"), got ${header}`);
+  }
+  return header;
+}
+
+// OpenAPI helpers.
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export function jsonContent<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { 'application/json': { schema } } };
+}
+
+const error = (description: string) => jsonContent(ErrorSchema, description);
+
+/** The error responses every admin route can give. */
+export const commonErrors = {
+  401: error('missing or wrong bearer token'),
+  503: error('ADMIN_TOKEN is not set: the admin API is disabled'),
+};
+
+export const bodyErrors = {
+  400: error('body not JSON, schema violation or dangling reference; nothing changed'),
+  413: error('body over 1 MiB'),
+};
+
+export const notFound = { 404: error('no such resource') };
+export const conflict = { 409: error('the resource is in use or already exists') };
+export const stale = { 412: error('If-Match does not match: the resource changed since it was read') };
+
+export const ifMatchHeader = z.object({
+  'if-match': z.string().optional().meta({ description: 'An ETag from a previous response; the change is refused with 412 if it is stale' }),
+});

@@ -1,0 +1,70 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { importCloudflare } from '../config/cloudflare-import';
+import { ConfigSchema } from '../config/schema';
+import { validateConfig } from '../config/validate';
+import { adoptSnapshot, controlPlane } from '../control/snapshot-cache';
+import { LbError } from '../proxy/errors';
+import { adminRoutes, bodyErrors, commonErrors, ifMatchHeader, ifMatchVersion, jsonBody, jsonContent, stale } from './http';
+
+// POST /__lb/api/import/cloudflare: Cloudflare Load Balancing API objects in, a
+// Switchyard configuration out (the same function `lbctl import-cloudflare` calls),
+// with a note for everything that could not be mapped. `?apply=true` stores it.
+
+const Note = z.object({ path: z.string(), message: z.string() });
+
+export const importRoutes = adminRoutes('invalid_request').openapi(
+  createRoute({
+    method: 'post',
+    path: '/import/cloudflare',
+    tags: ['Configuration'],
+    summary: 'Convert a Cloudflare Load Balancing export (monitors, pools, load balancers) to a configuration; apply=true stores it',
+    middleware: jsonBody,
+    request: {
+      query: z.object({ apply: z.enum(['true', 'false']).default('false') }),
+      headers: ifMatchHeader,
+      body: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: z
+              .union([z.record(z.string(), z.unknown()), z.array(z.unknown())])
+              .meta({ description: '{"monitors":[…],"pools":[…],"load_balancers":[…]}, each an array or a Cloudflare API envelope {"result":[…]}' }),
+          },
+        },
+      },
+    },
+    responses: {
+      200: jsonContent(
+        z.object({ config: ConfigSchema, unmapped: z.array(Note), version: z.number().int().optional() }),
+        'the converted configuration (and the stored version with apply=true)',
+      ),
+      ...bodyErrors,
+      ...stale,
+      ...commonErrors,
+    },
+  }),
+  async (c) => {
+    let imported;
+    try {
+      imported = importCloudflare(c.req.valid('json'));
+    } catch (error) {
+      throw new LbError(400, 'invalid_import', (error as Error).message);
+    }
+    const validation = validateConfig(imported.config);
+    if (!validation.ok) {
+      throw new LbError(400, 'invalid_config', 'the converted configuration is not valid (see issues; unmapped parts are listed by a dry run)', validation.issues);
+    }
+    if (c.req.valid('query').apply === 'false') return c.json({ config: validation.config, unmapped: imported.unmapped }, 200);
+
+    const ifMatch = ifMatchVersion(c.req.header('if-match'));
+    const result = await controlPlane(c.env).putConfig(validation.config, ifMatch, 'import-cloudflare');
+    if (!result.ok) {
+      if (result.code === 'version_mismatch') {
+        throw new LbError(412, 'version_mismatch', `If-Match names version ${ifMatch} but the stored version is ${result.version}`);
+      }
+      throw new LbError(400, 'invalid_config', 'the converted configuration is not valid', result.issues);
+    }
+    await adoptSnapshot(c.env, result.snapshot);
+    return c.json({ config: validation.config, unmapped: imported.unmapped, version: result.version }, 200);
+  },
+);

@@ -1,0 +1,133 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { popByColo } from '../geo/anycast';
+import { POPS } from '../geo/pops';
+import { REGIONS } from '../geo/regions';
+import { healthReport } from '../health/report';
+import type { EventRecord } from '../control/control-plane';
+import { adoptSnapshot, controlPlane } from '../control/snapshot-cache';
+import { LbError } from '../proxy/errors';
+import { adminRoutes, bodyErrors, commonErrors, jsonBody, jsonContent, notFound } from './http';
+
+// Run-time operations (SPEC §7): the event log, the PoP table with withdrawals, and
+// the health document.
+
+const EventSchema = z
+  .object({
+    id: z.number().int(),
+    at: z.string().meta({ description: 'ISO 8601 time' }),
+    kind: z.string().meta({ description: 'config | pop | health' }),
+    message: z.string(),
+    detail: z.any().meta({ description: 'what changed: actor, resource, id, action, from, to, version' }),
+  })
+  .meta({ id: 'Event' });
+
+const PopSchema = z
+  .object({
+    colo: z.string(),
+    city: z.string(),
+    country: z.string(),
+    region: z.enum(REGIONS),
+    latitude: z.number(),
+    longitude: z.number(),
+    withdrawn: z.boolean(),
+  })
+  .meta({ id: 'Pop' });
+
+const HealthSchema = z
+  .object({
+    pools: z.array(z.object({ id: z.string(), healthy: z.boolean(), healthy_origins: z.number().int(), minimum_origins: z.number().int() })),
+    origins: z.array(
+      z.object({
+        pool: z.string(),
+        origin: z.string(),
+        healthy: z.boolean(),
+        state: z.enum(['healthy', 'unhealthy', 'unknown']),
+        consecutive_up: z.number().int(),
+        consecutive_down: z.number().int(),
+        last_check_at: z.string().nullable(),
+        rtt_ms: z.number().nullable(),
+        reason: z.string().nullable(),
+      }),
+    ),
+  })
+  .meta({ id: 'Health' });
+
+const popView = (withdrawn: ReadonlySet<string>) => (pop: (typeof POPS)[number]) => ({
+  colo: pop.colo,
+  city: pop.city,
+  country: pop.country,
+  region: pop.region,
+  latitude: pop.lat,
+  longitude: pop.lon,
+  withdrawn: withdrawn.has(pop.colo),
+});
+
+export const operationRoutes = adminRoutes('invalid_request')
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/events',
+      tags: ['Events'],
+      summary: 'Admin changes and health transitions, newest first (the last 1,000 are kept)',
+      request: {
+        query: z.object({
+          limit: z.coerce.number().int().min(1).max(1000).default(100),
+          kind: z.enum(['config', 'pop', 'health']).optional(),
+        }),
+      },
+      responses: { 200: jsonContent(z.object({ events: z.array(EventSchema) }), 'events'), 400: bodyErrors[400], ...commonErrors },
+    }),
+    async (c) => {
+      const { limit, kind } = c.req.valid('query');
+      const events = (await controlPlane(c.env).events(limit, kind)) as EventRecord[];
+      return c.json({ events: events as z.output<typeof EventSchema>[] }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/pops',
+      tags: ['PoPs'],
+      summary: 'The PoP table of the anycast simulation, with withdrawals',
+      responses: { 200: jsonContent(z.object({ version: z.number().int(), pops: z.array(PopSchema) }), 'every PoP'), ...commonErrors },
+    }),
+    async (c) => {
+      const snapshot = await controlPlane(c.env).current();
+      return c.json({ version: snapshot.version, pops: POPS.map(popView(new Set(snapshot.withdrawn))) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'put',
+      path: '/pops/{colo}',
+      tags: ['PoPs'],
+      summary: 'Withdraw a PoP (its simulated clients move to the next nearest) or restore it',
+      middleware: jsonBody,
+      request: {
+        params: z.object({ colo: z.string() }),
+        body: { required: true, content: { 'application/json': { schema: z.strictObject({ withdrawn: z.boolean() }) } } },
+      },
+      responses: { 200: jsonContent(z.object({ version: z.number().int(), pop: PopSchema }), 'the PoP'), ...bodyErrors, ...notFound, ...commonErrors },
+    }),
+    async (c) => {
+      const pop = popByColo(c.req.valid('param').colo);
+      if (pop === undefined) throw new LbError(404, 'not_found', `no PoP "${c.req.valid('param').colo}": GET /__lb/api/pops lists them`);
+      const { withdrawn } = c.req.valid('json');
+      const result = await controlPlane(c.env).setWithdrawn(pop.colo, withdrawn, 'admin-api');
+      await adoptSnapshot(c.env, result.snapshot);
+      return c.json({ version: result.version, pop: popView(new Set(result.snapshot.withdrawn))(pop) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/health',
+      tags: ['Health'],
+      summary: 'Health of every pool and origin',
+      responses: { 200: jsonContent(HealthSchema, 'the health document'), ...commonErrors },
+    }),
+    async (c) => {
+      const snapshot = await controlPlane(c.env).current();
+      return c.json(healthReport(snapshot.config, snapshot.health), 200);
+    },
+  );

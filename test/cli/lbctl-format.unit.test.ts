@@ -1,0 +1,242 @@
+import { describe, expect, it } from 'vitest';
+
+import {
+  formatApiError,
+  formatEvents,
+  formatExplain,
+  formatHealth,
+  formatPoolList,
+  formatPops,
+  formatStatus,
+  makePaint,
+  originState,
+  table,
+} from '../../scripts/lib/lbctl/format.mjs';
+
+const CONFIG = {
+  version: 4,
+  config: {
+    pools: [
+      {
+        id: 'eu',
+        name: 'Europe',
+        minimum_origins: 1,
+        origin_steering: { policy: 'round_robin' },
+        origins: [
+          { name: 'backend1', address: 'http://127.0.0.1:8081', weight: 2, enabled: true, drain: false, backup: false },
+          { name: 'b2', address: 'http://127.0.0.1:18082', weight: 1, enabled: true, drain: true, backup: true },
+        ],
+      },
+      {
+        id: 'us',
+        name: 'us',
+        enabled: false,
+        minimum_origins: 2,
+        origin_steering: { policy: 'hash' },
+        origins: [{ name: 'us1', address: 'us1.example.net:8080', weight: 10, enabled: false }],
+      },
+      { id: 'empty', origins: [] },
+    ],
+    load_balancers: [{ id: 'main', hostname: '*', default_pools: ['eu'] }],
+  },
+};
+
+const HEALTH = {
+  pools: [
+    { id: 'eu', healthy: true, healthy_origins: 1, minimum_origins: 1 },
+    { id: 'us', healthy: false, healthy_origins: 0, minimum_origins: 2 },
+  ],
+  origins: [
+    { pool: 'eu', origin: 'backend1', healthy: true, state: 'healthy', consecutive_up: 3, consecutive_down: 0, last_check_at: 1_700_000_000_000, rtt_ms: 12.4, reason: null },
+    { pool: 'eu', origin: 'b2', healthy: false, state: 'unhealthy', consecutive_up: 0, consecutive_down: 3, last_check_at: '2026-01-02T03:04:05.000Z', rtt_ms: null, reason: 'connect ECONNREFUSED' },
+  ],
+};
+
+const STATS = { origins: [{ pool: 'eu', origin: 'backend1', requests: 1234 }, { pool: 'eu', origin: 'b2', requests: 7 }] };
+
+const POPS = {
+  pops: [
+    { colo: 'FRA', city: 'Frankfurt', country: 'DE', region: 'WEU', latitude: 50.03, longitude: 8.56, withdrawn: true },
+    { colo: 'GRU', city: 'São Paulo', country: 'BR', region: 'SSAM', latitude: -23.43, longitude: -46.47, withdrawn: false },
+    { colo: 'AMS', city: 'Amsterdam', country: 'NL', region: 'WEU', latitude: 52.31, longitude: 4.76, withdrawn: true },
+  ],
+};
+
+describe('table', () => {
+  it('aligns columns to the widest cell, numbers to the right, and leaves no trailing spaces', () => {
+    const out = table(
+      [{ title: 'NAME' }, { title: 'N', align: 'right' }, { title: 'NOTE' }],
+      [
+        ['a', 5, 'x'],
+        ['longer-name', 12345, null],
+      ],
+    );
+    expect(out).toBe(['NAME             N  NOTE', 'a                5  x', 'longer-name  12345  -', ''].join('\n'));
+  });
+
+  it('pads by the plain text, so colours do not shift columns', () => {
+    const paint = makePaint(true);
+    const lines = table([{ title: 'H', style: paint.green }, { title: 'X' }], [['ok', '1'], ['longer', '2']]).split('\n');
+    expect(lines[1]).toBe(`${paint.green('ok')}      1`);
+    expect(lines[2]).toBe(`${paint.green('longer')}  2`);
+    expect(makePaint(false).green('ok')).toBe('ok');
+  });
+});
+
+describe('originState', () => {
+  it.each([
+    [{}, 'active'],
+    [{ enabled: true, drain: false, backup: false }, 'active'],
+    [{ drain: true }, 'drain'],
+    [{ enabled: false }, 'disabled'],
+    [{ backup: true }, 'backup'],
+    [{ drain: true, backup: true }, 'drain+backup'],
+    [{ enabled: false, drain: true, backup: true }, 'disabled+drain+backup'],
+  ])('%j → %s', (origin, state) => {
+    expect(originState(origin)).toBe(state);
+  });
+});
+
+describe('formatStatus', () => {
+  it('prints pool headers and origin rows aligned across pools', () => {
+    const out = formatStatus({ url: 'http://127.0.0.1:8787', config: CONFIG, health: HEALTH, stats: STATS, pops: POPS });
+    expect(out).toBe(
+      [
+        'Switchyard http://127.0.0.1:8787  configuration version 4: 3 pools, 1 load balancer',
+        '  ORIGIN    ADDRESS                 WEIGHT  STATE         HEALTH     REQUESTS',
+        'Pool eu (Europe)  healthy 1/2  policy round_robin',
+        '  backend1  http://127.0.0.1:8081        2  active        healthy        1234',
+        '  b2        http://127.0.0.1:18082       1  drain+backup  unhealthy         7',
+        'Pool us  unhealthy 0/1  policy hash  minimum 2  disabled',
+        '  us1       us1.example.net:8080        10  disabled      unknown           0',
+        'Pool empty  health unknown  policy round_robin',
+        '  (no origins)',
+        'PoPs withdrawn: 2 of 3 (FRA, AMS)',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it("shows '-' for requests while /stats does not exist, and for health without /health", () => {
+    const out = formatStatus({ config: CONFIG, health: HEALTH, stats: undefined, pops: undefined });
+    expect(out).toContain('  backend1  http://127.0.0.1:8081        2  active        healthy           -\n');
+    expect(out).not.toContain('PoPs withdrawn');
+    const bare = formatStatus({ config: CONFIG });
+    expect(bare).toMatch(/backend1 +http:\/\/127\.0\.0\.1:8081 +2 +active +- +-\n/);
+  });
+
+  it('says so when nothing is configured', () => {
+    expect(formatStatus({ config: { version: 0, config: { pools: [], load_balancers: [] } } })).toBe(
+      'configuration version 0: 0 pools, 0 load balancers\nno pools configured\n',
+    );
+  });
+});
+
+describe('the other views', () => {
+  it('pool list', () => {
+    expect(formatPoolList(CONFIG.config.pools)).toBe(
+      [
+        'POOL   NAME    ENABLED  POLICY       MONITOR  MINIMUM  ORIGINS',
+        'eu     Europe  yes      round_robin  -              1        2',
+        'us     us      no       hash         -              2        1',
+        'empty  -       yes      round_robin  -              1        0',
+        '',
+      ].join('\n'),
+    );
+    expect(formatPoolList([])).toBe('no pools configured\n');
+  });
+
+  it('health: pools, then origins with rtt and last check', () => {
+    const out = formatHealth(HEALTH);
+    expect(out).toContain('POOL  HEALTH     HEALTHY  MINIMUM\neu    healthy          1        1\nus    unhealthy        0        2\n');
+    expect(out).toContain('eu    backend1  healthy     3     0  12 ms  2023-11-14T22:13:20.000Z  -');
+    expect(out).toContain('eu    b2        unhealthy   0     3      -  2026-01-02T03:04:05.000Z  connect ECONNREFUSED');
+  });
+
+  it('pop list: only withdrawn PoPs and a count, unless --all', () => {
+    expect(formatPops(POPS.pops)).toBe(
+      ['COLO  CITY       COUNTRY  REGION  WITHDRAWN', 'FRA   Frankfurt  DE       WEU     yes', 'AMS   Amsterdam  NL       WEU     yes', '2 of 3 PoPs withdrawn', ''].join('\n'),
+    );
+    expect(formatPops(POPS.pops, { all: true })).toContain('GRU   São Paulo  BR       SSAM    no\n');
+    expect(formatPops([{ colo: 'FRA', withdrawn: false }])).toBe('0 of 1 PoPs withdrawn (--all lists every PoP)\n');
+  });
+
+  it('events: time, kind, message', () => {
+    expect(
+      formatEvents([
+        { id: 2, at: '2026-01-02T03:04:05.000Z', kind: 'health', message: 'eu/b2 healthy -> unhealthy', detail: {} },
+        { id: 1, at: 1_700_000_000_000, kind: 'config', message: 'configuration version 4', detail: {} },
+      ]),
+    ).toBe('2026-01-02T03:04:05.000Z  health  eu/b2 healthy -> unhealthy\n2023-11-14T22:13:20.000Z  config  configuration version 4\n');
+    expect(formatEvents([])).toBe('no events\n');
+  });
+
+  it('explain: the trace, then the candidates in order', () => {
+    const out = formatExplain({
+      facts: { country: 'BR' },
+      load_balancer: { id: 'geo', hostname: '*', steering_policy: '', policy: 'geo' },
+      pools: [{ id: 'sa', verdict: 'eligible' }],
+      candidates: [
+        { pool: 'sa', origin: 'backend3', address: 'http://127.0.0.1:8083', weight: 1, drain: false, backup: false },
+        { pool: 'us', origin: 'backend2', address: 'http://127.0.0.1:8082', weight: 1, drain: true, backup: false },
+      ],
+      affinity: { mode: 'cookie', outcome: 'pinned', pin: { pool: 'sa', origin: 'backend3' } },
+      trace: ['load balancer geo (hostname *) for host localhost', 'steering geo: country_pools[BR] -> [sa, us]'],
+    });
+    expect(out).toBe(
+      [
+        'load balancer geo (hostname *) for host localhost',
+        'steering geo: country_pools[BR] -> [sa, us]',
+        'candidates:',
+        '  1  sa/backend3  http://127.0.0.1:8083  active',
+        '  2  us/backend2  http://127.0.0.1:8082  drain',
+        'affinity: mode cookie, outcome pinned, pin sa/backend3',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('explain: without candidates, without a trace, with affinity as a plain string', () => {
+    expect(formatExplain({ load_balancer: null, candidates: [], trace: ['no load balancer for host x'] })).toBe(
+      'no load balancer for host x\nno candidates\n',
+    );
+    expect(formatExplain({ load_balancer: { id: 'main', hostname: '*' }, candidates: [], affinity: 'none' })).toBe(
+      'load balancer main (hostname *)\nno candidates\naffinity: none\n',
+    );
+    expect(formatExplain({ candidates: [], affinity: { mode: 'none', outcome: 'off', pin: null } })).toBe('no candidates\naffinity: mode none, outcome off\n');
+  });
+});
+
+describe('formatApiError', () => {
+  it('prints code, message and each issue', () => {
+    const body = {
+      error: {
+        code: 'invalid_config',
+        message: 'the document is not a valid configuration',
+        issues: [
+          { path: 'pools.0.origins.1.weight', message: 'Too small: expected number to be >=0' },
+          { path: '', message: 'Unrecognized key: "extra"' },
+        ],
+      },
+    };
+    expect(formatApiError(400, body, JSON.stringify(body))).toBe(
+      [
+        'lbctl: invalid_config: the document is not a valid configuration',
+        '  pools.0.origins.1.weight: Too small: expected number to be >=0',
+        '  (document): Unrecognized key: "extra"',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('adds a hint for a refused token and a stale If-Match', () => {
+    expect(formatApiError(401, { error: { code: 'unauthorized', message: 'bad token' } }, '')).toBe(
+      'lbctl: unauthorized: bad token\nhint: the admin token was refused; check LB_TOKEN or --token\n',
+    );
+    expect(formatApiError(412, { error: { code: 'version_mismatch', message: 'stale' } }, '')).toContain('hint: the configuration changed');
+  });
+
+  it('copes with an answer that is not JSON', () => {
+    expect(formatApiError(502, undefined, '<html>\n  <h1>Bad gateway</h1>\n</html>')).toBe('lbctl: http_502: <html> <h1>Bad gateway</h1> </html>\n');
+  });
+});

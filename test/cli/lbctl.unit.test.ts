@@ -1,0 +1,305 @@
+// lbctl end to end in-process: run() against a small admin API stand-in on loopback
+// that records each request and answers with canned JSON.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+import { run } from '../../scripts/lib/lbctl/run.mjs';
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+interface Canned {
+  status?: number;
+  body?: unknown;
+  hang?: boolean;
+}
+
+const TOKEN = 'test-token';
+let server: Server;
+let base: string;
+let seen: Seen[] = [];
+let routes: Record<string, Canned> = {};
+let dir: string;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      const canned = routes[`${req.method} ${path}`];
+      if (canned?.hang) return; // never answers: the client's timeout must fire
+      const status = canned?.status ?? (canned ? 200 : 404);
+      const body = canned?.body ?? { error: { code: 'not_found', message: `no route ${req.method} ${path}` } };
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(typeof body === 'string' ? body : JSON.stringify(body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  dir = mkdtempSync(join(tmpdir(), 'lbctl-test-'));
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  seen = [];
+  routes = {};
+});
+
+class Capture {
+  text = '';
+  isTTY = false;
+  write(chunk: string) {
+    this.text += chunk;
+    return true;
+  }
+}
+
+async function lbctl(argv: string[], options: { env?: Record<string, string>; stdin?: string; timeoutMs?: number } = {}) {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const code = await run(argv, {
+    stdout,
+    stderr,
+    env: options.env ?? { LB_URL: base, LB_TOKEN: TOKEN },
+    stdin: Readable.from([options.stdin ?? '']),
+    timeoutMs: options.timeoutMs,
+  });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+const CONFIG = {
+  pools: [
+    { id: 'eu', name: 'Europe', minimum_origins: 1, origin_steering: { policy: 'round_robin' }, origins: [{ name: 'backend1', address: 'http://127.0.0.1:8081', weight: 1, enabled: true, drain: false, backup: false }] },
+  ],
+  load_balancers: [{ id: 'geo', hostname: '*', default_pools: ['eu'] }],
+};
+
+function file(name: string, content: string) {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+describe('lbctl against an admin API', () => {
+  it('status: reads config, health, stats and pops with the bearer token; a missing /stats shows "-"', async () => {
+    routes['GET /__lb/api/config'] = { body: { version: 3, config: CONFIG } };
+    routes['GET /__lb/api/health'] = {
+      body: {
+        pools: [{ id: 'eu', healthy: true, healthy_origins: 1, minimum_origins: 1 }],
+        origins: [{ pool: 'eu', origin: 'backend1', healthy: true, state: 'healthy', consecutive_up: 2, consecutive_down: 0, last_check_at: null, rtt_ms: null, reason: null }],
+      },
+    };
+    routes['GET /__lb/api/pops'] = { body: { pops: [{ colo: 'FRA', city: 'Frankfurt', country: 'DE', region: 'WEU', withdrawn: true }, { colo: 'ORD', withdrawn: false }] } };
+
+    const { code, stdout, stderr } = await lbctl(['status']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toBe(
+      [
+        `Switchyard ${base}  configuration version 3: 1 pool, 1 load balancer`,
+        '  ORIGIN    ADDRESS                WEIGHT  STATE   HEALTH   REQUESTS',
+        'Pool eu (Europe)  healthy 1/1  policy round_robin',
+        '  backend1  http://127.0.0.1:8081       1  active  healthy         -',
+        'PoPs withdrawn: 1 of 2 (FRA)',
+        '',
+      ].join('\n'),
+    );
+    expect(seen.map((r) => `${r.method} ${r.url}`).sort()).toEqual([
+      'GET /__lb/api/config',
+      'GET /__lb/api/health',
+      'GET /__lb/api/pops',
+      'GET /__lb/api/stats',
+    ]);
+    for (const r of seen) {
+      expect(r.headers.authorization).toBe(`Bearer ${TOKEN}`);
+      expect(r.headers['content-type']).toBeUndefined();
+    }
+  });
+
+  it('config get prints only the configuration, so it can be saved and put back', async () => {
+    routes['GET /__lb/api/config'] = { body: { version: 3, config: CONFIG } };
+    const { code, stdout } = await lbctl(['config', 'get']);
+    expect(code).toBe(0);
+    expect(stdout).toBe(`${JSON.stringify(CONFIG, null, 2)}\n`);
+  });
+
+  it('config put sends the file as JSON with If-Match', async () => {
+    routes['PUT /__lb/api/config'] = { body: { version: 6 } };
+    const content = JSON.stringify(CONFIG);
+    const { code, stdout } = await lbctl(['config', 'put', file('cfg.json', content), '--if-match', '5']);
+    expect(code).toBe(0);
+    expect(stdout).toBe('configuration stored: version 6\n');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ method: 'PUT', url: '/__lb/api/config', body: content });
+    expect(seen[0].headers['content-type']).toBe('application/json');
+    expect(seen[0].headers['if-match']).toBe('"5"');
+    expect(seen[0].headers.authorization).toBe(`Bearer ${TOKEN}`);
+  });
+
+  it('config put - reads stdin', async () => {
+    routes['PUT /__lb/api/config'] = { body: { version: 2 } };
+    const { code, stdout } = await lbctl(['config', 'put', '-'], { env: { LB_URL: base, LB_TOKEN: TOKEN }, stdin: '{"pools":[]}' });
+    expect(code).toBe(0);
+    expect(stdout).toBe('configuration stored: version 2\n');
+    expect(seen[0].body).toBe('{"pools":[]}');
+    expect(seen[0].headers['if-match']).toBeUndefined();
+  });
+
+  it('origin commands send the PATCH, POST and DELETE bodies', async () => {
+    routes['PATCH /__lb/api/pools/eu/origins/backend1'] = { body: { version: 8, origin: {} } };
+    routes['POST /__lb/api/pools/eu/origins'] = { body: { version: 9, origin: {} } };
+    routes['DELETE /__lb/api/pools/eu/origins/b4'] = { body: { version: 10 } };
+
+    expect(await lbctl(['origin', 'weight', 'eu', 'backend1', '3', '--if-match', '"7"'])).toEqual({
+      code: 0,
+      stdout: 'origin eu/backend1 weight 3: version 8\n',
+      stderr: '',
+    });
+    expect((await lbctl(['origin', 'drain', 'eu', 'backend1'])).stdout).toBe('origin eu/backend1 draining: version 8\n');
+    expect((await lbctl(['origin', 'add', 'eu', 'b4', 'http://10.0.0.4', '--backup'])).stdout).toBe('origin eu/b4 added: version 9\n');
+    expect((await lbctl(['origin', 'rm', 'eu', 'b4'])).stdout).toBe('origin eu/b4 removed: version 10\n');
+
+    expect(seen.map((r) => [r.method, r.url, r.body, r.headers['if-match'], r.headers['content-type']])).toEqual([
+      ['PATCH', '/__lb/api/pools/eu/origins/backend1', '{"weight":3}', '"7"', 'application/json'],
+      ['PATCH', '/__lb/api/pools/eu/origins/backend1', '{"drain":true}', undefined, 'application/json'],
+      ['POST', '/__lb/api/pools/eu/origins', '{"name":"b4","address":"http://10.0.0.4","backup":true}', undefined, 'application/json'],
+      ['DELETE', '/__lb/api/pools/eu/origins/b4', '', undefined, undefined],
+    ]);
+  });
+
+  it('explain and events pass their options as the query', async () => {
+    routes['GET /__lb/api/explain'] = { body: { facts: {}, load_balancer: null, pools: [], candidates: [{ pool: 'sa', origin: 'b3', address: 'http://x' }], trace: ['t'] } };
+    routes['GET /__lb/api/events'] = { body: { events: [] } };
+    expect((await lbctl(['explain', '--country', 'BR', '--lat', '-23.5', '--lon', '-46.6'])).code).toBe(0);
+    expect((await lbctl(['events', '--limit', '5', '--kind', 'health'])).stdout).toBe('no events\n');
+    expect(seen.map((r) => r.url)).toEqual([
+      '/__lb/api/explain?country=BR&lat=-23.5&lon=-46.6',
+      '/__lb/api/events?limit=5&kind=health',
+    ]);
+  });
+
+  it('import-cloudflare: the config on stdout, unmapped notes and the stored version on stderr', async () => {
+    routes['POST /__lb/api/import/cloudflare'] = {
+      body: { config: CONFIG, unmapped: [{ path: 'pools.0.notification_email', message: 'no notifications' }], version: 4 },
+    };
+    const { code, stdout, stderr } = await lbctl(['import-cloudflare', file('cf.json', '{"result":[]}'), '--apply']);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual(CONFIG);
+    expect(stderr).toBe('unmapped: pools.0.notification_email: no notifications\nconfiguration stored: version 4\n');
+    expect(seen[0]).toMatchObject({ method: 'POST', url: '/__lb/api/import/cloudflare?apply=true', body: '{"result":[]}' });
+  });
+
+  it('--json prints the response as JSON', async () => {
+    const body = { version: 3, config: CONFIG };
+    routes['GET /__lb/api/config'] = { body };
+    const { code, stdout } = await lbctl(['config', 'get', '--json']);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual(body);
+
+    routes['GET /__lb/api/pops'] = { body: { pops: [{ colo: 'FRA', withdrawn: true }] } };
+    expect(JSON.parse((await lbctl(['--json', 'pop', 'list'])).stdout)).toEqual({ pops: [{ colo: 'FRA', withdrawn: true }] });
+  });
+
+  it('exits 1 and prints code, message and issues when the server refuses', async () => {
+    routes['PUT /__lb/api/config'] = {
+      status: 400,
+      body: {
+        error: {
+          code: 'invalid_config',
+          message: 'the document is not a valid configuration',
+          issues: [{ path: 'pools.0.origins.1.weight', message: 'Too small: expected number to be >=0' }],
+        },
+      },
+    };
+    const { code, stdout, stderr } = await lbctl(['config', 'put', file('bad.json', '{"pools":[]}')]);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      'lbctl: invalid_config: the document is not a valid configuration\n  pools.0.origins.1.weight: Too small: expected number to be >=0\n',
+    );
+  });
+
+  it('exits 1 on a refused token, even for status', async () => {
+    routes['GET /__lb/api/config'] = { status: 401, body: { error: { code: 'unauthorized', message: 'missing or wrong bearer token' } } };
+    const { code, stderr } = await lbctl(['status']);
+    expect(code).toBe(1);
+    expect(stderr).toContain('lbctl: unauthorized: missing or wrong bearer token\n');
+  });
+
+  it('exits 3 when nothing listens on the port', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((resolve) => closed.close(resolve));
+
+    const { code, stdout, stderr } = await lbctl(['status', '--url', url, '--token', TOKEN], { env: {} });
+    expect(code).toBe(3);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(new RegExp(`^lbctl: cannot reach ${url}: .*ECONNREFUSED.*; is the demo running \\(npm start\\)\\?\\n$`));
+  });
+
+  it('exits 3 when the server does not answer in time', async () => {
+    routes['GET /__lb/api/health'] = { hang: true };
+    const { code, stderr } = await lbctl(['health'], { env: { LB_URL: base, LB_TOKEN: TOKEN }, timeoutMs: 200 });
+    expect(code).toBe(3);
+    expect(stderr).toContain(`cannot reach ${base}: no answer within 0.2 s`);
+  });
+
+  it('exits 2 without a token, saying how to set it', async () => {
+    const { code, stderr } = await lbctl(['status'], { env: { LB_URL: base } });
+    expect(code).toBe(2);
+    expect(stderr).toContain('set LB_TOKEN or pass --token');
+    expect(stderr).toContain('export LB_TOKEN=demo-token');
+    expect(seen).toEqual([]);
+  });
+
+  it('exits 2 with the usage line on a usage error, before any request', async () => {
+    const { code, stderr } = await lbctl(['origin', 'weight', 'eu']);
+    expect(code).toBe(2);
+    expect(stderr).toBe('lbctl: origin weight: missing <name> <weight>\nusage: lbctl origin weight <pool> <name> <N> [--if-match N]\n');
+    expect((await lbctl(['config', 'put', join(dir, 'missing.json')])).stderr).toContain('cannot read');
+    expect((await lbctl(['pool', 'add', file('not-json.json', '{pool')])).code).toBe(2);
+    expect(seen).toEqual([]);
+  });
+
+  it('prints help on --help and exits 0', async () => {
+    const { code, stdout } = await lbctl(['--help'], { env: {} });
+    expect(code).toBe(0);
+    expect(stdout).toContain('usage: lbctl <command>');
+  });
+
+  it('runs as a program: node scripts/lbctl.mjs status --url … --token …', async () => {
+    routes['GET /__lb/api/config'] = { body: { version: 1, config: CONFIG } };
+    const script = fileURLToPath(new URL('../../scripts/lbctl.mjs', import.meta.url));
+    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [script, 'status', '--url', base, '--token', TOKEN], (error, stdout, stderr) =>
+        resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+      );
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Pool eu (Europe)  health unknown  policy round_robin');
+
+    const usage = await new Promise<number>((resolve) => {
+      execFile(process.execPath, [script, 'nope'], (error) => resolve(error ? Number(error.code) : 0));
+    });
+    expect(usage).toBe(2);
+  });
+});

@@ -1,0 +1,559 @@
+import { describe, expect, it } from 'vitest';
+
+import sample from '../../examples/cloudflare-export.json';
+import { importCloudflare, type ImportNote } from '../../src/config/cloudflare-import';
+import { ID_PATTERN, type Config } from '../../src/config/schema';
+import { validateConfig } from '../../src/config/validate';
+import { regionOfCountry } from '../../src/geo/regions';
+import { decide, type Decision } from '../../src/steering/decide';
+import type { HealthMap } from '../../src/steering/plan';
+import { compile, facts, request } from '../support/configs';
+
+// The Cloudflare id of the sample's http monitor.
+const APP_HEALTH = '043bb2491db6303aaf8b94afec0978ad';
+
+/** Imports, validates (failing the test with the issues if invalid) and returns the filled-in config and the notes. */
+function imported(input: unknown): { config: Config; unmapped: ImportNote[]; paths: string[] } {
+  const result = importCloudflare(input);
+  const validation = validateConfig(result.config);
+  if (!validation.ok) throw new Error(`imported config is invalid: ${JSON.stringify(validation.issues)}`);
+  return { config: validation.config, unmapped: result.unmapped, paths: result.unmapped.map((n) => n.path) };
+}
+
+const message = (unmapped: readonly ImportNote[], path: string) => unmapped.find((n) => n.path === path)?.message;
+
+// Small Cloudflare objects for the edge cases: ids are 32 hex digits, as the API's.
+const cfId = (n: number) => n.toString(16).padStart(32, '0');
+const cfOrigin = (name: string, extra: Record<string, unknown> = {}) => ({ name, address: '192.0.2.10', enabled: true, weight: 1, ...extra });
+const cfPool = (id: number, name: string, extra: Record<string, unknown> = {}) => ({ id: cfId(id), name, origins: [cfOrigin('o1')], ...extra });
+const cfLb = (name: string, defaultPools: unknown[], extra: Record<string, unknown> = {}) => ({
+  id: cfId(0xfff),
+  name,
+  default_pools: defaultPools,
+  ...extra,
+});
+
+describe('importCloudflare: the sample export (examples/cloudflare-export.json)', () => {
+  const { config, unmapped, paths } = imported(sample);
+
+  it('derives readable ids and rewrites every reference to them', () => {
+    expect(config.monitors.map((m) => m.id)).toEqual(['app-health']);
+    expect(config.pools.map((p) => [p.id, p.monitor])).toEqual([
+      ['eu-frankfurt', 'app-health'],
+      ['us-ashburn', 'app-health'],
+      ['sa-saopaulo', undefined],
+    ]);
+    const [lb] = config.load_balancers;
+    expect(lb).toMatchObject({
+      id: 'app-example-com',
+      hostname: 'app.example.com',
+      default_pools: ['eu-frankfurt', 'us-ashburn'],
+      fallback_pool: 'us-ashburn',
+      steering_policy: 'geo',
+      region_pools: { WEU: ['eu-frankfurt'], ENAM: ['us-ashburn'], SSAM: ['sa-saopaulo'] },
+      country_pools: { BR: ['sa-saopaulo'] },
+      pop_pools: { GRU: ['sa-saopaulo'] },
+    });
+    // No Cloudflare id survives anywhere in the result.
+    expect(JSON.stringify(config)).not.toMatch(/[0-9a-f]{32}/);
+  });
+
+  it('keeps the monitor, pool and origin settings that have a Switchyard equivalent', () => {
+    expect(config.monitors[0]).toEqual({
+      id: 'app-health',
+      type: 'http',
+      method: 'GET',
+      path: '/health',
+      header: { Host: ['app.example.com'] },
+      expected_codes: '2xx',
+      expected_body: '',
+      interval: 60,
+      timeout: 5,
+      retries: 2,
+      consecutive_up: 2,
+      consecutive_down: 3,
+    });
+    expect(config.pools.map((p) => p.origins.map((o) => [o.name, o.address, o.weight]))).toEqual([
+      [['backend1', 'http://127.0.0.1:8081', 1]],
+      [['backend2', 'http://127.0.0.1:8082', 1]],
+      [['backend3', 'http://127.0.0.1:8083', 1]],
+    ]);
+    expect(config.pools.map((p) => [p.name, p.latitude, p.longitude, p.origin_steering.policy, p.minimum_origins])).toEqual([
+      ['eu-frankfurt', 50.11, 8.68, 'random', 1],
+      ['us-ashburn', 39.04, -77.49, 'random', 1],
+      ['sa-saopaulo', -23.55, -46.63, 'random', 1],
+    ]);
+    expect(config.load_balancers[0].session_affinity).toBe('cookie');
+    expect(config.load_balancers[0].session_affinity_ttl).toBe(3600);
+    expect(config.load_balancers[0].session_affinity_attributes).toEqual({
+      headers: [],
+      samesite: 'Lax',
+      secure: 'Auto',
+      zero_downtime_failover: 'sticky',
+    });
+  });
+
+  it('lists exactly what could not be imported, and nothing left at its default', () => {
+    expect(paths).toEqual(['monitors[1].type', 'pools[1].notification_email', 'pools[2].monitor', 'load_balancers[0].rules']);
+    expect(message(unmapped, 'monitors[1].type')).toContain('icmp_ping');
+    expect(message(unmapped, 'pools[2].monitor')).toMatch(/"sa ping".*no active health checks/);
+    expect(message(unmapped, 'load_balancers[0].rules')).toMatch(/^1 rule\(s\) not imported/);
+  });
+
+  describe('steers as the export describes', () => {
+    function steer(client: Parameters<typeof facts>[0], health: HealthMap = {}): Decision {
+      const plan = compile(config, health);
+      const lb = plan.loadBalancerFor('app.example.com');
+      if (lb === undefined) throw new Error('no load balancer for app.example.com');
+      return decide(plan, lb, request({ facts: facts(client) }));
+    }
+    const inCountry = (country: string) => ({ country, region: regionOfCountry(country) });
+
+    it('a Brazilian client goes to the sa pool (country_pools)', () => {
+      const decision = steer(inCountry('BR'));
+      expect(decision.policyReason).toBe('country_pools[BR]');
+      expect(decision.candidates[0].pool).toBe('sa-saopaulo');
+      expect(decision.candidates[0].url.href).toBe('http://127.0.0.1:8083/');
+    });
+
+    it('a client that reached GRU goes to sa even from the US (pop_pools first)', () => {
+      const decision = steer({ ...inCountry('US'), colo: 'GRU' });
+      expect(decision.candidates[0].pool).toBe('sa-saopaulo');
+    });
+
+    it('a client in WEU goes to eu, one in ENAM to us (region_pools)', () => {
+      expect(steer(inCountry('FR')).candidates[0].pool).toBe('eu-frankfurt');
+      expect(steer(inCountry('US')).candidates[0].pool).toBe('us-ashburn');
+    });
+
+    it('a client no map matches goes to the first default pool, eu, then us', () => {
+      const decision = steer(inCountry('JP'));
+      expect(decision.policyReason).toBe('no geo match: default_pools');
+      expect(decision.pools.map((p) => p.id)).toEqual(['eu-frankfurt', 'us-ashburn']);
+      expect(decision.candidates.map((o) => o.pool)).toEqual(['eu-frankfurt', 'us-ashburn']);
+    });
+
+    it('pins new sessions with a cookie', () => {
+      const decision = steer(inCountry('FR'));
+      expect(decision.affinity).toBe('new');
+      expect(decision.pinServed).toBe(true);
+    });
+
+    it('with eu and us down, a European client gets the fallback pool, us', () => {
+      const down: HealthMap = { 'eu-frankfurt': { backend1: { healthy: false } }, 'us-ashburn': { backend2: { healthy: false } } };
+      const decision = steer(inCountry('FR'), down);
+      expect(decision.fallbackUsed).toBe(true);
+      expect(decision.candidates[0].pool).toBe('us-ashburn');
+    });
+
+    it('the sa pool lost its icmp monitor, so check results do not take it down', () => {
+      const decision = steer(inCountry('BR'), { 'sa-saopaulo': { backend3: { healthy: false } } });
+      expect(decision.candidates[0].pool).toBe('sa-saopaulo');
+    });
+  });
+});
+
+describe('importCloudflare: input shapes', () => {
+  const reference = importCloudflare(sample);
+  const envelopes = sample as unknown as Record<'monitors' | 'pools' | 'load_balancers', { result: unknown[] }>;
+  const monitors = envelopes.monitors.result;
+  const pools = envelopes.pools.result;
+  const lbs = envelopes.load_balancers.result;
+
+  it('bare arrays give the same result as API envelopes', () => {
+    expect(importCloudflare({ monitors, pools, load_balancers: lbs })).toEqual(reference);
+  });
+
+  it('one mixed array is told apart by fields, whatever the order of the kinds', () => {
+    // Load balancers before the pools they name, monitors after the pools using them:
+    // within a kind the input order is kept, so the paths match too (pools[1] is the second pool).
+    expect(importCloudflare([...lbs, ...pools, ...monitors])).toEqual(reference);
+    expect(importCloudflare([lbs[0], pools[0], monitors[0], pools[1], monitors[1], pools[2]])).toEqual(reference);
+  });
+
+  it('an array of API responses, or one API response, is accepted too', () => {
+    expect(importCloudflare([envelopes.load_balancers, envelopes.monitors, envelopes.pools])).toEqual(reference);
+    const poolsOnly = importCloudflare(envelopes.pools);
+    expect(poolsOnly.config.pools?.map((p) => p.id)).toEqual(['eu-frankfurt', 'us-ashburn', 'sa-saopaulo']);
+    // Without the monitors, the pools' monitor references dangle.
+    expect(poolsOnly.unmapped.map((n) => n.path)).toEqual(['pools[0].monitor', 'pools[1].monitor', 'pools[1].notification_email', 'pools[2].monitor']);
+    expect(message(poolsOnly.unmapped, 'pools[0].monitor')).toBe(`unknown monitor "${APP_HEALTH}"; the pool has no active health checks`);
+  });
+
+  it('notes array items it cannot recognize and imports the rest', () => {
+    const { config, paths } = imported([{ hello: 'world' }, 7, pools[0]]);
+    expect(config.pools.map((p) => p.id)).toEqual(['eu-frankfurt']);
+    expect(paths).toEqual(['input[0]', 'input[1]', 'pools[0].monitor']);
+  });
+
+  it('a kind that is neither an array nor an envelope is noted, not thrown', () => {
+    const { config, paths } = imported({ monitors: 'nope', pools: [cfPool(1, 'a')] });
+    expect(config.pools).toHaveLength(1);
+    expect(paths).toEqual(['monitors']);
+  });
+
+  it.each([
+    ['null', null],
+    ['a number', 42],
+    ['a string', 'monitors'],
+    ['an empty object', {}],
+    ['an object with none of the keys', { zones: [] }],
+    ['an empty array', []],
+    ['an array of non-Cloudflare values', [1, 'x', { a: 1 }]],
+  ])('throws a clear Error on %s', (_, input) => {
+    expect(() => importCloudflare(input)).toThrow(/Cloudflare/);
+  });
+});
+
+describe('importCloudflare: ids', () => {
+  it('makes duplicate pool, origin and monitor names unique and rewrites references to the right one', () => {
+    const { config, paths } = imported({
+      monitors: [
+        { id: cfId(0xa1), type: 'http', description: 'Root check' },
+        { id: cfId(0xa2), type: 'http', description: 'root check' },
+        { id: 'ab12cd34ef56ab12cd34ef56ab12cd34', type: 'http' },
+      ],
+      pools: [
+        cfPool(1, 'EU Frankfurt', { monitor: cfId(0xa2), origins: [cfOrigin('web'), cfOrigin('web'), cfOrigin('Web'), cfOrigin('')] }),
+        cfPool(2, 'eu frankfurt', { monitor: cfId(0xa1) }),
+        cfPool(3, 'São Paulo (primary)!', { monitor: 'ab12cd34ef56ab12cd34ef56ab12cd34' }),
+      ],
+      load_balancers: [cfLb('App.Example.com.', [cfId(2), cfId(1)], { region_pools: { SSAM: [cfId(3)] } }), cfLb('*.example.com', [cfId(1)])],
+    });
+    expect(paths).toEqual([]);
+    expect(config.monitors.map((m) => m.id)).toEqual(['root-check', 'root-check-2', 'monitor-ab12cd34']);
+    expect(config.pools.map((p) => [p.id, p.monitor])).toEqual([
+      ['eu-frankfurt', 'root-check-2'],
+      ['eu-frankfurt-2', 'root-check'],
+      ['sao-paulo-primary', 'monitor-ab12cd34'],
+    ]);
+    // The unnamed origin is named after its address.
+    expect(config.pools[0].origins.map((o) => o.name)).toEqual(['web', 'web-2', 'web-3', '192-0-2-10']);
+    expect(config.load_balancers.map((lb) => [lb.id, lb.hostname, lb.default_pools])).toEqual([
+      ['app-example-com', 'app.example.com', ['eu-frankfurt-2', 'eu-frankfurt']],
+      ['wildcard-example-com', '*.example.com', ['eu-frankfurt']],
+    ]);
+    expect(config.load_balancers[0].region_pools).toEqual({ SSAM: ['sao-paulo-primary'] });
+  });
+
+  it('cuts long names to 64 characters, suffix included, and falls back when a name has no usable character', () => {
+    const long = 'x'.repeat(100);
+    const { config } = imported({ pools: [cfPool(1, long), cfPool(2, long), cfPool(3, '***'), { origins: [cfOrigin('o')] }] });
+    const ids = config.pools.map((p) => p.id);
+    expect(ids).toEqual(['x'.repeat(64), `${'x'.repeat(62)}-2`, `pool-${cfId(3).slice(0, 8)}`, 'pool-4']);
+    for (const id of ids) expect(id).toMatch(ID_PATTERN);
+  });
+
+  it('a second load balancer for the same hostname is not imported', () => {
+    const { config, paths } = imported({ pools: [cfPool(1, 'a')], load_balancers: [cfLb('a.example', [cfId(1)]), cfLb('A.example', [cfId(1)])] });
+    expect(config.load_balancers).toHaveLength(1);
+    expect(paths).toEqual(['load_balancers[1].name']);
+  });
+});
+
+describe('importCloudflare: mapping rules', () => {
+  it('least_connections becomes least_outstanding_requests, with a note, for pools and load balancers', () => {
+    const { config, unmapped } = imported({
+      pools: [cfPool(1, 'a', { origin_steering: { policy: 'least_connections' } })],
+      load_balancers: [cfLb('a.example', [cfId(1)], { steering_policy: 'least_connections' })],
+    });
+    expect(config.pools[0].origin_steering.policy).toBe('least_outstanding_requests');
+    expect(config.load_balancers[0].steering_policy).toBe('least_outstanding_requests');
+    expect(unmapped).toEqual([
+      { path: 'pools[0].origin_steering.policy', message: expect.stringContaining('least_outstanding_requests') },
+      { path: 'load_balancers[0].steering_policy', message: expect.stringContaining('least_outstanding_requests') },
+    ]);
+  });
+
+  it("origin steering defaults to Cloudflare's random, not Switchyard's round_robin; hash is kept", () => {
+    const { config } = imported({ pools: [cfPool(1, 'a'), cfPool(2, 'b', { origin_steering: { policy: 'hash' } })] });
+    expect(config.pools.map((p) => p.origin_steering.policy)).toEqual(['random', 'hash']);
+  });
+
+  it('drops dangling references with a note each and keeps the rest', () => {
+    const ghost = cfId(0xdead);
+    const { config, unmapped, paths } = imported({
+      pools: [cfPool(1, 'a', { monitor: cfId(0xbeef) }), cfPool(2, 'b')],
+      load_balancers: [
+        cfLb('a.example', [cfId(1), ghost, cfId(2)], {
+          fallback_pool: ghost,
+          region_pools: { WEU: [ghost], ENAM: [cfId(2)], MARS: [cfId(1)] },
+          country_pools: { br: [cfId(1)], BRA: [cfId(1)] },
+          pop_pools: { gru: [cfId(2), ghost] },
+          random_steering: { default_weight: 0.5, pool_weights: { [cfId(1)]: 2, [ghost]: 3 } },
+        }),
+      ],
+    });
+    expect(config.pools[0].monitor).toBeUndefined();
+    const [lb] = config.load_balancers;
+    expect(lb.default_pools).toEqual(['a', 'b']);
+    expect(lb.fallback_pool).toBeUndefined();
+    expect(lb.region_pools).toEqual({ ENAM: ['b'] });
+    expect(lb.country_pools).toEqual({ BR: ['a'] });
+    expect(lb.pop_pools).toEqual({ GRU: ['b'] });
+    expect(lb.random_steering).toEqual({ default_weight: 0.5, pool_weights: { a: 2 } });
+    expect(paths).toEqual([
+      'pools[0].monitor',
+      'load_balancers[0].default_pools[1]',
+      'load_balancers[0].fallback_pool',
+      'load_balancers[0].region_pools.WEU[0]',
+      'load_balancers[0].region_pools.MARS',
+      'load_balancers[0].country_pools.BRA',
+      'load_balancers[0].pop_pools.gru[1]',
+      `load_balancers[0].random_steering.pool_weights.${ghost}`,
+    ]);
+    expect(message(unmapped, 'load_balancers[0].fallback_pool')).toBe(`unknown pool "${ghost}"; reference dropped`);
+  });
+
+  it('drops pools without origins, the references to them, and load balancers left without pools', () => {
+    const { config, unmapped, paths } = imported({
+      pools: [cfPool(1, 'empty', { origins: [] }), cfPool(2, 'kept'), cfPool(3, 'unusable', { origins: [{ name: 'x', address: 'not a host' }] })],
+      load_balancers: [cfLb('a.example', [cfId(1), cfId(2)], { fallback_pool: cfId(1) }), cfLb('b.example', [cfId(1), cfId(3)])],
+    });
+    expect(config.pools.map((p) => p.id)).toEqual(['kept']);
+    expect(config.load_balancers.map((lb) => [lb.hostname, lb.default_pools, lb.fallback_pool])).toEqual([['a.example', ['kept'], undefined]]);
+    expect(paths).toEqual([
+      'pools[0].origins',
+      'pools[2].origins[0].address',
+      'pools[2].origins',
+      'load_balancers[0].default_pools[0]',
+      'load_balancers[0].fallback_pool',
+      'load_balancers[1].default_pools[0]',
+      'load_balancers[1].default_pools[1]',
+      'load_balancers[1].default_pools',
+    ]);
+    expect(message(unmapped, 'load_balancers[0].default_pools[0]')).toMatch(/"empty" was not imported/);
+  });
+
+  it('builds origin addresses from the pool monitor type, the port field and the address kind', () => {
+    const { config } = imported({
+      monitors: [{ id: cfId(0xa1), type: 'https', expected_codes: '200' }],
+      pools: [
+        cfPool(1, 'tls', {
+          monitor: cfId(0xa1),
+          origins: [
+            cfOrigin('a', { address: 'origin.example.com' }),
+            cfOrigin('b', { address: 'origin.example.com', port: 8443 }),
+            cfOrigin('c', { address: '2001:db8::1' }),
+            cfOrigin('d', { address: 'https://origin.example.com/prefix' }),
+          ],
+        }),
+        cfPool(2, 'plain', {
+          origins: [
+            cfOrigin('a', { address: '2001:db8::1', port: 8080 }),
+            cfOrigin('b', { address: '[2001:db8::2]' }),
+            cfOrigin('c', { address: 'Origin.Example.com', port: 0 }),
+            cfOrigin('d', { address: '127.0.0.1:9000' }),
+          ],
+        }),
+      ],
+    });
+    expect(config.pools.map((p) => p.origins.map((o) => o.address))).toEqual([
+      ['https://origin.example.com', 'https://origin.example.com:8443', 'https://[2001:db8::1]', 'https://origin.example.com/prefix'],
+      ['http://[2001:db8::1]:8080', 'http://[2001:db8::2]', 'http://origin.example.com', 'http://127.0.0.1:9000'],
+    ]);
+  });
+
+  it('keeps Cloudflare origin weights as they are, 0 included', () => {
+    const { config } = imported({
+      pools: [cfPool(1, 'a', { origins: [cfOrigin('a', { weight: 0.75 }), cfOrigin('b', { weight: 0.25 }), cfOrigin('c', { weight: 0 })] })],
+    });
+    expect(config.pools[0].origins.map((o) => o.weight)).toEqual([0.75, 0.25, 0]);
+  });
+
+  it('drops unsupported monitor types and notes non-default monitor settings', () => {
+    const { config, paths } = imported({
+      monitors: [
+        { id: cfId(1), type: 'smtp' },
+        { id: cfId(2), type: 'udp_icmp' },
+        {
+          id: cfId(3),
+          type: 'https',
+          description: 'deep',
+          port: 8443,
+          follow_redirects: true,
+          allow_insecure: true,
+          probe_zone: 'example.com',
+          method: 'POST',
+          consecutive_up: 0,
+          consecutive_down: 0,
+        },
+        { id: cfId(4), type: 'tcp', method: 'connection_established', port: 0, timeout: 3 },
+      ],
+    });
+    expect(config.monitors.map((m) => [m.id, m.type, m.method, m.consecutive_up, m.consecutive_down])).toEqual([
+      ['deep', 'https', 'GET', 1, 1],
+      [`monitor-${cfId(4).slice(0, 8)}`, 'tcp', 'GET', 2, 3],
+    ]);
+    expect(config.monitors[1].timeout).toBe(3);
+    expect(paths).toEqual([
+      'monitors[0].type',
+      'monitors[1].type',
+      'monitors[2].method',
+      'monitors[2].follow_redirects',
+      'monitors[2].allow_insecure',
+      'monitors[2].probe_zone',
+      'monitors[2].port',
+    ]);
+  });
+
+  it('clamps monitor numbers to the schema ranges with a note', () => {
+    const { config, unmapped } = imported({
+      monitors: [{ id: cfId(1), type: 'http', interval: 2, timeout: 120, retries: 9, consecutive_up: 2.4, consecutive_down: 3 }],
+    });
+    expect(config.monitors[0]).toMatchObject({ interval: 5, timeout: 60, retries: 5, consecutive_up: 2, consecutive_down: 3 });
+    expect(unmapped.map((n) => n.path)).toEqual(['monitors[0].interval', 'monitors[0].timeout', 'monitors[0].retries', 'monitors[0].consecutive_up']);
+    expect(message(unmapped, 'monitors[0].interval')).toBe('2 changed to 5 (Switchyard allows whole numbers 5..3600)');
+  });
+
+  it('notes load balancer and pool settings Switchyard does not have, only when they are not at their default', () => {
+    const { config, paths } = imported({
+      pools: [
+        cfPool(1, 'a', {
+          check_regions: ['WEU'],
+          load_shedding: { default_percent: 20, default_policy: 'random', session_percent: 0, session_policy: 'hash' },
+          notification_filter: { pool: { disable: true } },
+          origins: [cfOrigin('o', { virtual_network_id: 'f1b2c3' })],
+        }),
+        cfPool(2, 'b', { check_regions: [], load_shedding: { default_percent: 0, session_percent: 0 }, notification_filter: null }),
+      ],
+      load_balancers: [
+        cfLb('a.example', [cfId(1)], {
+          proxied: false,
+          ttl: 60,
+          adaptive_routing: { failover_across_pools: true },
+          location_strategy: { prefer_ecs: 'always', mode: 'resolver_ip' },
+          networks: ['cloudflare', 'jdcloud'],
+          session_affinity: 'header',
+          session_affinity_attributes: { headers: ['X-Session'], drain_duration: 60, require_all_headers: true, samesite: 'Strict' },
+        }),
+        cfLb('b.example', [cfId(2)], {
+          proxied: true,
+          ttl: 30,
+          rules: [],
+          adaptive_routing: { failover_across_pools: false },
+          location_strategy: { prefer_ecs: 'proximity', mode: 'pop' },
+          networks: ['cloudflare'],
+          session_affinity: '',
+          session_affinity_ttl: 0,
+          session_affinity_attributes: { drain_duration: 0, require_all_headers: false },
+        }),
+      ],
+    });
+    expect(paths).toEqual([
+      'pools[0].origins[0].virtual_network_id',
+      'pools[0].notification_filter',
+      'pools[0].check_regions',
+      'pools[0].load_shedding',
+      'load_balancers[0].session_affinity_attributes.drain_duration',
+      'load_balancers[0].session_affinity_attributes.require_all_headers',
+      'load_balancers[0].proxied',
+      'load_balancers[0].adaptive_routing',
+      'load_balancers[0].location_strategy',
+      'load_balancers[0].networks',
+    ]);
+    const [a, b] = config.load_balancers;
+    expect(a.session_affinity).toBe('header');
+    expect(a.session_affinity_attributes).toMatchObject({ headers: ['x-session'], samesite: 'Strict' });
+    expect(b.session_affinity).toBe('none');
+    expect(b.session_affinity_ttl).toBe(82_800);
+  });
+
+  it('header affinity without header names falls back to none, with a note', () => {
+    const { config, paths } = imported({ pools: [cfPool(1, 'a')], load_balancers: [cfLb('a.example', [cfId(1)], { session_affinity: 'header' })] });
+    expect(config.load_balancers[0].session_affinity).toBe('none');
+    expect(paths).toEqual(['load_balancers[0].session_affinity']);
+  });
+
+  it('notes fields it does not know, but not read-only ones or empty ones', () => {
+    const { paths } = imported({
+      pools: [cfPool(1, 'a', { healthy: false, disabled_at: '2025-01-01T00:00:00Z', created_on: 'x', shiny: 'yes', future: null })],
+    });
+    expect(paths).toEqual(['pools[0].shiny']);
+  });
+});
+
+describe('importCloudflare: odd values are noted, never thrown', () => {
+  const odd = {
+    monitors: [
+      { id: cfId(0xa1), type: 'http', interval: '60', timeout: null, expected_codes: 'two hundred', path: 'health', header: { Host: 'a.example', X: [1] } },
+      'monitor',
+      { id: cfId(0xa2), type: 7 },
+    ],
+    pools: [
+      cfPool(1, 'a', {
+        monitor: cfId(0xa1),
+        enabled: 'yes',
+        minimum_origins: '1',
+        latitude: '50.1',
+        longitude: 8.6,
+        origin_steering: { policy: 'fastest' },
+        origins: [cfOrigin('o1', { weight: 'heavy', enabled: 1, port: 'http' }), null, cfOrigin('o2', { address: 42 })],
+      }),
+      null,
+      cfPool(2, 'b', { origins: 'all of them' }),
+    ],
+    load_balancers: [
+      cfLb('a.example', [cfId(1), 5], {
+        steering_policy: 42,
+        session_affinity: 'sometimes',
+        session_affinity_ttl: '1h',
+        session_affinity_attributes: { samesite: 'lax', secure: true },
+        region_pools: ['WEU'],
+        random_steering: { default_weight: -1, pool_weights: { [cfId(1)]: 'x' } },
+      }),
+      cfLb('not a host name', [cfId(1)]),
+      { default_pools: [cfId(1)] },
+    ],
+  };
+
+  it('imports what makes sense, validates, and accounts for every odd value', () => {
+    const { config, paths } = imported(odd);
+    expect(config.monitors.map((m) => [m.id, m.path, m.interval, m.timeout, m.expected_codes, m.header])).toEqual([
+      [`monitor-${cfId(0xa1).slice(0, 8)}`, '/', 60, 5, '2xx', { Host: ['a.example'] }],
+    ]);
+    expect(config.pools).toHaveLength(1);
+    expect(config.pools[0]).toMatchObject({ id: 'a', enabled: true, minimum_origins: 1, origin_steering: { policy: 'random' } });
+    expect([config.pools[0].latitude, config.pools[0].longitude]).toEqual([undefined, undefined]);
+    expect(config.pools[0].origins.map((o) => [o.name, o.address, o.weight, o.enabled])).toEqual([['o1', 'http://192.0.2.10', 1, true]]);
+    expect(config.load_balancers.map((lb) => [lb.hostname, lb.default_pools, lb.steering_policy, lb.session_affinity, lb.region_pools])).toEqual([
+      ['a.example', ['a'], '', 'none', {}],
+    ]);
+    expect(paths).toEqual([
+      'monitors[0].path',
+      'monitors[0].header.X',
+      'monitors[0].expected_codes',
+      'monitors[0].interval',
+      'monitors[1]',
+      'monitors[2].type',
+      'pools[0].origins[0].port',
+      'pools[0].origins[0].weight',
+      'pools[0].origins[0].enabled',
+      'pools[0].origins[1]',
+      'pools[0].origins[2].address',
+      'pools[0].enabled',
+      'pools[0].minimum_origins',
+      'pools[0].latitude',
+      'pools[0].origin_steering.policy',
+      'pools[1]',
+      'pools[2].origins',
+      'pools[2].origins',
+      'load_balancers[0].default_pools[1]',
+      'load_balancers[0].region_pools',
+      'load_balancers[0].steering_policy',
+      'load_balancers[0].random_steering.default_weight',
+      `load_balancers[0].random_steering.pool_weights.${cfId(1)}`,
+      'load_balancers[0].session_affinity',
+      'load_balancers[0].session_affinity_ttl',
+      'load_balancers[0].session_affinity_attributes.samesite',
+      'load_balancers[0].session_affinity_attributes.secure',
+      'load_balancers[1].name',
+      'load_balancers[2].name',
+    ]);
+  });
+
+  it('an empty export imports to an empty, valid configuration', () => {
+    const { config, paths } = imported({ monitors: { result: [], success: true }, pools: [], load_balancers: null });
+    expect([config.monitors, config.pools, config.load_balancers, paths]).toEqual([[], [], [], []]);
+  });
+});
