@@ -178,6 +178,18 @@ async function tour() {
   console.log(`   new requests now go to: ${after.join(', ')}`);
   expect(!after.includes('backend1'), 'a drained origin still took new requests');
   expect((await cli('origin', 'undrain', 'all', 'backend1')).code === 0, 'lbctl origin undrain failed');
+
+  if (check) {
+    // Last, since it replaces the demo's configuration: bring a Cloudflare export.
+    console.log('\n6. lbctl import-cloudflare --apply examples/cloudflare-export.json, then a client from Brazil:');
+    const imported = await cli('import-cloudflare', join(root, 'examples', 'cloudflare-export.json'), '--apply');
+    const pools = imported.code === 0 ? JSON.parse(imported.out).pools.map((p) => p.id) : [];
+    console.log(`   pools: ${pools.join(', ')}`);
+    expect(pools.includes('sa-saopaulo'), `lbctl import-cloudflare exited ${imported.code}`);
+    const br = await get('app.example.com', { 'x-lb-sim-country': 'BR' });
+    console.log(`   x-lb-sim-country: BR -> pool ${br.pool}: ${br.body}`);
+    expect(br.pool === 'sa-saopaulo' && br.body.includes('Server 3'), `the imported geo steering sent BR to ${br.pool}`);
+  }
   return problems;
 }
 
