@@ -1,5 +1,5 @@
 import { app } from './app';
-import { controlPlane } from './control/snapshot-cache';
+import { adoptSnapshot, controlPlane } from './control/snapshot-cache';
 import type { Env } from './env';
 
 export { ControlPlane } from './control/control-plane';
@@ -7,7 +7,14 @@ export { ControlPlane } from './control/control-plane';
 export default {
   fetch: app.fetch,
   async scheduled(_controller, env, ctx) {
-    // Every minute: publish the snapshot again, so KV never stays without one.
-    ctx.waitUntil(controlPlane(env).snapshot());
+    // Every minute: the due health checks (the same run POST /__lb/api/health/check
+    // starts), the snapshot published again so KV never stays without one, and the
+    // alarm that drives shorter intervals re-armed.
+    ctx.waitUntil(
+      controlPlane(env)
+        .tick()
+        .then((snapshot) => adoptSnapshot(env, snapshot))
+        .catch((error) => console.error('scheduled health checks failed', error)),
+    );
   },
 } satisfies ExportedHandler<Env>;

@@ -13,6 +13,8 @@ export class Origin {
     this.port = port;
     this.delayMs = 0;
     this.status = 200;
+    /** Status by request path, over `status` (a "query of death" that fails on every origin). */
+    this.pathStatus = new Map();
     /** @type {{ method: string, url: string, headers: Record<string, string | string[] | undefined>, body: string }[]} */
     this.log = [];
     this.sockets = new Set();
@@ -57,7 +59,8 @@ export class Origin {
       if (this.log.length > 1000) this.log.shift();
       const send = () => {
         if (res.destroyed) return;
-        res.writeHead(this.status, { 'content-type': 'text/html; charset=utf-8', 'x-origin-name': this.name });
+        const path = (req.url ?? '/').split('?')[0];
+        res.writeHead(this.pathStatus.get(path) ?? this.status, { 'content-type': 'text/html; charset=utf-8', 'x-origin-name': this.name });
         res.end(req.method === 'HEAD' ? undefined : this.body);
       };
       if (this.delayMs > 0) setTimeout(send, this.delayMs);

@@ -130,4 +130,18 @@ export const operationRoutes = adminRoutes('invalid_request')
       const snapshot = await controlPlane(c.env).current();
       return c.json(healthReport(snapshot.config, snapshot.health), 200);
     },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/health/check',
+      tags: ['Health'],
+      summary: 'Run every probe now (the same run the cron and the alarm start); the health document after it',
+      responses: { 200: jsonContent(HealthSchema, 'the health document'), ...commonErrors },
+    }),
+    async (c) => {
+      const { report, snapshot } = await controlPlane(c.env).checkNow();
+      await adoptSnapshot(c.env, snapshot);
+      return c.json(report, 200);
+    },
   );

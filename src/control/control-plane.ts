@@ -1,10 +1,15 @@
 import { DurableObject } from 'cloudflare:workers';
-import type { Config } from '../config/schema';
+import type { Config, Monitor, Origin, Pool } from '../config/schema';
 import { validateConfig, type Issue } from '../config/validate';
 import type { Env } from '../env';
 import { popByColo } from '../geo/anycast';
+import { mapBounded, probe, type ProbeOutcome } from '../health/probe';
+import { healthReport, type HealthReport } from '../health/report';
+import { nextHealth, type Transition } from '../health/rise-fall';
+import { settings } from '../env';
+import { postHealthNotice } from './webhook';
 import { applyEdit, describeChange, describeDiff, diffConfigs, issuesFor, resourceTag, type ConfigEdit } from './config-edit';
-import type { HealthMap } from '../steering/plan';
+import type { HealthMap, OriginHealth } from '../steering/plan';
 import { REVISION_KEY, SNAPSHOT_KEY, type Snapshot } from './snapshot';
 
 // The source of truth: one Durable Object (SQLite storage) holds the versioned
@@ -13,6 +18,19 @@ import { REVISION_KEY, SNAPSHOT_KEY, type Snapshot } from './snapshot';
 // the newest state. Storage layout: docs/storage-schema.md.
 
 const MAX_EVENTS = 1000;
+/** Workers allow six open connections per invocation. */
+export const PROBE_CONCURRENCY = 6;
+/** Without a transition, new check results (RTTs for dynamic_latency) are published at most this often. */
+const HEALTH_PUBLISH_MS = 60_000;
+/** A check counts as due this early, so an alarm that fires a little late or early does not skip a round. */
+const DUE_SLACK_MS = 1000;
+
+interface CheckTarget {
+  pool: Pool;
+  origin: Origin;
+  monitor: Monitor;
+  key: string;
+}
 
 export interface StoredConfig {
   version: number;
@@ -38,6 +56,9 @@ export interface EventRecord {
 
 export class ControlPlane extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** Origins being probed now ("pool\0origin"): a check never overlaps the previous one. */
+  private readonly probing = new Set<string>();
+  private healthPublishedAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -101,6 +122,7 @@ export class ControlPlane extends DurableObject<Env> {
         version,
       });
     });
+    if (refused === undefined) await this.scheduleChecks();
     return refused ?? { ok: true, version, snapshot };
   }
 
@@ -138,7 +160,10 @@ export class ControlPlane extends DurableObject<Env> {
       this.record('config', describeChange(change, version), { actor, ...change, version });
       result = { ok: true, version, resource, tag: resource === undefined ? undefined : resourceTag(resource) } as EditResult;
     });
-    if (result!.ok) result!.snapshot = snapshot;
+    if (result!.ok) {
+      result!.snapshot = snapshot;
+      await this.scheduleChecks();
+    }
     return result!;
   }
 
@@ -174,6 +199,143 @@ export class ControlPlane extends DurableObject<Env> {
   async current(): Promise<Snapshot> {
     await this.ensureSeeded();
     return this.buildSnapshot();
+  }
+
+  /** POST /health/check: every probe now; the health document after it. */
+  async checkNow(): Promise<{ report: HealthReport; snapshot: Snapshot }> {
+    await this.ensureSeeded();
+    const snapshot = await this.runChecks(true, Date.now());
+    await this.scheduleChecks();
+    return { report: healthReport(snapshot.config, snapshot.health), snapshot };
+  }
+
+  /** The cron trigger, every minute: due checks, the snapshot republished, the alarm (re)armed. */
+  async tick(): Promise<Snapshot> {
+    await this.ensureSeeded();
+    await this.runChecks(false, Date.now());
+    await this.scheduleChecks();
+    return this.mutate(() => 'republish');
+  }
+
+  /** The alarm is set to the next due probe; it drives intervals below the cron's minute. */
+  override async alarm(): Promise<void> {
+    await this.runChecks(false, Date.now());
+    await this.scheduleChecks();
+  }
+
+  async health(): Promise<HealthReport> {
+    const snapshot = await this.current();
+    return healthReport(snapshot.config, snapshot.health);
+  }
+
+  /**
+   * Probes the origins that are due (or all, for `all`), at most PROBE_CONCURRENCY at
+   * once, outside the serialized section so admin calls go on meanwhile; then applies
+   * the results in one serialized change, records transitions and tells the webhook.
+   */
+  private async runChecks(all: boolean, now: number): Promise<Snapshot> {
+    const targets = this.dueTargets(all, now);
+    for (const target of targets) this.probing.add(target.key);
+    let outcomes: ProbeOutcome[];
+    try {
+      outcomes = await mapBounded(targets, PROBE_CONCURRENCY, (t) => probe(t.monitor, t.origin), (error) => ({
+        ok: false,
+        rtt_ms: 0,
+        reason: `probe failed: ${(error as Error)?.message ?? String(error)}`,
+        attempts: 1,
+      }));
+    } finally {
+      for (const target of targets) this.probing.delete(target.key);
+    }
+
+    const transitions: { pool: string; origin: string; transition: Transition; at: number; rtt_ms: number | undefined }[] = [];
+    const snapshot = await this.mutate(() => {
+      const config = this.read<Config>('config');
+      if (config === undefined) return 'unchanged';
+      const health = pruneHealth(this.read<HealthMap>('health') ?? {}, config);
+      const at = Date.now();
+      targets.forEach((target, i) => {
+        // The configuration may have changed while the probe ran: apply only what still holds.
+        const pool = config.pools.find((p) => p.id === target.pool.id);
+        const origin = pool?.origins.find((o) => o.name === target.origin.name);
+        if (pool?.monitor !== target.monitor.id || origin?.address !== target.origin.address) return;
+        const monitor = config.monitors.find((m) => m.id === pool.monitor) ?? target.monitor;
+        const next = nextHealth(health[pool.id]?.[origin.name], outcomes[i]!, monitor, at);
+        (health[pool.id] ??= {})[origin.name] = next.health;
+        if (next.transition !== undefined) transitions.push({ pool: pool.id, origin: origin.name, transition: next.transition, at, rtt_ms: next.health.rtt_ms });
+      });
+      this.write('health', health);
+      for (const { pool, origin, transition, at, rtt_ms } of transitions) {
+        this.record('health', `origin ${pool}/${origin} ${transition.from} -> ${transition.to}: ${transition.reason}`, {
+          pool,
+          origin,
+          from: transition.from,
+          to: transition.to,
+          reason: transition.reason,
+          rtt_ms: rtt_ms ?? null,
+          at: new Date(at).toISOString(),
+        });
+      }
+      if (transitions.length === 0 && at - this.healthPublishedAt < HEALTH_PUBLISH_MS) return 'unchanged';
+      this.healthPublishedAt = at;
+    });
+
+    const webhook = this.env.HEALTH_WEBHOOK_URL?.trim();
+    if (webhook && transitions.length > 0) {
+      const balancer = settings(this.env).lbName;
+      this.ctx.waitUntil(
+        Promise.all(
+          transitions.map(({ pool, origin, transition, at, rtt_ms }) =>
+            postHealthNotice(webhook, {
+              event: 'health_transition',
+              balancer,
+              pool,
+              origin,
+              from: transition.from,
+              to: transition.to,
+              reason: transition.reason,
+              at: new Date(at).toISOString(),
+              rtt_ms: rtt_ms ?? null,
+            }),
+          ),
+        ),
+      );
+    }
+    return snapshot;
+  }
+
+  /** Monitored origins of enabled pools, enabled, not being probed, and due (or all). */
+  private dueTargets(all: boolean, now: number): CheckTarget[] {
+    const config = this.read<Config>('config');
+    if (config === undefined) return [];
+    const health = this.read<HealthMap>('health') ?? {};
+    const monitors = new Map(config.monitors.map((m) => [m.id, m]));
+    const targets: CheckTarget[] = [];
+    for (const pool of config.pools) {
+      const monitor = pool.monitor === undefined ? undefined : monitors.get(pool.monitor);
+      if (!pool.enabled || monitor === undefined) continue;
+      for (const origin of pool.origins) {
+        const key = `${pool.id}\u0000${origin.name}`;
+        if (!origin.enabled || this.probing.has(key)) continue;
+        if (all || now + DUE_SLACK_MS >= nextDue(health[pool.id]?.[origin.name], monitor, now)) targets.push({ pool, origin, monitor, key });
+      }
+    }
+    return targets;
+  }
+
+  /** Sets the alarm to the next due probe, or clears it when nothing is monitored. */
+  private async scheduleChecks(): Promise<void> {
+    const config = this.read<Config>('config');
+    const health = this.read<HealthMap>('health') ?? {};
+    const now = Date.now();
+    let next = Infinity;
+    for (const pool of config?.pools ?? []) {
+      const monitor = config!.monitors.find((m) => m.id === pool.monitor);
+      if (!pool.enabled || monitor === undefined) continue;
+      for (const origin of pool.origins) if (origin.enabled) next = Math.min(next, nextDue(health[pool.id]?.[origin.name], monitor, now));
+    }
+    if (next === Infinity) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(Math.max(next, now + DUE_SLACK_MS));
   }
 
   private async ensureSeeded(): Promise<void> {
@@ -280,4 +442,24 @@ export class ControlPlane extends DurableObject<Env> {
 
 function valueAt(root: unknown, path: (string | number)[]): unknown {
   return path.reduce<unknown>((node, key) => (node as Record<string | number, unknown> | undefined)?.[key], root);
+}
+
+/** When an origin's next probe is due: now if never checked, else its last check plus the interval. */
+function nextDue(health: OriginHealth | undefined, monitor: Monitor, now: number): number {
+  const last = health?.last_check_at === undefined ? NaN : Date.parse(health.last_check_at);
+  return Number.isNaN(last) ? now : last + monitor.interval * 1000;
+}
+
+/** Drops results of origins that are gone or no longer monitored. */
+function pruneHealth(health: HealthMap, config: Config): HealthMap {
+  const kept: HealthMap = {};
+  for (const pool of config.pools) {
+    const results = health[pool.id];
+    if (results === undefined || pool.monitor === undefined) continue;
+    for (const origin of pool.origins) {
+      const result = results[origin.name];
+      if (result !== undefined) (kept[pool.id] ??= {})[origin.name] = result;
+    }
+  }
+  return kept;
 }

@@ -12,6 +12,7 @@ export interface PassivePolicy {
 interface PoolEjections {
   generation: number;
   ejectedUntil: Map<string, number>;
+  ejectedAt: Map<string, number>;
   nextExpiry: number;
 }
 
@@ -38,6 +39,7 @@ export class PassiveHealth {
     if (state.ejectedUntil.size + 1 > cap) return false;
     const until = now + policy.fail_timeout * 1000;
     state.ejectedUntil.set(origin, until);
+    state.ejectedAt.set(origin, now);
     state.nextExpiry = Math.min(state.nextExpiry, until);
     state.generation++;
     this.failures.delete(key);
@@ -52,7 +54,28 @@ export class PassiveHealth {
   /** Ends an ejection early (an active check succeeded). */
   readmit(pool: string, origin: string): void {
     const state = this.pools.get(pool);
-    if (state?.ejectedUntil.delete(origin)) state.generation++;
+    if (state?.ejectedUntil.delete(origin)) {
+      state.ejectedAt.delete(origin);
+      state.generation++;
+    }
+  }
+
+  /**
+   * Ends the ejections that an active check has since contradicted: `checkedUpAt`
+   * tells when a check last found an origin up. Returns how many ended.
+   */
+  readmitChecked(checkedUpAt: (pool: string, origin: string) => number | undefined): number {
+    let readmitted = 0;
+    for (const [pool, state] of this.pools) {
+      for (const [origin, at] of state.ejectedAt) {
+        const checked = checkedUpAt(pool, origin);
+        if (checked !== undefined && checked > at) {
+          this.readmit(pool, origin);
+          readmitted++;
+        }
+      }
+    }
+    return readmitted;
   }
 
   isEjected(pool: string, origin: string, now: number): boolean {
@@ -74,14 +97,16 @@ export class PassiveHealth {
   private poolState(pool: string, now: number): PoolEjections {
     let state = this.pools.get(pool);
     if (state === undefined) {
-      state = { generation: 0, ejectedUntil: new Map(), nextExpiry: Infinity };
+      state = { generation: 0, ejectedUntil: new Map(), ejectedAt: new Map(), nextExpiry: Infinity };
       this.pools.set(pool, state);
     }
     if (now >= state.nextExpiry) {
       let next = Infinity;
       for (const [origin, until] of state.ejectedUntil) {
-        if (until <= now) state.ejectedUntil.delete(origin);
-        else next = Math.min(next, until);
+        if (until <= now) {
+          state.ejectedUntil.delete(origin);
+          state.ejectedAt.delete(origin);
+        } else next = Math.min(next, until);
       }
       state.nextExpiry = next;
       state.generation++;

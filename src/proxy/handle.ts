@@ -6,7 +6,7 @@ import { PassiveHealth } from '../health/passive';
 import { AFFINITY_COOKIE, signAffinityToken, verifyAffinityToken } from '../steering/affinity-token';
 import { decide, type Decision, type Pin } from '../steering/decide';
 import { clientFacts, type ClientFacts } from '../steering/facts';
-import type { CompiledLoadBalancer, CompiledOrigin } from '../steering/plan';
+import type { CompiledLoadBalancer, CompiledOrigin, Plan } from '../steering/plan';
 import { LbError } from './errors';
 import { forward, InFlight } from './forward';
 
@@ -16,6 +16,7 @@ import { forward, InFlight } from './forward';
 
 const passive = new PassiveHealth();
 const inflight = new InFlight();
+let planSeen: Plan | undefined;
 const RETRY_AFTER_SECONDS = '5';
 
 export interface Steered {
@@ -36,6 +37,11 @@ export async function steer(request: Request, loaded: Loaded, simulation: boolea
       'not_configured',
       `${loaded.snapshot.configError ?? 'Switchyard has no configuration yet.'} Load one with PUT /__lb/api/config (see the README) or set the LB_CONFIG var.`,
     );
+  }
+  if (plan !== planSeen) {
+    // New health results: an active check that found an ejected origin up ends its ejection.
+    planSeen = plan;
+    passive.readmitChecked((pool, origin) => plan.pools.get(pool)?.byName.get(origin)?.checkedUpAt);
   }
   const url = new URL(request.url);
   const lb = plan.loadBalancerFor(url.hostname);

@@ -116,6 +116,8 @@ export function decide(plan: Plan, lb: CompiledLoadBalancer, req: SteeringReques
         ` of ${selection.size} usable${selection.usingBackups ? ' backup' : ''} origin(s)`,
     );
     for (const alternate of selection.alternates(first, limit - candidates.length, hashKey)) add(alternate);
+    // nginx `backup`: when the primaries fail, the pool's backups take the retry.
+    for (const backup of selection.backups) add(backup);
   }
 
   let fallbackUsed = false;

@@ -19,6 +19,8 @@ export interface OriginHealth {
   consecutive_down?: number;
   last_check_at?: string;
   reason?: string;
+  /** When the current state began (ms since the epoch): the start of a slow_start ramp. */
+  since?: number;
 }
 
 export interface CompiledOrigin {
@@ -30,6 +32,10 @@ export interface CompiledOrigin {
   readonly hostHeader: string | undefined;
   readonly healthy: boolean;
   readonly rttMs: number | undefined;
+  /** When an active check last found it up (ms), for ending a passive ejection early. */
+  readonly checkedUpAt: number | undefined;
+  /** When it recovered (ms), while its slow_start ramp may still run. */
+  readonly recoveredAt: number | undefined;
 }
 
 export interface PickContext {
@@ -51,6 +57,11 @@ export class Selection {
     readonly usingBackups: boolean,
     readonly generation: number,
     private readonly scale: RingScale,
+    /** Effective weights: configured, scaled down while an origin's slow_start ramp runs. */
+    private readonly effectiveWeights: readonly number[] = origins.map((o) => o.config.weight),
+    /** Usable backups while primaries serve: tried after the primaries when an attempt fails. */
+    readonly backups: readonly CompiledOrigin[] = [],
+    readonly rampBucket = -1,
   ) {}
 
   get size(): number {
@@ -70,7 +81,7 @@ export class Selection {
         // Power of two choices, weighted: as good as a full scan in practice, O(log n).
         const a = this.weightedRandom().pick(ctx.random());
         const b = this.weightedRandom().pick(ctx.random());
-        const load = (i: number) => (ctx.inflight(this.origins[i]) + 1) / this.origins[i].config.weight;
+        const load = (i: number) => (ctx.inflight(this.origins[i]) + 1) / this.effectiveWeights[i]!;
         return load(b) < load(a) ? b : a;
       }
     }
@@ -98,8 +109,8 @@ export class Selection {
     return out;
   }
 
-  private weights(): number[] {
-    return this.origins.map((o) => o.config.weight);
+  private weights(): readonly number[] {
+    return this.effectiveWeights;
   }
 
   private weightedRandom(): WeightedRandom {
@@ -124,6 +135,8 @@ export class CompiledPool {
   readonly healthyOrigins: number;
   readonly meanRttMs: number | undefined;
   private readonly scale: RingScale;
+  /** Until when some origin's slow_start ramp runs (ms); selections are rebuilt each second before it. */
+  private readonly rampEnd: number;
   private current?: Selection;
   private fallback?: Selection;
 
@@ -135,6 +148,7 @@ export class CompiledPool {
     const monitored = config.monitor !== undefined;
     this.origins = config.origins.map((origin, index) => {
       const checked = monitored ? health?.[origin.name] : undefined;
+      const up = checked?.healthy === true && (checked.consecutive_up ?? 0) > 0 && checked.last_check_at !== undefined;
       return {
         pool: config.id,
         name: origin.name,
@@ -144,8 +158,13 @@ export class CompiledPool {
         hostHeader: firstHeader(origin.header, 'host'),
         healthy: checked?.healthy ?? true,
         rttMs: checked?.rtt_ms,
+        checkedUpAt: up ? Date.parse(checked.last_check_at!) : undefined,
+        recoveredAt: checked?.healthy === true && config.slow_start > 0 ? checked.since : undefined,
       };
     });
+    let rampEnd = -Infinity;
+    for (const o of this.origins) if (o.recoveredAt !== undefined) rampEnd = Math.max(rampEnd, o.recoveredAt + config.slow_start * 1000);
+    this.rampEnd = rampEnd;
     this.byName = new Map(this.origins.map((o) => [o.name, o]));
     this.scale = ringScale(config.origins.map((o) => o.weight));
     this.healthyOrigins = this.origins.filter((o) => o.config.enabled && o.healthy).length;
@@ -166,8 +185,9 @@ export class CompiledPool {
    */
   selection(passive: PassiveHealth, now: number, ignoreHealth = false): Selection {
     const generation = passive.generation(this.id, now);
+    const rampBucket = now < this.rampEnd ? Math.floor(now / 1000) : -1;
     const cached = ignoreHealth ? this.fallback : this.current;
-    if (cached !== undefined && cached.generation === generation) return cached;
+    if (cached !== undefined && cached.generation === generation && cached.rampBucket === rampBucket) return cached;
 
     const usable = this.origins.filter(
       (o) =>
@@ -178,10 +198,20 @@ export class CompiledPool {
     );
     const primaries = usable.filter((o) => !o.config.backup);
     const usingBackups = primaries.length === 0;
-    const built = new Selection(this.config.origin_steering.policy, usingBackups ? usable : primaries, usingBackups, generation, this.scale);
+    const chosen = usingBackups ? usable : primaries;
+    const weights = rampBucket < 0 ? undefined : chosen.map((o) => this.rampedWeight(o, now));
+    const backups = usingBackups ? [] : usable.filter((o) => o.config.backup);
+    const built = new Selection(this.config.origin_steering.policy, chosen, usingBackups, generation, this.scale, weights, backups, rampBucket);
     if (ignoreHealth) this.fallback = built;
     else this.current = built;
     return built;
+  }
+
+  /** slow_start: a recovered origin's weight ramps linearly from 10% to 100% (HAProxy's slowstart). */
+  private rampedWeight(origin: CompiledOrigin, now: number): number {
+    if (origin.recoveredAt === undefined) return origin.config.weight;
+    const progress = Math.max(0, (now - origin.recoveredAt) / (this.config.slow_start * 1000));
+    return progress >= 1 ? origin.config.weight : origin.config.weight * (0.1 + 0.9 * progress);
   }
 }
 

@@ -31,6 +31,7 @@ const SPEC_ROUTES = [
   'PUT /load_balancers/{id}',
   'DELETE /load_balancers/{id}',
   'GET /health',
+  'POST /health/check',
   'GET /events',
   'GET /explain',
   'GET /pops',

@@ -111,3 +111,18 @@ describe('PassiveHealth', () => {
     expect(passive.generation('p', T0 + 3)).not.toBe(g);
   });
 });
+
+describe('active checks end passive ejections', () => {
+  it('readmits an origin an active check found up after it was ejected, and only then', () => {
+    const passive = new PassiveHealth();
+    fail(passive, 'a', [T0, T0 + 1, T0 + 2]);
+    expect(passive.isEjected('p', 'a', T0 + 3)).toBe(true);
+    // A check from before the ejection says nothing about now.
+    expect(passive.readmitChecked(() => T0 - 5)).toBe(0);
+    expect(passive.isEjected('p', 'a', T0 + 3)).toBe(true);
+    const generation = passive.generation('p', T0 + 3);
+    expect(passive.readmitChecked((pool, origin) => (pool === 'p' && origin === 'a' ? T0 + 3 : undefined))).toBe(1);
+    expect(passive.isEjected('p', 'a', T0 + 4)).toBe(false);
+    expect(passive.generation('p', T0 + 4)).not.toBe(generation);
+  });
+});

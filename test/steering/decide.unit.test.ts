@@ -168,11 +168,13 @@ describe('decide: usable origins', () => {
   describe('backup origins', () => {
     const origins = ['a', 'b', origin('bk', { backup: true })];
 
-    it('are not used while a primary is usable', () => {
+    it('never take a new request first while a primary is usable, but take the retry after the primaries (nginx backup)', () => {
       for (const d of decideMany(single(origins), 10)) {
-        expect(names(d)).not.toContain('p/bk');
-        expect(d.candidates).toHaveLength(2);
+        expect(d.candidates[0]!.name).not.toBe('bk');
+        expect(names(d).slice(1)).toEqual([d.candidates[0]!.name === 'a' ? 'p/b' : 'p/a', 'p/bk']);
       }
+      // With no retries there is no room for the backup.
+      for (const d of decideMany(single(origins, {}, { retries: 0 }), 4)) expect(names(d)).not.toContain('p/bk');
     });
 
     it('are used when every primary is disabled', () => {
@@ -185,9 +187,9 @@ describe('decide: usable origins', () => {
       for (const d of decideMany(single(origins, { monitor: MONITOR.id }), 3, health)) expect(names(d)).toEqual(['p/bk']);
     });
 
-    it('are not used when only one primary is unhealthy', () => {
+    it('stay behind the remaining primary when only one primary is unhealthy', () => {
       const health: HealthMap = { p: { a: { healthy: false } } };
-      for (const d of decideMany(single(origins, { monitor: MONITOR.id }), 5, health)) expect(names(d)).toEqual(['p/b']);
+      for (const d of decideMany(single(origins, { monitor: MONITOR.id }), 5, health)) expect(names(d)).toEqual(['p/b', 'p/bk']);
     });
 
     it('ignore the health map when the pool has no monitor', () => {

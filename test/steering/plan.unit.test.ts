@@ -98,3 +98,39 @@ describe('CompiledPool', () => {
     expect(after.origins.map((o) => o.name)).toEqual(['a', 'b']);
   });
 });
+
+describe('slow_start', () => {
+  const T = 5_000_000;
+  const config = () =>
+    validConfig({
+      monitors: [MONITOR],
+      pools: [pool('p', ['a', 'b'], { monitor: MONITOR.id, slow_start: 10 })],
+      load_balancers: [loadBalancer({ default_pools: ['p'] })],
+    });
+  /** Share of `a` over 1,100 round-robin picks at time `now`. */
+  const shareOfA = (recoveredAt: number | undefined, now: number) => {
+    const health = { p: { a: { healthy: true, consecutive_up: 2, last_check_at: new Date(T).toISOString(), since: recoveredAt } } };
+    const selection = compile(config(), health).pools.get('p')!.selection(new PassiveHealth(), now);
+    let a = 0;
+    for (let i = 0; i < 1100; i++) if (selection.origins[selection.pick({ hashKey: 0, random: Math.random, inflight: () => 0 })]!.name === 'a') a++;
+    return a / 1100;
+  };
+
+  it('ramps a recovered origin from 10% to 100% of its weight over slow_start seconds', () => {
+    expect(shareOfA(T, T)).toBeCloseTo(0.1 / 1.1, 2);
+    expect(shareOfA(T, T + 5_000)).toBeCloseTo(0.55 / 1.55, 2);
+    expect(shareOfA(T, T + 10_000)).toBeCloseTo(0.5, 2);
+    expect(shareOfA(undefined, T)).toBeCloseTo(0.5, 2);
+  });
+
+  it('rebuilds the selection as the ramp advances, and keeps it once the ramp is over', () => {
+    const health = { p: { a: { healthy: true, consecutive_up: 2, since: T } } };
+    const compiled = compile(config(), health).pools.get('p')!;
+    const passive = new PassiveHealth();
+    const early = compiled.selection(passive, T + 100);
+    expect(compiled.selection(passive, T + 900)).toBe(early);
+    expect(compiled.selection(passive, T + 2_000)).not.toBe(early);
+    const done = compiled.selection(passive, T + 11_000);
+    expect(compiled.selection(passive, T + 60_000)).toBe(done);
+  });
+});

@@ -29,7 +29,14 @@ export default async function setup(project: TestProject) {
     });
   });
 
+  // Receives HEALTH_WEBHOOK_URL posts (the port is chosen in vitest.config.ts).
+  const sink = await new Origin({ name: 'webhook-sink', port: Number(process.env.WEBHOOK_SINK_PORT ?? 0) }).start();
+
   async function route(method: string, path: string, input: Record<string, unknown>): Promise<unknown> {
+    if (path === '/webhook') {
+      if (method === 'GET') return sink.log;
+      if (method === 'DELETE') return void (sink.log.length = 0);
+    }
     if (method === 'POST' && path === '/origins') {
       const origin = await new Origin({ name: String(input.name ?? 'origin'), body: input.body as string | undefined }).start();
       origins.set(origin.port, origin);
@@ -46,6 +53,7 @@ export default async function setup(project: TestProject) {
       case 'POST mode':
         if (typeof input.status === 'number') origin.status = input.status;
         if (typeof input.delayMs === 'number') origin.delayMs = input.delayMs;
+        if (typeof input.paths === 'object' && input.paths !== null) origin.pathStatus = new Map(Object.entries(input.paths as Record<string, number>));
         return undefined;
       case 'GET log':
         return origin.log;
@@ -62,7 +70,7 @@ export default async function setup(project: TestProject) {
   project.provide('fleetUrl', `http://127.0.0.1:${address.port}`);
 
   return async () => {
-    await Promise.all([...origins.values()].map((o) => o.stop()));
+    await Promise.all([...origins.values(), sink].map((o) => o.stop()));
     await new Promise((resolve) => server.close(resolve));
   };
 }

@@ -36,7 +36,7 @@ export interface TestOrigin {
   url: string;
   down(): Promise<void>;
   up(): Promise<void>;
-  mode(mode: { status?: number; delayMs?: number }): Promise<void>;
+  mode(mode: { status?: number; delayMs?: number; paths?: Record<string, number> }): Promise<void>;
   log(): Promise<{ method: string; url: string; headers: Record<string, string>; body: string }[]>;
   clearLog(): Promise<void>;
 }
@@ -60,4 +60,10 @@ export async function startOrigin(name: string): Promise<TestOrigin> {
     log: async () => (await fleet('GET', `${at}/log`)) as Awaited<ReturnType<TestOrigin['log']>>,
     clearLog: async () => void (await fleet('DELETE', `${at}/log`)),
   };
+}
+
+/** The health webhook posts the fleet's sink received (HEALTH_WEBHOOK_URL), oldest first. */
+export async function webhookPosts(): Promise<Record<string, unknown>[]> {
+  const log = (await fleet('GET', '/webhook')) as { body: string }[];
+  return log.map((entry) => JSON.parse(entry.body) as Record<string, unknown>);
 }

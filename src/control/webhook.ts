@@ -1,0 +1,40 @@
+// HEALTH_WEBHOOK_URL: one JSON POST per health transition, retried once, each
+// attempt bounded by a timeout. Runs beside the checks (ctx.waitUntil), never in
+// their way; a webhook that keeps failing is logged, not retried forever.
+
+export interface HealthNotice {
+  event: 'health_transition';
+  balancer: string;
+  pool: string;
+  origin: string;
+  from: string;
+  to: string;
+  reason: string;
+  at: string;
+  rtt_ms: number | null;
+}
+
+const ATTEMPTS = 2;
+const TIMEOUT_MS = 5000;
+
+export async function postHealthNotice(url: string, notice: HealthNotice, fetcher: typeof fetch = fetch): Promise<boolean> {
+  const body = JSON.stringify(notice);
+  let last = '';
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    try {
+      const res = await fetcher(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': 'switchyard-monitor' },
+        body,
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+      await res.body?.cancel();
+      if (res.ok) return true;
+      last = `status ${res.status}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+  }
+  console.error(`health webhook ${url} failed twice for ${notice.pool}/${notice.origin} ${notice.from} -> ${notice.to}: ${last}`);
+  return false;
+}

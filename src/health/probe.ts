@@ -1,0 +1,209 @@
+import { connect } from 'cloudflare:sockets';
+import { parseOriginAddress, type Monitor, type Origin } from '../config/schema';
+import { matchesExpectedCodes } from './expected-codes';
+
+// One active check of one origin by one monitor (SPEC §4), and the bounded fan-out
+// that runs many of them. A probe never throws: whatever goes wrong becomes a failed
+// outcome with a reason an operator can read in the health document. Every attempt
+// has one deadline covering connect, response headers and the body scan, and always
+// releases its connection: a Worker invocation may hold only 6 open at once.
+
+export const MONITOR_USER_AGENT = 'switchyard-monitor';
+export const BODY_SCAN_BYTES = 10 * 1024;
+
+export interface ProbeOutcome {
+  ok: boolean;
+  /** round trip of the last attempt in ms (until status + scanned body for http, until the socket opened for tcp) */
+  rtt_ms: number;
+  /** "" when ok; otherwise a short operator-readable reason: "timeout after 2000 ms", "status 503 not in 2xx", "body does not contain \"ok\"", "connection refused", "connect failed: …" */
+  reason: string;
+  /** HTTP status of the last attempt, when there was one */
+  status?: number;
+  /** attempts made: 1 + immediate re-tries used (monitor.retries) */
+  attempts: number;
+}
+
+type AttemptOutcome = Omit<ProbeOutcome, 'attempts'>;
+
+export async function probe(monitor: Monitor, origin: Origin, now: () => number = Date.now): Promise<ProbeOutcome> {
+  const allowed = Math.max(0, Math.floor(monitor.retries)) + 1;
+  for (let attempts = 1; ; attempts++) {
+    const outcome = await attempt(monitor, origin, now);
+    if (outcome.ok || attempts >= allowed) return { ...outcome, attempts };
+  }
+}
+
+/** Runs fn over items with at most `limit` running at once (Workers allow 6 open connections per invocation); results in input order; never rejects (fn errors become the result of `onError`). */
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+  onError: (error: unknown, item: T) => R,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      try {
+        results[index] = await fn(items[index], index);
+      } catch (error) {
+        results[index] = onError(error, items[index]);
+      }
+    }
+  };
+  const lanes = Math.min(items.length, Math.max(1, Math.floor(limit) || 1));
+  await Promise.all(Array.from({ length: lanes }, lane));
+  return results;
+}
+
+/** The URL an http(s) monitor requests: the monitor's scheme, the address's host and path prefix, the monitor's path. */
+export function probeUrl(monitor: Monitor, address: URL): string {
+  const scheme = monitor.type === 'https' ? 'https:' : 'http:';
+  const prefix = address.pathname.endsWith('/') ? address.pathname.slice(0, -1) : address.pathname;
+  return `${scheme}//${address.host}${prefix}${monitor.path}`;
+}
+
+/** The monitor's headers (lists joined with ", "), the origin's Host over the monitor's, and our User-Agent unless the monitor names one. */
+export function probeHeaders(monitor: Monitor, origin: Origin): Headers {
+  const headers = new Headers();
+  for (const [name, values] of Object.entries(monitor.header)) {
+    if (values.length > 0) headers.set(name, values.join(', '));
+  }
+  // As in Cloudflare Load Balancing, an origin's Host override beats the monitor's.
+  for (const [name, values] of Object.entries(origin.header)) {
+    if (name.toLowerCase() === 'host' && values.length > 0) headers.set('host', values[0]);
+  }
+  if (!headers.has('user-agent')) headers.set('user-agent', MONITOR_USER_AGENT);
+  return headers;
+}
+
+async function attempt(monitor: Monitor, origin: Origin, now: () => number): Promise<AttemptOutcome> {
+  const started = now();
+  const timeoutMs = monitor.timeout * 1000;
+  const deadline = new Deadline(timeoutMs);
+  const release: (() => Promise<void>)[] = [];
+  let status: number | undefined;
+  let phase: 'connect' | 'request' | 'body read' = monitor.type === 'tcp' ? 'connect' : 'request';
+  try {
+    const address = parseOriginAddress(origin.address);
+    if (address === undefined) return failed(`invalid address ${JSON.stringify(origin.address)}`, 0);
+
+    if (monitor.type === 'tcp') {
+      const socket = connect({ hostname: address.hostname.replace(/^\[(.*)\]$/, '$1'), port: tcpPort(address) });
+      release.push(() => socket.close());
+      await deadline.race(socket.opened);
+      return { ok: true, rtt_ms: now() - started, reason: '' };
+    }
+
+    const response = await deadline.race(
+      fetch(probeUrl(monitor, address), {
+        method: monitor.method,
+        headers: probeHeaders(monitor, origin),
+        redirect: 'manual',
+        signal: deadline.signal,
+      }),
+    );
+    status = response.status;
+    phase = 'body read';
+    const body = response.body;
+    const scan = monitor.method !== 'HEAD' && monitor.expected_body !== '' && matchesExpectedCodes(status, monitor.expected_codes);
+    let found = true;
+    if (body !== null && scan) {
+      const reader = body.getReader();
+      release.push(() => reader.cancel());
+      found = await bodyContains(reader, monitor.expected_body, deadline);
+    } else if (body !== null) {
+      release.push(() => body.cancel());
+    }
+    const rtt = now() - started;
+    if (!matchesExpectedCodes(status, monitor.expected_codes)) return failed(`status ${status} not in ${monitor.expected_codes}`, rtt, status);
+    if (!found) return failed(`body does not contain ${quoteShort(monitor.expected_body)}`, rtt, status);
+    return { ok: true, rtt_ms: rtt, reason: '', status };
+  } catch (error) {
+    const reason = deadline.expired ? `timeout after ${timeoutMs} ms` : networkReason(error, phase);
+    return failed(reason, now() - started, status);
+  } finally {
+    deadline.clear();
+    // Fire and forget: a stuck cancel must not hold the probe past its deadline.
+    for (const close of release) {
+      try {
+        close().catch(() => {});
+      } catch {
+        // already closed or errored: nothing left to release
+      }
+    }
+  }
+}
+
+/** One timer for the whole attempt; `race` abandons whatever is still pending when it fires. */
+class Deadline {
+  private readonly controller = new AbortController();
+  private readonly timer: ReturnType<typeof setTimeout>;
+  private readonly fired: Promise<never>;
+
+  constructor(ms: number) {
+    this.fired = new Promise<never>((_, reject) => {
+      this.controller.signal.addEventListener('abort', () => reject(new Error('deadline')));
+    });
+    this.fired.catch(() => {}); // only ever observed through race()
+    this.timer = setTimeout(() => this.controller.abort(), ms);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get expired(): boolean {
+    return this.controller.signal.aborted;
+  }
+
+  race<T>(work: Promise<T>): Promise<T> {
+    return Promise.race([work, this.fired]);
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+/** Does the first BODY_SCAN_BYTES of the body, as UTF-8, contain needle (case-insensitively)? Stops reading once it does. */
+async function bodyContains(reader: ReadableStreamDefaultReader<Uint8Array>, needle: string, deadline: Deadline): Promise<boolean> {
+  const wanted = needle.toLowerCase();
+  const decoder = new TextDecoder();
+  let text = '';
+  let seen = 0;
+  while (seen < BODY_SCAN_BYTES) {
+    const { done, value } = await deadline.race(reader.read());
+    if (done) break;
+    const chunk = value.subarray(0, BODY_SCAN_BYTES - seen);
+    seen += chunk.byteLength;
+    text += decoder.decode(chunk, { stream: true }).toLowerCase();
+    if (text.includes(wanted)) return true;
+  }
+  text += decoder.decode().toLowerCase();
+  return text.includes(wanted);
+}
+
+function tcpPort(address: URL): number {
+  if (address.port !== '') return Number(address.port);
+  return address.protocol === 'https:' ? 443 : 80;
+}
+
+// workerd rarely says why: fetch reports a refused or reset connection as "Network
+// connection lost.", a failed TLS handshake as "internal error; reference = …", and
+// connect() any unreachable address as "proxy request failed, cannot connect to the
+// specified address". Pass the runtime's words on rather than guess.
+function networkReason(error: unknown, phase: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/\brefused\b/i.test(message)) return 'connection refused';
+  return `${phase} failed: ${message}`;
+}
+
+function quoteShort(text: string): string {
+  return JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text);
+}
+
+function failed(reason: string, rtt: number, status?: number): AttemptOutcome {
+  return status === undefined ? { ok: false, rtt_ms: rtt, reason } : { ok: false, rtt_ms: rtt, reason, status };
+}
