@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { adminApi } from './admin/api';
+import { metricsApp } from './admin/metrics';
 import { settings, type Env } from './env';
 import { errorResponse, LbError } from './proxy/errors';
 import { proxyRequest } from './proxy/handle';
@@ -18,6 +19,7 @@ export const app = new Hono<{ Bindings: Env }>()
   })
   .get('/__lb/healthz', (c) => c.json({ ok: true }))
   .route('/', adminApi)
+  .route('/', metricsApp)
   .all('/__lb/*', () => {
     throw new LbError(404, 'not_found', 'no such Switchyard route');
   })
@@ -27,6 +29,7 @@ app.onError((error, c) => {
   if (error instanceof LbError) return error.getResponse();
   if (error instanceof HTTPException) {
     if (error.status === 400 && /json/i.test(error.message)) return errorResponse(400, 'invalid_json', error.message);
+    if (error.status === 415) return errorResponse(400, 'invalid_json', 'expected a JSON body (Content-Type: application/json)');
     if (error.res !== undefined && error.status !== 400) return error.getResponse();
     return errorResponse(error.status as ContentfulStatusCode, 'bad_request', error.message || 'bad request');
   }

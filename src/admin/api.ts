@@ -4,6 +4,7 @@ import { configRoutes } from './config-routes';
 import { explainRoutes } from './explain';
 import type { AdminEnv } from './http';
 import { importRoutes } from './import-routes';
+import { metricsApp } from './metrics';
 import { operationRoutes } from './operations';
 import { resourceRoutes } from './resources';
 
@@ -23,7 +24,7 @@ adminApi.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
 for (const routes of [configRoutes, ...resourceRoutes, operationRoutes, explainRoutes, importRoutes]) adminApi.route('/', routes);
 
 export function openApiDocument() {
-  return adminApi.getOpenAPI31Document({
+  const document = adminApi.getOpenAPI31Document({
     openapi: '3.1.0',
     info: {
       title: 'Switchyard admin API',
@@ -32,11 +33,15 @@ export function openApiDocument() {
     },
     security: [{ bearer: [] }],
   });
+  // /__lb/metrics lives beside the API, not under it: its declaration is merged in.
+  const metrics = metricsApp.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 'metrics', version: '1' } });
+  document.paths = { ...document.paths, ...metrics.paths };
+  return document;
 }
 
-let document: ReturnType<typeof openApiDocument> | undefined;
+let cached: ReturnType<typeof openApiDocument> | undefined;
 
-adminApi.get('/openapi.json', (c) => c.json((document ??= openApiDocument())));
+adminApi.get('/openapi.json', (c) => c.json((cached ??= openApiDocument())));
 adminApi.openAPIRegistry.registerPath({
   method: 'get',
   path: '/openapi.json',

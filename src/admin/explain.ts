@@ -10,7 +10,16 @@ import { adminRoutes, commonErrors, jsonContent } from './http';
 // request. The request is built with the simulation headers and goes through the
 // same steer() as live traffic, so the answer cannot drift from what requests get.
 
-const coordinate = (limit: number) => z.coerce.number().min(-limit).max(limit).optional();
+const coordinate = (limit: number) =>
+  z
+    .string()
+    .regex(/^\s*-?\d+(\.\d+)?\s*$/, 'must be a number')
+    .transform(Number)
+    .pipe(z.number().min(-limit).max(limit))
+    .optional();
+/** Printable text: it becomes a header value of the simulated request. */
+const printable = (max: number) => z.string().max(max).regex(/^[^\x00-\x1f\x7f]*$/, 'must not contain control characters');
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE'] as const;
 
 export const ExplainQuery = z
   .object({
@@ -18,17 +27,17 @@ export const ExplainQuery = z
     path: z.string().startsWith('/').max(2048).default('/'),
     method: z
       .string()
-      .regex(/^[A-Za-z]{1,16}$/, 'must be an HTTP method')
       .default('GET')
-      .transform((m) => m.toUpperCase()),
-    ip: z.string().max(64).optional().meta({ description: 'client IP (hash affinity, X-Forwarded-For)' }),
+      .transform((m) => m.toUpperCase())
+      .pipe(z.enum(METHODS)),
+    ip: printable(64).optional().meta({ description: 'client IP (hash affinity, X-Forwarded-For)' }),
     country: z.string().regex(/^[A-Za-z]{2}$/, 'must be an ISO country code').optional(),
     lat: coordinate(90),
     lon: coordinate(180),
     colo: z.string().regex(/^[A-Za-z]{3}$/, 'must be an IATA colo code').optional(),
-    cookie: z.string().max(4096).optional().meta({ description: `an ${AFFINITY_COOKIE} token, or a whole Cookie header` }),
+    cookie: printable(4096).optional().meta({ description: `an ${AFFINITY_COOKIE} token, or a whole Cookie header` }),
     header: z
-      .union([z.string(), z.array(z.string())])
+      .union([printable(8192), z.array(printable(8192))])
       .optional()
       .meta({ description: 'request header as "name: value" (repeatable), e.g. for header affinity' }),
   })

@@ -5,6 +5,8 @@ import { REGIONS } from '../geo/regions';
 import { healthReport } from '../health/report';
 import type { EventRecord } from '../control/control-plane';
 import { adoptSnapshot, controlPlane } from '../control/snapshot-cache';
+import { flushStats, inFlightOf } from '../proxy/handle';
+import { statsReport, type StatsTotals } from '../stats/traffic';
 import { LbError } from '../proxy/errors';
 import { adminRoutes, bodyErrors, commonErrors, jsonBody, jsonContent, notFound } from './http';
 
@@ -51,6 +53,28 @@ const HealthSchema = z
     ),
   })
   .meta({ id: 'Health' });
+
+const classes = z.object({ '1xx': z.number(), '2xx': z.number(), '3xx': z.number(), '4xx': z.number(), '5xx': z.number() });
+const StatsSchema = z
+  .object({
+    since: z.string(),
+    origins: z.array(
+      z.object({
+        pool: z.string(),
+        origin: z.string(),
+        requests: z.number().int().meta({ description: 'attempts sent to the origin' }),
+        responses: classes,
+        failures: z.number().int(),
+        retries: z.number().int(),
+        ejections: z.number().int(),
+        in_flight: z.number().int().meta({ description: 'in flight from the isolate answering' }),
+        latency_ms: z.object({ p50: z.number().nullable(), p95: z.number().nullable(), mean: z.number().nullable() }),
+      }),
+    ),
+    pools: z.array(z.object({ pool: z.string(), requests: z.number().int(), responses: classes })),
+    pops: z.array(z.object({ pop: z.string(), requests: z.number().int(), responses: classes })),
+  })
+  .meta({ id: 'Stats' });
 
 const popView = (withdrawn: ReadonlySet<string>) => (pop: (typeof POPS)[number]) => ({
   colo: pop.colo,
@@ -143,5 +167,22 @@ export const operationRoutes = adminRoutes('invalid_request')
       const { report, snapshot } = await controlPlane(c.env).checkNow();
       await adoptSnapshot(c.env, snapshot);
       return c.json(report, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/stats',
+      tags: ['Stats'],
+      summary: 'Traffic per origin (requests, responses by class, failures, retries, ejections, in flight, latency p50/p95), per pool and per PoP',
+      responses: { 200: jsonContent(StatsSchema, 'the counts since the first request'), ...commonErrors },
+    }),
+    async (c) => {
+      // This isolate's pending counts first, so what was just served is in the answer.
+      await flushStats(c.env);
+      const control = controlPlane(c.env);
+      const [totals, stored] = await Promise.all([control.stats() as Promise<StatsTotals>, control.getConfig()]);
+      const configured = (stored.config?.pools ?? []).flatMap((p) => p.origins.map((o) => ({ pool: p.id, origin: o.name })));
+      return c.json(statsReport(totals, configured, inFlightOf), 200);
     },
   );

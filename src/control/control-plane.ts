@@ -7,6 +7,7 @@ import { mapBounded, probe, type ProbeOutcome } from '../health/probe';
 import { healthReport, type HealthReport } from '../health/report';
 import { nextHealth, type Transition } from '../health/rise-fall';
 import { settings } from '../env';
+import { emptyDelta, mergeStats, type StatsDelta, type StatsTotals } from '../stats/traffic';
 import { postHealthNotice } from './webhook';
 import { applyEdit, describeChange, describeDiff, diffConfigs, issuesFor, resourceTag, type ConfigEdit } from './config-edit';
 import type { HealthMap, OriginHealth } from '../steering/plan';
@@ -193,6 +194,16 @@ export class ControlPlane extends DurableObject<Env> {
       });
     });
     return { version: snapshot.version, snapshot, changed };
+  }
+
+  /** Adds an isolate's traffic counts (flushed in the background, see proxy/handle.ts). */
+  async recordStats(delta: StatsDelta): Promise<void> {
+    const totals = this.read<StatsTotals>('stats') ?? { ...emptyDelta(), since: Date.now() };
+    this.write('stats', mergeStats(totals, delta));
+  }
+
+  async stats(): Promise<StatsTotals> {
+    return this.read<StatsTotals>('stats') ?? { ...emptyDelta(), since: Date.now() };
   }
 
   /** The current state as a snapshot, without publishing it (admin reads). */

@@ -62,6 +62,7 @@ export function nextHealth(
     consecutive_down: down,
     last_check_at: new Date(now).toISOString(),
     reason: result.ok ? '' : result.reason,
+    check_failures: (previous?.check_failures ?? 0) + (result.ok ? 0 : 1),
   };
   if (rtt !== undefined) health.rtt_ms = Math.round(rtt * 100) / 100;
   const since = transition !== undefined ? now : previous?.since;

@@ -19,6 +19,7 @@ export class InFlight {
   private readonly origins = new Map<string, number>();
   readonly byOrigin = (origin: CompiledOrigin): number => this.origins.get(key(origin)) ?? 0;
   readonly byPool = (pool: string): number => this.origins.get(pool) ?? 0;
+  readonly byName = (pool: string, origin: string): number => this.origins.get(`${pool}\u0000${origin}`) ?? 0;
 
   add(origin: CompiledOrigin, delta: number): void {
     this.origins.set(key(origin), this.byOrigin(origin) + delta);
@@ -35,6 +36,10 @@ export interface Attempt {
   outcome: 'ok' | 'status' | 'timeout' | 'network';
   status?: number;
   detail?: string;
+  /** Time to response headers, or to the failure. */
+  ms: number;
+  /** This failure ejected the origin (passive health). */
+  ejected?: boolean;
 }
 
 export interface Forwarded {
@@ -69,6 +74,7 @@ export async function forward(request: Request, client: ClientSide, candidates: 
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), lb.attempt_timeout_ms);
     fc.inflight.add(origin, 1);
+    const attemptStarted = fc.now();
     let response: Response;
     try {
       response = await fetch(upstreamUrl(origin, client.url), {
@@ -84,23 +90,24 @@ export async function forward(request: Request, client: ClientSide, candidates: 
         origin,
         outcome: timedOut ? 'timeout' : 'network',
         detail: timedOut ? `no response within ${lb.attempt_timeout_ms} ms` : (error as Error).message,
+        ms: fc.now() - attemptStarted,
+        ejected: failed(origin, fc),
       });
-      failed(origin, fc);
       continue;
     } finally {
       clearTimeout(timer);
       fc.inflight.add(origin, -1);
     }
 
+    const ms = fc.now() - attemptStarted;
     if (RETRYABLE_STATUS.has(response.status)) {
-      attempts.push({ origin, outcome: 'status', status: response.status });
-      failed(origin, fc);
+      attempts.push({ origin, outcome: 'status', status: response.status, ms, ejected: failed(origin, fc) });
       if (!last) {
         await response.body?.cancel();
         continue;
       }
     } else {
-      attempts.push({ origin, outcome: 'ok', status: response.status });
+      attempts.push({ origin, outcome: 'ok', status: response.status, ms });
       fc.passive.recordSuccess(origin.pool, origin.name);
     }
     return { response, attempts, served: origin, upstreamMs: fc.now() - started };
@@ -114,9 +121,10 @@ export async function forward(request: Request, client: ClientSide, candidates: 
   return { response, attempts, served: undefined, upstreamMs: fc.now() - started };
 }
 
-function failed(origin: CompiledOrigin, fc: ForwardContext): void {
+/** Counts a failed attempt against its origin; true when that ejected it. */
+function failed(origin: CompiledOrigin, fc: ForwardContext): boolean {
   const pool = fc.plan.pools.get(origin.pool);
-  fc.passive.recordFailure(origin.pool, origin.name, pool?.origins.length ?? 1, fc.lb.passive_health, fc.now());
+  return fc.passive.recordFailure(origin.pool, origin.name, pool?.origins.length ?? 1, fc.lb.passive_health, fc.now());
 }
 
 /**

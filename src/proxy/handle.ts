@@ -1,7 +1,8 @@
 import { parse, serialize } from 'hono/utils/cookie';
 import type { LoadBalancer } from '../config/schema';
 import { settings, type Env } from '../env';
-import { currentSnapshot, type Loaded } from '../control/snapshot-cache';
+import { controlPlane, currentSnapshot, type Loaded } from '../control/snapshot-cache';
+import { TrafficCounter } from '../stats/traffic';
 import { PassiveHealth } from '../health/passive';
 import { AFFINITY_COOKIE, signAffinityToken, verifyAffinityToken } from '../steering/affinity-token';
 import { decide, type Decision, type Pin } from '../steering/decide';
@@ -16,6 +17,12 @@ import { forward, InFlight } from './forward';
 
 const passive = new PassiveHealth();
 const inflight = new InFlight();
+const traffic = new TrafficCounter();
+/** Counts reach the Durable Object at most this often per isolate, in the background. */
+const STATS_FLUSH_MS = 10_000;
+/** Set by the first request: at global scope a Worker's clock reads 0. */
+let lastFlush: number | undefined;
+let flushing: Promise<void> | undefined;
 let planSeen: Plan | undefined;
 const RETRY_AFTER_SECONDS = '5';
 
@@ -90,6 +97,23 @@ export async function proxyRequest(request: Request, env: Env, ctx: ExecutionCon
     { plan: loaded.plan!, lb: lb.config, passive, inflight, now: Date.now },
   );
 
+  traffic.record(
+    result.attempts.map((a) => ({
+      pool: a.origin.pool,
+      origin: a.origin.name,
+      status: a.status,
+      failed: a.outcome !== 'ok',
+      ejected: a.ejected === true,
+      ms: a.ms,
+    })),
+    result.served?.pool,
+    facts.colo,
+    result.response.status,
+  );
+  const now = Date.now();
+  lastFlush ??= now;
+  if (flushing === undefined && now - lastFlush >= STATS_FLUSH_MS) ctx.waitUntil(flushStats(env));
+
   const upgraded = result.response.status === 101;
   if (upgraded) return result.response;
   const response = new Response(result.response.body, result.response);
@@ -156,3 +180,27 @@ async function affinityCookie(loaded: Loaded, lb: LoadBalancer, origin: Compiled
     secure: secure === 'Always' || (secure === 'Auto' && url.protocol === 'https:') || sameSite === 'None',
   });
 }
+
+/**
+ * Hands this isolate's pending counts to the control plane (one flush at a time).
+ * The request path only schedules it with ctx.waitUntil; GET /stats awaits it.
+ */
+export function flushStats(env: Env): Promise<void> {
+  flushing ??= (async () => {
+    lastFlush = Date.now();
+    if (traffic.pendingCount === 0) return;
+    const delta = traffic.take();
+    try {
+      await controlPlane(env).recordStats(delta);
+    } catch (error) {
+      traffic.giveBack(delta);
+      console.error('stats flush failed; the counts are kept for the next one', error);
+    }
+  })().finally(() => {
+    flushing = undefined;
+  });
+  return flushing;
+}
+
+/** In-flight requests of this isolate to an origin. */
+export const inFlightOf = (pool: string, origin: string): number => inflight.byName(pool, origin);

@@ -19,6 +19,8 @@ export interface OriginHealth {
   consecutive_down?: number;
   last_check_at?: string;
   reason?: string;
+  /** Failed checks in all (switchyard_origin_check_failures_total). */
+  check_failures?: number;
   /** When the current state began (ms since the epoch): the start of a slow_start ramp. */
   since?: number;
 }

@@ -3,6 +3,7 @@ import { createExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { adminApi, API_BASE } from '../../src/admin/api';
 import { app } from '../../src/app';
+import { METRICS_PATH, metricsApp } from '../../src/admin/metrics';
 import type { Env } from '../../src/env';
 import { admin, lb } from '../support/worker';
 
@@ -35,6 +36,7 @@ const SPEC_ROUTES = [
   'GET /events',
   'GET /explain',
   'GET /pops',
+  'GET /stats',
   'PUT /pops/{colo}',
   'GET /openapi.json',
 ];
@@ -52,8 +54,11 @@ function appRoutes(): string[] {
 
 const concrete = (route: string) => {
   const [method, path] = route.split(' ') as [string, string];
-  return { method, path: API_BASE + path.replace(/\{(\w+)\}/g, 'x') };
+  return { method, path: path === METRICS_PATH ? path : API_BASE + path.replace(/\{(\w+)\}/g, 'x') };
 };
+
+/** Every authenticated route: the API's and /__lb/metrics. */
+const AUTHENTICATED = [...SPEC_ROUTES, `GET ${METRICS_PATH}`];
 
 interface OpenApiDocument {
   openapi: string;
@@ -73,7 +78,7 @@ describe('OpenAPI document', () => {
     const documented = Object.entries(doc.paths).flatMap(([path, methods]) =>
       Object.keys(methods).map((m) => `${m.toUpperCase()} ${path.slice(API_BASE.length)}`),
     );
-    expect(Object.keys(doc.paths).every((path) => path.startsWith(`${API_BASE}/`))).toBe(true);
+    expect(Object.keys(doc.paths).every((path) => path.startsWith(`${API_BASE}/`) || path === METRICS_PATH)).toBe(true);
     const served = appRoutes();
     expect(served.length).toBeGreaterThanOrEqual(SPEC_ROUTES.length);
     for (const route of served) expect(documented, route).toContain(route);
@@ -90,10 +95,16 @@ describe('OpenAPI document', () => {
   it.each(SPEC_ROUTES)('serves %s', (route) => {
     expect(appRoutes()).toContain(route);
   });
+
+  it('documents GET /__lb/metrics, which lives beside the API', async () => {
+    const doc = (await (await admin('GET', '/openapi.json')).json()) as OpenApiDocument;
+    expect(Object.keys(doc.paths[METRICS_PATH] ?? {})).toEqual(['get']);
+    expect(metricsApp.routes.some((r) => r.method === 'GET' && r.path === METRICS_PATH)).toBe(true);
+  });
 });
 
 describe('authentication on every admin route', () => {
-  it.each(SPEC_ROUTES)('%s: 401 with WWW-Authenticate without a token, 401 with a wrong one', async (route) => {
+  it.each(AUTHENTICATED)('%s: 401 with WWW-Authenticate without a token, 401 with a wrong one', async (route) => {
     const { method, path } = concrete(route);
     const none = await lb(path, { method });
     expect(none.status).toBe(401);
@@ -103,7 +114,7 @@ describe('authentication on every admin route', () => {
     expect(wrong.status).toBe(401);
   });
 
-  it.each(SPEC_ROUTES)('%s: 503 admin_disabled when ADMIN_TOKEN is unset, while proxying goes on', async (route) => {
+  it.each(AUTHENTICATED)('%s: 503 admin_disabled when ADMIN_TOKEN is unset, while proxying goes on', async (route) => {
     const { method, path } = concrete(route);
     const off = { ...(env as Env), ADMIN_TOKEN: undefined } as Env;
     const res = await app.fetch(new Request(`http://app.test${path}`, { method, headers: { authorization: 'Bearer anything' } }), off, createExecutionContext());
