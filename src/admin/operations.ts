@@ -5,7 +5,7 @@ import { REGIONS } from '../geo/regions';
 import { healthReport } from '../health/report';
 import type { EventRecord } from '../control/control-plane';
 import { adoptSnapshot, controlPlane } from '../control/snapshot-cache';
-import { flushStats, inFlightOf } from '../proxy/handle';
+import { flushStats, inFlightOf, poolsByPop } from '../proxy/handle';
 import { statsReport, type StatsTotals } from '../stats/traffic';
 import { LbError } from '../proxy/errors';
 import { adminRoutes, bodyErrors, commonErrors, jsonBody, jsonContent, notFound } from './http';
@@ -32,6 +32,7 @@ const PopSchema = z
     latitude: z.number(),
     longitude: z.number(),
     withdrawn: z.boolean(),
+    pool: z.string().nullable().optional().meta({ description: 'with ?host=: the pool new clients at this PoP are steered to (null: none)' }),
   })
   .meta({ id: 'Pop' });
 
@@ -112,12 +113,19 @@ export const operationRoutes = adminRoutes('invalid_request')
       method: 'get',
       path: '/pops',
       tags: ['PoPs'],
-      summary: 'The PoP table of the anycast simulation, with withdrawals',
-      responses: { 200: jsonContent(z.object({ version: z.number().int(), pops: z.array(PopSchema) }), 'every PoP'), ...commonErrors },
+      summary: 'The PoP table of the anycast simulation, with withdrawals; with ?host=, the pool each PoP steers to',
+      request: { query: z.object({ host: z.string().min(1).max(253).optional() }) },
+      responses: { 200: jsonContent(z.object({ version: z.number().int(), pops: z.array(PopSchema) }), 'every PoP'), ...notFound, ...commonErrors },
     }),
     async (c) => {
       const snapshot = await controlPlane(c.env).current();
-      return c.json({ version: snapshot.version, pops: POPS.map(popView(new Set(snapshot.withdrawn))) }, 200);
+      const pops = POPS.map(popView(new Set(snapshot.withdrawn)));
+      const { host } = c.req.valid('query');
+      if (host === undefined) return c.json({ version: snapshot.version, pops }, 200);
+      const loaded = await adoptSnapshot(c.env, snapshot);
+      const pools = poolsByPop(loaded, host, POPS.map((p) => p.colo));
+      if (pools === undefined) throw new LbError(404, 'no_load_balancer', `no load balancer serves host "${host}"`);
+      return c.json({ version: snapshot.version, pops: pops.map((pop) => ({ ...pop, pool: pools.get(pop.colo) ?? null })) }, 200);
     },
   )
   .openapi(

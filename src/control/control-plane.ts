@@ -287,7 +287,7 @@ export class ControlPlane extends DurableObject<Env> {
           at: new Date(at).toISOString(),
         });
       }
-      if (transitions.length === 0 && at - this.healthPublishedAt < HEALTH_PUBLISH_MS) return 'unchanged';
+      if (transitions.length === 0 && at - this.healthPublishedAt < HEALTH_PUBLISH_MS) return 'unpublished';
       this.healthPublishedAt = at;
     });
 
@@ -367,16 +367,18 @@ export class ControlPlane extends DurableObject<Env> {
 
   /**
    * Runs a change serialized with every other change, then publishes the new
-   * snapshot to KV. The change returns 'unchanged' when it changed nothing, and
-   * 'republish' to publish the current state again.
+   * snapshot to KV. The change returns 'unchanged' when it changed nothing,
+   * 'republish' to publish the current state again, and 'unpublished' for a change
+   * that may wait for the next publish (the revision still moves on, so a snapshot
+   * with a given revision always has the same content).
    */
-  private async mutate(change: () => void | 'unchanged' | 'republish'): Promise<Snapshot> {
+  private async mutate(change: () => void | 'unchanged' | 'republish' | 'unpublished'): Promise<Snapshot> {
     let snapshot: Snapshot | undefined;
     await this.ctx.blockConcurrencyWhile(async () => {
       const outcome = change();
-      if (outcome === undefined) this.write('revision', (this.read<number>('revision') ?? 0) + 1);
+      if (outcome === undefined || outcome === 'unpublished') this.write('revision', (this.read<number>('revision') ?? 0) + 1);
       snapshot = this.buildSnapshot();
-      if (outcome !== 'unchanged') await this.publish(snapshot);
+      if (outcome === undefined || outcome === 'republish') await this.publish(snapshot);
     });
     return snapshot!;
   }

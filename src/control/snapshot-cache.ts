@@ -46,7 +46,8 @@ export async function currentSnapshot(env: Env, ctx: ExecutionContext, now = Dat
 
 /** Installs a snapshot the control plane just returned, so this isolate sees a change at once. */
 export async function adoptSnapshot(env: Env, snapshot: Snapshot): Promise<Loaded> {
-  if (current !== undefined && current.snapshot.revision > snapshot.revision) return current;
+  // A revision always has the same content: recompiling it would only reset round robins.
+  if (current !== undefined && current.snapshot.revision >= snapshot.revision) return current;
   return install(await compile(env, snapshot));
 }
 

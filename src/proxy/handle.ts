@@ -5,7 +5,7 @@ import { controlPlane, currentSnapshot, type Loaded } from '../control/snapshot-
 import { TrafficCounter } from '../stats/traffic';
 import { PassiveHealth } from '../health/passive';
 import { AFFINITY_COOKIE, signAffinityToken, verifyAffinityToken } from '../steering/affinity-token';
-import { decide, type Decision, type Pin } from '../steering/decide';
+import { decide, poolFor, type Decision, type Pin } from '../steering/decide';
 import { clientFacts, type ClientFacts } from '../steering/facts';
 import type { CompiledLoadBalancer, CompiledOrigin, Plan } from '../steering/plan';
 import { LbError } from './errors';
@@ -204,3 +204,17 @@ export function flushStats(env: Env): Promise<void> {
 
 /** In-flight requests of this isolate to an origin. */
 export const inFlightOf = (pool: string, origin: string): number => inflight.byName(pool, origin);
+
+/**
+ * For each PoP, the pool its new clients are steered to by the load balancer serving
+ * `host` (the PoP map); undefined when no load balancer serves the host.
+ */
+export function poolsByPop(loaded: Loaded, host: string, colos: readonly string[]): Map<string, string | undefined> | undefined {
+  const plan = loaded.plan;
+  const lb = plan?.loadBalancerFor(host);
+  if (plan === undefined || lb === undefined) return undefined;
+  const now = Date.now();
+  return new Map(
+    colos.map((colo) => [colo, poolFor(plan, lb, clientFacts(new Headers({ 'x-lb-sim-colo': colo }), undefined, true, plan.withdrawn), passive, now)]),
+  );
+}

@@ -140,7 +140,20 @@ export function decide(plan: Plan, lb: CompiledLoadBalancer, req: SteeringReques
   return { pools, policyReason: order.reason, candidates, affinity, pinServed, fallbackUsed };
 }
 
-function poolVerdict(pool: CompiledPool | undefined, req: SteeringRequest): PoolVerdict {
+/**
+ * The pool a new client with these facts is steered to, without picking an origin
+ * (so no round-robin turn is taken): the PoP map of the dashboard and simulator.
+ */
+export function poolFor(plan: Plan, lb: CompiledLoadBalancer, facts: ClientFacts, passive: PassiveHealth, now: number): string | undefined {
+  const req = { passive, now };
+  const order = orderPools(plan, lb, facts, () => 0.5, () => 0);
+  const first = order.ids.find((id) => poolVerdict(plan.pools.get(id), req) === 'eligible');
+  if (first !== undefined) return first;
+  const fallback = lb.config.fallback_pool === undefined ? undefined : plan.pools.get(lb.config.fallback_pool);
+  return fallback !== undefined && fallback.selection(passive, now, true).size > 0 ? fallback.id : undefined;
+}
+
+function poolVerdict(pool: CompiledPool | undefined, req: Pick<SteeringRequest, 'passive' | 'now'>): PoolVerdict {
   if (pool === undefined) return 'unknown';
   if (!pool.config.enabled) return 'disabled';
   if (!pool.healthy) return 'unhealthy';

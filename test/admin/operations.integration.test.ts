@@ -104,6 +104,25 @@ describe('PoPs', () => {
     expect((await lb('/', { headers: sim })).headers.get('x-lb-pop')).toBe(home);
   });
 
+  it('with ?host=, maps each PoP to the pool its new clients are steered to, without taking a round-robin turn', async () => {
+    const [a, b] = await Promise.all([startOrigin('map-eu'), startOrigin('map-us')]);
+    await configure({
+      pools: [
+        { id: 'eu', latitude: 50.11, longitude: 8.68, origins: [{ name: 'e', address: a.url }] },
+        { id: 'us', latitude: 39.04, longitude: -77.49, origins: [{ name: 'u1', address: b.url }, { name: 'u2', address: b.url }] },
+      ],
+      load_balancers: [{ id: 'near', hostname: 'near.test', default_pools: ['us', 'eu'], steering_policy: 'proximity' }],
+    });
+    const before = (await lb('/', { host: 'near.test', headers: { 'x-lb-sim-colo': 'IAD' } })).headers.get('x-lb-origin');
+    const { pops } = await json<{ pops: { colo: string; pool: string | null }[] }>(await admin('GET', '/pops?host=near.test'));
+    const poolOf = (colo: string) => pops.find((p) => p.colo === colo)!.pool;
+    expect([poolOf('FRA'), poolOf('AMS'), poolOf('IAD'), poolOf('LAX'), poolOf('GRU')]).toEqual(['eu', 'eu', 'us', 'us', 'us']);
+    // The map took no turn of us's round robin: the next request goes to the other origin.
+    const after = (await lb('/', { host: 'near.test', headers: { 'x-lb-sim-colo': 'IAD' } })).headers.get('x-lb-origin');
+    expect(new Set([before, after])).toEqual(new Set(['u1', 'u2']));
+    expect((await admin('GET', '/pops?host=elsewhere.test')).status).toBe(404);
+  });
+
   it('refuses an unknown PoP (404) and a bad body (400), changing nothing', async () => {
     const before = await json<{ version: number }>(await admin('GET', '/config'));
     const unknown = await admin('PUT', '/pops/ZZZ', { withdrawn: true });
