@@ -11,9 +11,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-// Two projects: pure logic in Node (*.unit.test.ts), and the Worker in workerd
+// Three projects: pure logic in Node (*.unit.test.ts); the Worker in workerd
 // (*.integration.test.ts) with real KV and Durable Objects, against real origin
-// servers on loopback started by the fleet (test/support/fleet.ts).
+// servers on loopback started by the fleet (test/support/fleet.ts); and the dashboard
+// in Chromium (*.browser.test.ts) against the Worker under wrangler dev.
 export default defineConfig(async () => {
   process.env.WEBHOOK_SINK_PORT ??= String(await freePort());
   return {
@@ -46,6 +47,16 @@ export default defineConfig(async () => {
             include: ['test/**/*.integration.test.ts'],
             globalSetup: ['test/support/fleet.ts'],
             testTimeout: 20_000,
+          },
+        },
+        {
+          // The dashboard in a real Chromium against the Worker under wrangler dev.
+          test: {
+            name: 'browser',
+            include: ['test/**/*.browser.test.ts'],
+            environment: 'node',
+            testTimeout: 120_000,
+            hookTimeout: 120_000,
           },
         },
       ],

@@ -65,6 +65,8 @@ function demoConfig(origins) {
       { id: 'rr', hostname: 'rr.localhost', default_pools: ['all'], request_headers: { 'X-high-load-test': '123' } },
       { id: 'weighted', hostname: 'weighted.localhost', default_pools: ['weighted'] },
       { id: 'sticky', hostname: 'sticky.localhost', default_pools: ['all'], session_affinity: 'cookie', session_affinity_ttl: 3600 },
+      // For npm run simulate: the nearest pool by great-circle distance from the client.
+      { id: 'proximity', hostname: 'proximity.localhost', default_pools: ['eu', 'us', 'sa'], fallback_pool: 'all', steering_policy: 'proximity' },
       {
         id: 'geo',
         hostname: '*',
@@ -205,6 +207,7 @@ Try it yourself (Switchyard on ${base}, admin token "${token}"):
   curl -s -H 'Authorization: Bearer ${token}' ${base}/__lb/api/config
   LB_TOKEN=${token} npm run lbctl -- status
   LB_TOKEN=${token} npm run lbctl -- explain --host app.localhost --country BR
+  LB_TOKEN=${token} npm run simulate
 
 Press Ctrl-C to stop.`);
 }

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { adminApi } from './admin/api';
+import { dashboard } from './admin/dashboard';
 import { metricsApp } from './admin/metrics';
 import { settings, type Env } from './env';
 import { errorResponse, LbError } from './proxy/errors';
@@ -20,6 +21,7 @@ export const app = new Hono<{ Bindings: Env }>()
   .get('/__lb/healthz', (c) => c.json({ ok: true }))
   .route('/', adminApi)
   .route('/', metricsApp)
+  .route('/', dashboard)
   .all('/__lb/*', () => {
     throw new LbError(404, 'not_found', 'no such Switchyard route');
   })

@@ -1,0 +1,374 @@
+#!/usr/bin/env node
+// npm run bench: Switchyard against the origins, a bare pass-through Worker on the
+// same runtime, and nginx and HAProxy when installed, under the same load; then a
+// failover run (one of three origins killed mid-run), a health-check fan-out over
+// 1,000 origins, and micro-benchmarks of the steering core.
+//
+//   npm run bench                 the full run (about 2 minutes)
+//   npm run bench -- --smoke      a few seconds: every part once, tiny durations (CI)
+//   --duration S --connections N  load per target (default 10 s, 32 connections)
+//
+// Workers run on workerd through Miniflare's programmatic API, not `wrangler dev`
+// (see the README's Performance section for why). Results: bench-out/results.json.
+import autocannon from 'autocannon';
+import { build } from 'esbuild';
+import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    duration: { type: 'string' },
+    connections: { type: 'string' },
+    out: { type: 'string', default: join(root, 'bench-out') },
+  },
+});
+const smoke = args.smoke;
+const duration = Number(args.duration ?? (smoke ? 1 : 10));
+const connections = Number(args.connections ?? (smoke ? 8 : 32));
+const TOKEN = 'bench-token';
+const work = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
+const cleanups = [];
+const log = (line = '') => process.stdout.write(`${line}\n`);
+
+async function main() {
+  const results = { machine: machine(), settings: { duration, connections, smoke }, micro: null, load: [], failover: [], fanout: null };
+
+  log('Micro-benchmarks of the steering core (Node, one core):');
+  results.micro = await micro();
+
+  const origins = await startOrigins(3);
+  log(`\nOrigins on 127.0.0.1:${origins.ports.join(', ')} (one process)`);
+  const bundle = buildSwitchyard();
+  const passThrough = await startWorker('pass-through', passThroughScript(), { ORIGIN: `127.0.0.1:${origins.ports[0]}` });
+  const switchyard = await startWorker('switchyard', bundle, switchyardBindings(origins.ports));
+  const cookie = await affinityCookie(switchyard.url);
+  const references = [startNginx(origins.ports), startHaproxy(origins.ports)].filter(Boolean);
+
+  const targets = [
+    { name: 'origin (direct)', url: `http://127.0.0.1:${origins.ports[0]}/`, requests: [{ path: '/' }] },
+    { name: 'pass-through Worker', url: passThrough.url, requests: [{ path: '/' }] },
+    { name: 'Switchyard', url: switchyard.url, requests: switchyardRequests(cookie) },
+    ...references.map((r) => ({ name: r.name, url: r.url, requests: [{ path: '/' }] })),
+  ];
+  log(`\nLoad: ${duration} s per target, ${connections} connections, keep-alive (autocannon)`);
+  for (const target of targets) results.load.push(await load(target));
+  printLoad(results.load);
+
+  log(`\nFailover: one of three origins killed ${duration / 2} s into a ${duration} s run, GET only`);
+  for (const target of targets.filter((t) => t.name === 'Switchyard' || references.some((r) => r.name === t.name))) {
+    results.failover.push(await failover(target, origins));
+  }
+  for (const f of results.failover) log(`  ${f.name.padEnd(22)} ${String(f.requests).padStart(8)} requests  ${String(f.errors).padStart(5)} client errors`);
+
+  results.fanout = await fanout(switchyard.url, origins.ports, smoke ? 100 : 1000);
+  log(`\nHealth-check fan-out: ${results.fanout.origins} origins probed in ${results.fanout.ms} ms (6 at a time)`);
+
+  mkdirSync(args.out, { recursive: true });
+  writeFileSync(join(args.out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  log(`\nResults: ${join(args.out, 'results.json')}`);
+}
+
+function machine() {
+  return { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() };
+}
+
+async function micro() {
+  const out = join(work, 'micro.mjs');
+  await build({ entryPoints: [join(root, 'scripts/bench/micro.ts')], bundle: true, format: 'esm', platform: 'node', outfile: out, logLevel: 'error' });
+  const { runMicro } = await import(out);
+  const sizes = smoke ? [10, 1000] : [10, 1000, 10_000, 100_000];
+  const result = runMicro(sizes, smoke ? 20 : 300);
+  const names = [...new Set(result.decisions.map((d) => d.name))];
+  log(`  ${'decision (ns)'.padEnd(32)}${sizes.map((s) => String(s).padStart(10)).join('')}`);
+  for (const name of names) {
+    const row = sizes.map((s) => result.decisions.find((d) => d.name === name && d.origins === s).nsPerOp.toFixed(0).padStart(10));
+    log(`  ${name.padEnd(32)}${row.join('')}`);
+  }
+  log(`  ${'snapshot load (ms)'.padEnd(32)}${result.snapshots.map((s) => (s.parseMs + s.compileMs).toFixed(1).padStart(10)).join('')}`);
+  return result;
+}
+
+function startOrigins(count) {
+  const child = spawn(process.execPath, [join(root, 'scripts/bench/origins.mjs'), String(count)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  cleanups.push(() => child.kill());
+  const lines = createInterface({ input: child.stdout });
+  const waiting = [];
+  lines.on('line', (line) => waiting.shift()?.(line));
+  const next = () => new Promise((resolve) => waiting.push(resolve));
+  return next().then((line) => ({
+    ports: JSON.parse(line).ports,
+    async command(text) {
+      const reply = next();
+      child.stdin.write(`${text}\n`);
+      return reply;
+    },
+  }));
+}
+
+function buildSwitchyard() {
+  const outdir = join(work, 'switchyard');
+  const run = spawnSync(process.execPath, [join(root, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--dry-run', '--outdir', outdir], { cwd: root, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${run.stderr}`);
+  return join(outdir, 'index.js');
+}
+
+function passThroughScript() {
+  const file = join(work, 'pass-through.mjs');
+  // The ceiling for any Worker-based balancer: forward to one origin, nothing else.
+  writeFileSync(
+    file,
+    `export default {
+  fetch(request, env) {
+    const url = new URL(request.url);
+    url.host = env.ORIGIN;
+    return fetch(url, request);
+  },
+};
+`,
+  );
+  return file;
+}
+
+function switchyardBindings(ports) {
+  const [a, b, c] = ports.map((p) => `http://127.0.0.1:${p}`);
+  // A realistic configuration: 3 pools, geo steering with weights inside the pools,
+  // cookie affinity and an injected request header.
+  const config = {
+    pools: [
+      { id: 'eu', latitude: 50.11, longitude: 8.68, origins: [{ name: 'a', address: a, weight: 2 }, { name: 'b', address: b }] },
+      { id: 'us', latitude: 39.04, longitude: -77.49, origins: [{ name: 'b', address: b, weight: 2 }, { name: 'c', address: c }] },
+      { id: 'sa', latitude: -23.55, longitude: -46.63, origins: [{ name: 'c', address: c, weight: 2 }, { name: 'a', address: a }] },
+    ],
+    load_balancers: [
+      {
+        id: 'bench',
+        hostname: '*',
+        default_pools: ['eu', 'us', 'sa'],
+        steering_policy: 'geo',
+        region_pools: { WEU: ['eu', 'us'], ENAM: ['us', 'eu'], SSAM: ['sa', 'us'] },
+        country_pools: { BR: ['sa'] },
+        session_affinity: 'cookie',
+        request_headers: { 'X-high-load-test': '123' },
+      },
+    ],
+  };
+  return { LB_SIMULATION: 'on', ADMIN_TOKEN: TOKEN, AFFINITY_SECRET: 'bench-affinity-secret', LB_CONFIG: JSON.stringify(config), SNAPSHOT_TTL_MS: '2000' };
+}
+
+async function startWorker(name, scriptPath, bindings) {
+  const isSwitchyard = name === 'switchyard';
+  const mf = new Miniflare(convertV4MiniflareOptions({
+    host: '127.0.0.1',
+    port: 0,
+    // Logging each request to the console would be most of what is measured.
+    logRequests: false,
+    workers: [
+      {
+        name,
+        rootPath: dirname(scriptPath),
+        modules: true,
+        scriptPath,
+        compatibilityDate: '2026-08-01',
+        compatibilityFlags: ['nodejs_compat'],
+        bindings,
+        ...(isSwitchyard ? { kvNamespaces: ['SNAPSHOTS'], durableObjects: { CONTROL: { className: 'ControlPlane', useSQLite: true } } } : {}),
+      },
+    ],
+  }));
+  cleanups.push(() => mf.dispose());
+  const url = (await mf.ready).href;
+  // First request: the cold load of the snapshot is not part of the measurement.
+  const res = await fetch(url, { headers: { 'x-lb-sim-country': 'DE' } });
+  await res.arrayBuffer();
+  if (res.status !== 200) throw new Error(`${name} answered ${res.status} on its first request`);
+  return { mf, url };
+}
+
+async function affinityCookie(url) {
+  const res = await fetch(url, { headers: { 'x-lb-sim-country': 'DE' } });
+  await res.arrayBuffer();
+  return (res.headers.get('set-cookie') ?? '').split(';')[0];
+}
+
+/** Clients from three continents; two in three carry their affinity cookie, one in three is new. */
+function switchyardRequests(cookie) {
+  return [
+    { path: '/', headers: { 'x-lb-sim-country': 'DE', cookie } },
+    { path: '/', headers: { 'x-lb-sim-country': 'US' } },
+    { path: '/', headers: { 'x-lb-sim-country': 'BR', cookie } },
+  ];
+}
+
+function startNginx(ports) {
+  if (spawnSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' }).status !== 0) return undefined;
+  const dir = join(work, 'nginx');
+  mkdirSync(dir, { recursive: true });
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  upstream origins {
+${ports.map((p) => `    server 127.0.0.1:${p} max_fails=3 fail_timeout=10s;`).join('\n')}
+    keepalive 64;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://origins;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-high-load-test 123;
+      proxy_next_upstream error timeout http_502 http_503 http_504;
+    }
+  }
+}
+`,
+  );
+  const child = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir, '-e', join(dir, 'error.log')], { stdio: 'ignore' });
+  cleanups.push(() => child.kill());
+  return { name: 'nginx (1 worker)', url: `http://127.0.0.1:${port}/`, ready: waitFor(`http://127.0.0.1:${port}/`) };
+}
+
+function startHaproxy(ports) {
+  if (spawnSync('sh', ['-c', 'command -v haproxy'], { encoding: 'utf8' }).status !== 0) return undefined;
+  const dir = join(work, 'haproxy');
+  mkdirSync(dir, { recursive: true });
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  writeFileSync(
+    join(dir, 'haproxy.cfg'),
+    `global
+  nbthread 1
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 30s
+  timeout server 30s
+  option redispatch
+  retries 2
+  retry-on conn-failure empty-response response-timeout 502 503 504
+frontend fe
+  bind 127.0.0.1:${port}
+  default_backend origins
+backend origins
+  balance roundrobin
+  http-request set-header X-high-load-test 123
+${ports.map((p, i) => `  server o${i + 1} 127.0.0.1:${p} check inter 1s fall 2 rise 2`).join('\n')}
+`,
+  );
+  const child = spawn('haproxy', ['-f', join(dir, 'haproxy.cfg'), '-db'], { stdio: 'ignore' });
+  cleanups.push(() => child.kill());
+  return { name: 'HAProxy (1 thread)', url: `http://127.0.0.1:${port}/`, ready: waitFor(`http://127.0.0.1:${port}/`) };
+}
+
+async function waitFor(url) {
+  for (let i = 0; i < 100; i++) {
+    try {
+      const res = await fetch(url);
+      await res.arrayBuffer();
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+function run(target, seconds, onStart) {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      { url: target.url, connections, duration: seconds, requests: target.requests, timeout: 5 },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+    onStart?.(instance);
+  });
+}
+
+async function load(target) {
+  await target.ready;
+  await run(target, smoke ? 0.5 : 2); // warm-up
+  const r = await run(target, duration);
+  return {
+    name: target.name,
+    rps: Math.round(r.requests.average),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts + r.non2xx,
+  };
+}
+
+function printLoad(rows) {
+  const base = rows.find((r) => r.name === 'pass-through Worker');
+  log(`  ${'target'.padEnd(22)}${'req/s'.padStart(9)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'errors'.padStart(8)}${'vs pass-through'.padStart(17)}`);
+  for (const r of rows) {
+    const ratio = base ? (r.rps / base.rps).toFixed(2) : '-';
+    log(`  ${r.name.padEnd(22)}${String(r.rps).padStart(9)}${String(r.p50).padStart(8)}${String(r.p99).padStart(8)}${String(r.errors).padStart(8)}${ratio.padStart(17)}`);
+  }
+  const sy = rows.find((r) => r.name === 'Switchyard');
+  if (base && sy) log(`  Switchyard: ${(sy.rps / base.rps).toFixed(2)} of the pass-through's throughput, p50 +${(sy.p50 - base.p50).toFixed(2)} ms`);
+}
+
+async function failover(target, origins) {
+  let killed;
+  const r = await run(target, duration, () => {
+    killed = new Promise((resolve) => setTimeout(() => origins.command('kill 1').then(resolve), (duration * 1000) / 2));
+  });
+  await killed;
+  await origins.command('revive 1');
+  // Let health recover before the next run (passive ejections expire, checks see it up).
+  await new Promise((resolve) => setTimeout(resolve, smoke ? 200 : 2000));
+  return { name: target.name, requests: r.requests.total, errors: r.errors + r.timeouts + r.non2xx };
+}
+
+async function fanout(url, ports, count) {
+  const admin = (method, path, body) =>
+    fetch(new URL(`/__lb/api${path}`, url), {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    }).then(async (res) => {
+      const json = await res.json();
+      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json).slice(0, 300)}`);
+      return json;
+    });
+  const { config } = await admin('GET', '/config');
+  const origins = Array.from({ length: count }, (_, i) => ({ name: `f${i}`, address: `http://127.0.0.1:${ports[i % ports.length]}` }));
+  await admin('PUT', '/config', {
+    monitors: [{ id: 'fanout', interval: 3600, timeout: 5 }],
+    pools: [{ id: 'fanout', monitor: 'fanout', origins }],
+    load_balancers: [{ id: 'fanout', hostname: '*', default_pools: ['fanout'] }],
+  });
+  const started = performance.now();
+  const report = await admin('POST', '/health/check');
+  const ms = Math.round(performance.now() - started);
+  const healthy = report.origins.filter((o) => o.state === 'healthy').length;
+  await admin('PUT', '/config', config);
+  return { origins: count, healthy, ms };
+}
+
+try {
+  await main();
+} finally {
+  for (const cleanup of cleanups.reverse()) {
+    try {
+      await cleanup();
+    } catch {
+      // best effort
+    }
+  }
+  rmSync(work, { recursive: true, force: true });
+}

@@ -1,0 +1,151 @@
+import type { FC } from 'hono/jsx';
+
+// The dashboard's page: a static shell the script (dashboard.js) fills from the admin
+// API. It holds no data and no token, so it is served without authentication.
+
+/** The map's frame: an equirectangular projection, 1 unit per degree (x = lon + 180, y = 90 - lat). */
+export const MAP_WIDTH = 360;
+export const MAP_HEIGHT = 180;
+
+const MERIDIANS = [-150, -120, -90, -60, -30, 0, 30, 60, 90, 120, 150];
+const PARALLELS = [-60, -30, 0, 30, 60];
+
+const Graticule: FC = () => (
+  <g aria-hidden="true">
+    {MERIDIANS.map((lon) => (
+      <line class={lon === 0 ? 'graticule major' : 'graticule'} x1={lon + 180} y1={0} x2={lon + 180} y2={MAP_HEIGHT} />
+    ))}
+    {PARALLELS.map((lat) => (
+      <line class={lat === 0 ? 'graticule major' : 'graticule'} x1={0} y1={90 - lat} x2={MAP_WIDTH} y2={90 - lat} />
+    ))}
+    {PARALLELS.filter((lat) => lat !== 0).map((lat) => (
+      <text class="grid-label" x={2} y={90 - lat - 1}>
+        {`${Math.abs(lat)}°${lat > 0 ? 'N' : 'S'}`}
+      </text>
+    ))}
+  </g>
+);
+
+const LoginPanel: FC = () => (
+  <section class="panel login" id="login" aria-labelledby="login-title" data-testid="login">
+    <h2 id="login-title">Sign in</h2>
+    <form id="token-form" data-testid="token-form" autocomplete="off">
+      <label for="token-input">Admin token</label>
+      <div class="row">
+        {/* No name attribute: even without the script, the token is never submitted. */}
+        <input id="token-input" type="password" required autocomplete="off" spellcheck={false} data-testid="token-input" />
+        <button class="primary" type="submit" data-testid="token-submit">
+          Open
+        </button>
+      </div>
+      <p class="hint">
+        The ADMIN_TOKEN secret. It stays in this tab's session storage and is sent as <code>Authorization: Bearer</code> to the
+        admin API only.
+      </p>
+      <p class="message" id="login-message" role="alert" data-testid="login-message"></p>
+    </form>
+  </section>
+);
+
+const DisabledPanel: FC = () => (
+  <section class="panel notice" id="admin-disabled" data-testid="admin-disabled" hidden>
+    <h2>The admin API is disabled</h2>
+    <p id="admin-disabled-message">
+      No ADMIN_TOKEN secret is set, so every admin call answers 503 <code>admin_disabled</code> while proxying goes on. Set it
+      with <code>wrangler secret put ADMIN_TOKEN</code> (or in <code>.dev.vars</code> locally).
+    </p>
+    <button type="button" id="retry" data-testid="retry">
+      Try again
+    </button>
+  </section>
+);
+
+const PoolsPanel: FC = () => (
+  <section class="panel" aria-labelledby="pools-title">
+    <h2 id="pools-title">Pools and origins</h2>
+    <div id="pools" data-testid="pools">
+      <p class="hint">Loading…</p>
+    </div>
+  </section>
+);
+
+const MapPanel: FC = () => (
+  <section class="panel" aria-labelledby="map-title">
+    <h2 id="map-title">PoPs and the pools they steer to</h2>
+    <div class="map-controls">
+      <label>
+        Load balancer host{' '}
+        <select id="host-select" data-testid="host-select"></select>
+      </label>
+      <span class="hint" id="map-note" data-testid="map-note"></span>
+    </div>
+    <p class="error" id="map-error" role="alert" data-testid="map-error"></p>
+    <div class="map-layout">
+      <svg
+        class="map"
+        id="pop-map"
+        data-testid="pop-map"
+        viewBox={`0 0 ${MAP_WIDTH} ${MAP_HEIGHT}`}
+        role="group"
+        aria-label="World map of the PoPs, coloured by the pool their clients are steered to; select a PoP to withdraw or restore it"
+      >
+        <rect x={0} y={0} width={MAP_WIDTH} height={MAP_HEIGHT} fill="transparent" />
+        <Graticule />
+        <g id="map-pops"></g>
+        <g id="map-pools"></g>
+      </svg>
+      <div>
+        <h3>Legend</h3>
+        <ul class="legend" id="legend" data-testid="legend"></ul>
+        <div class="pop-detail" id="pop-detail" data-testid="pop-detail" aria-live="polite">
+          <p class="hint">Click a PoP on the map, or name one below.</p>
+        </div>
+        <form class="pop-form" id="pop-form" data-testid="pop-form" novalidate>
+          <label class="sr-only" for="pop-input">
+            PoP colo code
+          </label>
+          <input id="pop-input" list="pop-codes" placeholder="FRA" maxlength={3} autocomplete="off" data-testid="pop-input" />
+          <datalist id="pop-codes"></datalist>
+          <button type="submit">Select PoP</button>
+        </form>
+        <h3>Withdrawn</h3>
+        <ul class="withdrawn-list" id="withdrawn-list" data-testid="withdrawn-list"></ul>
+      </div>
+    </div>
+  </section>
+);
+
+export const DashboardPage: FC = () => (
+  <html lang="en">
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <meta name="referrer" content="no-referrer" />
+      <title>Switchyard dashboard</title>
+      <link rel="stylesheet" href="/__lb/dashboard.css" />
+      <script src="/__lb/dashboard.js" defer></script>
+    </head>
+    <body>
+      <header class="top">
+        <h1>Switchyard</h1>
+        <span class="meta" id="version" data-testid="version"></span>
+        <span class="spacer"></span>
+        <span class="meta" id="status" role="status" data-testid="status"></span>
+        <button type="button" id="logout" data-testid="logout" hidden>
+          Forget token
+        </button>
+      </header>
+      <main>
+        <noscript>
+          <p class="panel notice">The dashboard needs JavaScript; the admin API works without it (see the README).</p>
+        </noscript>
+        <LoginPanel />
+        <DisabledPanel />
+        <div id="app" data-testid="app" hidden>
+          <PoolsPanel />
+          <MapPanel />
+        </div>
+      </main>
+    </body>
+  </html>
+);

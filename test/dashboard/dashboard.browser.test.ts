@@ -1,0 +1,210 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unstable_startWorker } from 'wrangler';
+import { Origin } from '../../scripts/lib/origins.mjs';
+import type { ConfigInput } from '../../src/config/schema';
+
+// The dashboard in a real Chromium: real origins on loopback, the Worker under
+// wrangler's dev server (workerd, local KV and Durable Object), and the page driven
+// as an operator would: sign in, read the table, drain an origin, withdraw a PoP.
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const TOKEN = 'browser-test-token';
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+const haveChromium = existsSync(CHROMIUM);
+const inCi = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false' && process.env.CI !== '0';
+if (!haveChromium && inCi) {
+  throw new Error(`${CHROMIUM} is missing, and CI must run the dashboard's browser test: apt-get install chromium (.ci/run does)`);
+}
+if (!haveChromium) {
+  console.warn(`Skipping the dashboard's browser test: ${CHROMIUM} is missing. Install it with: sudo apt-get install chromium`);
+}
+
+type Worker = Awaited<ReturnType<typeof unstable_startWorker>>;
+
+function testConfig(origins: Record<string, Origin>): ConfigInput {
+  const origin = (name: string, extra: { weight?: number } = {}) => ({ name, address: origins[name].url, ...extra });
+  return {
+    monitors: [{ id: 'http', path: '/', interval: 60, consecutive_up: 1, consecutive_down: 1 }],
+    pools: [
+      { id: 'eu', name: 'Europe', latitude: 50.11, longitude: 8.68, monitor: 'http', origins: [origin('eu1'), origin('eu2')] },
+      { id: 'us', name: 'North America', latitude: 39.04, longitude: -77.49, monitor: 'http', origins: [origin('us1'), origin('us2', { weight: 2 })] },
+    ],
+    load_balancers: [
+      { id: 'geo', hostname: '*', default_pools: ['eu', 'us'], steering_policy: 'proximity' },
+      { id: 'app', hostname: 'app.localhost', default_pools: ['us', 'eu'] },
+    ],
+  };
+}
+
+describe.skipIf(!haveChromium)('the dashboard in Chromium', () => {
+  const origins: Record<string, Origin> = {};
+  const pageErrors: string[] = [];
+  let persist: string | undefined;
+  let worker: Worker | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let base: string;
+
+  async function api(method: string, path: string, body?: unknown): Promise<any> {
+    const res = await fetch(`${base}/__lb/api${path}`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return res.json();
+  }
+
+  const row = (pool: string, origin: string) => page.getByTestId(`origin-${pool}-${origin}`);
+  const text = async (locator: ReturnType<Page['getByTestId']>) => ((await locator.textContent()) ?? '').trim();
+
+  beforeAll(async () => {
+    for (const name of ['eu1', 'eu2', 'us1', 'us2']) origins[name] = await new Origin({ name }).start();
+    persist = mkdtempSync(join(tmpdir(), 'switchyard-dashboard-'));
+    worker = await unstable_startWorker({
+      config: join(root, 'wrangler.toml'),
+      bindings: {
+        ADMIN_TOKEN: { type: 'secret_text', value: TOKEN },
+        LB_SIMULATION: { type: 'plain_text', value: 'on' },
+        LB_CONFIG: { type: 'plain_text', value: JSON.stringify(testConfig(origins)) },
+      },
+      dev: {
+        server: { hostname: '127.0.0.1', port: 0 },
+        inspector: false,
+        persist,
+        watch: false,
+        liveReload: false,
+        logLevel: 'error',
+      },
+      sendMetrics: false,
+    });
+    await worker.ready;
+    base = new URL(await worker.url).origin;
+
+    // Health known and some traffic counted before the page first looks.
+    await api('POST', '/health/check');
+    for (let i = 0; i < 6; i++) expect((await fetch(`${base}/`)).status).toBe(200);
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    page = await (await browser.newContext()).newPage();
+    page.setDefaultTimeout(10_000);
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+  });
+
+  afterAll(async () => {
+    const steps = [
+      () => browser?.close(),
+      () => worker?.dispose(),
+      ...Object.values(origins).map((origin) => () => origin.stop()),
+    ];
+    for (const step of steps) await step()?.catch((error: unknown) => console.error('dashboard test cleanup:', error));
+    if (persist !== undefined) rmSync(persist, { recursive: true, force: true });
+  });
+
+  it('serves the sign-in form; a wrong token brings it back with a message', async () => {
+    await page.goto(`${base}/__lb/`);
+    await page.getByTestId('token-input').fill('not-the-token');
+    await page.getByTestId('token-submit').click();
+    await expect.poll(() => text(page.getByTestId('login-message'))).toMatch(/refused the token \(401 unauthorized/);
+    expect(await page.getByTestId('token-form').isVisible()).toBe(true);
+    expect(await page.getByTestId('app').isVisible()).toBe(false);
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+  });
+
+  it('signs in with the token and shows pools and origins, refreshed live', async () => {
+    await page.getByTestId('token-input').fill(TOKEN);
+    await page.getByTestId('token-submit').click();
+    await row('eu', 'eu1').waitFor();
+    expect(await page.getByTestId('token-form').isVisible()).toBe(false);
+
+    expect(await text(page.getByTestId('pool-eu').getByTestId('pool-health'))).toBe('healthy 2/2');
+    expect(await text(row('eu', 'eu1').getByTestId('state'))).toBe('active');
+    expect(await text(row('eu', 'eu1').getByTestId('health'))).toMatch(/^healthy/);
+    expect(await text(row('us', 'us2').getByTestId('weight'))).toBe('2');
+    let requests = 0;
+    for (const [pool, origin] of [['eu', 'eu1'], ['eu', 'eu2'], ['us', 'us1'], ['us', 'us2']]) {
+      requests += Number((await text(row(pool, origin).getByTestId('requests'))).replace(/,/g, ''));
+    }
+    expect(requests).toBeGreaterThanOrEqual(6);
+    expect(await text(row('eu', 'eu1').getByTestId('p50'))).toMatch(/ms$|–/);
+
+    // The token is in this tab's session storage only: not in local storage, a cookie or the URL.
+    expect(await page.evaluate(() => sessionStorage.getItem('switchyard.adminToken'))).toBe(TOKEN);
+    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    expect(await page.context().cookies()).toEqual([]);
+    expect(page.url()).toBe(`${base}/__lb/`);
+
+    // A change made elsewhere shows up by itself, without reloading the page.
+    await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
+    await api('PATCH', '/pools/us/origins/us2', { weight: 3 });
+    await expect.poll(() => text(row('us', 'us2').getByTestId('weight')), { timeout: 8_000 }).toBe('3');
+    expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+  });
+
+  it('drains an origin from its row, and shows the API error of a bad weight inline', async () => {
+    await row('eu', 'eu1').getByTestId('drain').click();
+    await expect.poll(() => text(row('eu', 'eu1').getByTestId('state'))).toBe('drain');
+    expect(await text(row('eu', 'eu1').getByTestId('drain'))).toBe('Undrain');
+    expect((await api('GET', '/pools/eu/origins/eu1')).origin.drain).toBe(true);
+
+    await row('eu', 'eu2').getByTestId('weight-input').fill('-1');
+    await row('eu', 'eu2').getByTestId('weight-set').click();
+    await expect.poll(() => text(row('eu', 'eu2').getByTestId('origin-error'))).toMatch(/^400 invalid_\w+: .*weight: /s);
+    expect(await text(row('eu', 'eu2').getByTestId('weight'))).toBe('1');
+  });
+
+  it('maps the PoPs by the pool they steer to, and withdraws and restores one', async () => {
+    const honolulu = page.getByTestId('pop-HNL');
+    await expect.poll(() => honolulu.getAttribute('data-pool')).toBe('us');
+    expect(await page.getByTestId('pop-FRA').getAttribute('data-pool')).toBe('eu');
+    expect(await text(page.getByTestId('legend-eu'))).toMatch(/^eu — Europe \(\d+ PoPs\)$/);
+    expect(await text(page.getByTestId('legend-us'))).toMatch(/^us — North America \(\d+ PoPs\)$/);
+
+    await honolulu.click();
+    expect(await text(page.getByTestId('pop-detail-title'))).toBe('HNL — Honolulu, US');
+    await page.getByTestId('pop-toggle').click();
+    await expect.poll(() => honolulu.getAttribute('data-withdrawn')).toBe('true');
+    expect(await honolulu.getAttribute('class')).toContain('withdrawn');
+    expect(await text(page.getByTestId('withdrawn-list'))).toContain('HNL');
+    const pops = (await api('GET', '/pops')).pops as { colo: string; withdrawn: boolean }[];
+    expect(pops.find((pop) => pop.colo === 'HNL')?.withdrawn).toBe(true);
+
+    await page.getByTestId('restore-HNL').click();
+    await expect.poll(() => honolulu.getAttribute('data-withdrawn')).toBe('false');
+    expect(((await api('GET', '/pops')).pops as { colo: string; withdrawn: boolean }[]).find((pop) => pop.colo === 'HNL')?.withdrawn).toBe(false);
+
+    // Another load balancer, another colouring: app.localhost sends everyone to "us" first.
+    await page.getByTestId('host-select').selectOption('app.localhost');
+    await expect.poll(() => page.getByTestId('pop-FRA').getAttribute('data-pool')).toBe('us');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('says so when the admin API is off (503 admin_disabled)', async () => {
+    // Another tab, whose API answers as a Worker without ADMIN_TOKEN does.
+    const tab = await page.context().newPage();
+    await tab.route('**/__lb/api/**', (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: { code: 'admin_disabled', message: 'the admin API is disabled: set the ADMIN_TOKEN secret' } }),
+      }),
+    );
+    await tab.goto(`${base}/__lb/`);
+    // Session storage is per tab: this one starts signed out.
+    await tab.getByTestId('token-input').fill(TOKEN);
+    await tab.getByTestId('token-submit').click();
+    await tab.getByTestId('admin-disabled').waitFor();
+    expect(await tab.getByTestId('admin-disabled').textContent()).toContain('set the ADMIN_TOKEN secret');
+    expect(await tab.getByTestId('app').isVisible()).toBe(false);
+    await tab.close();
+  });
+});
