@@ -8,8 +8,9 @@
 //   npm run bench -- --smoke      a few seconds: every part once, tiny durations (CI)
 //   --duration S --connections N  load per target (default 10 s, 32 connections)
 //
-// Workers run on workerd through Miniflare's programmatic API, not `wrangler dev`
-// (see the README's Performance section for why). Results: bench-out/results.json.
+// Workers run on workerd itself with a generated config, not under `wrangler dev` or
+// Miniflare (see the README's Performance section for why). Results:
+// bench-out/results.json.
 import autocannon from 'autocannon';
 import { build } from 'esbuild';
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
@@ -17,6 +18,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -49,6 +51,7 @@ async function main() {
   const bundle = buildSwitchyard();
   const passThrough = await startWorker('pass-through', passThroughScript(), { ORIGIN: `127.0.0.1:${origins.ports[0]}` });
   const switchyard = await startWorker('switchyard', bundle, switchyardBindings(origins.ports));
+  const viaMiniflare = smoke ? undefined : await startMiniflare('pass-through-miniflare', passThroughScript(), { ORIGIN: `127.0.0.1:${origins.ports[0]}` });
   const cookie = await affinityCookie(switchyard.url);
   const references = [startNginx(origins.ports), startHaproxy(origins.ports)].filter(Boolean);
 
@@ -57,6 +60,7 @@ async function main() {
     { name: 'pass-through Worker', url: passThrough.url, requests: [{ path: '/' }] },
     { name: 'Switchyard', url: switchyard.url, requests: switchyardRequests(cookie) },
     ...references.map((r) => ({ name: r.name, url: r.url, requests: [{ path: '/' }] })),
+    ...(viaMiniflare ? [{ name: 'pass-through, Miniflare', url: viaMiniflare.url, requests: [{ path: '/' }] }] : []),
   ];
   log(`\nLoad: ${duration} s per target, ${connections} connections, keep-alive (autocannon)`);
   for (const target of targets) results.load.push(await load(target));
@@ -163,33 +167,117 @@ function switchyardBindings(ports) {
   return { LB_SIMULATION: 'on', ADMIN_TOKEN: TOKEN, AFFINITY_SECRET: 'bench-affinity-secret', LB_CONFIG: JSON.stringify(config), SNAPSHOT_TTL_MS: '2000' };
 }
 
+const WORKERD = join(root, 'node_modules/@cloudflare/workerd-linux-64/bin/workerd');
+
+/** A capnp string literal. */
+const capnpString = (value) => JSON.stringify(value);
+
+/**
+ * Runs a Worker on workerd itself with a generated config: the fast path. KV is a
+ * small in-memory KV service (workerd has no KV of its own; Miniflare brings one),
+ * Durable Objects are workerd's, with SQLite in a temporary directory.
+ */
 async function startWorker(name, scriptPath, bindings) {
   const isSwitchyard = name === 'switchyard';
-  const mf = new Miniflare(convertV4MiniflareOptions({
-    host: '127.0.0.1',
-    port: 0,
-    // Logging each request to the console would be most of what is measured.
-    logRequests: false,
-    workers: [
-      {
-        name,
-        rootPath: dirname(scriptPath),
-        modules: true,
-        scriptPath,
-        compatibilityDate: '2026-08-01',
-        compatibilityFlags: ['nodejs_compat'],
-        bindings,
-        ...(isSwitchyard ? { kvNamespaces: ['SNAPSHOTS'], durableObjects: { CONTROL: { className: 'ControlPlane', useSQLite: true } } } : {}),
-      },
-    ],
-  }));
+  const dir = join(work, `workerd-${name}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'worker.js'), readFileSync(scriptPath));
+  writeFileSync(join(dir, 'kv.js'), KV_SERVICE);
+  mkdirSync(join(dir, 'do'), { recursive: true });
+  const port = await freePort();
+  const textBindings = Object.entries(bindings).map(([key, value]) => {
+    writeFileSync(join(dir, `var-${key}.txt`), value);
+    return `(name = ${capnpString(key)}, text = embed ${capnpString(`var-${key}.txt`)})`;
+  });
+  const switchyardBindings = isSwitchyard
+    ? ['(name = "SNAPSHOTS", kvNamespace = (name = "kv"))', '(name = "CONTROL", durableObjectNamespace = "ControlPlane")']
+    : [];
+  writeFileSync(
+    join(dir, 'config.capnp'),
+    `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .main),
+    (name = "kv", worker = .kv),
+    (name = "internet", network = (allow = ["public", "private", "local"])),
+    (name = "do-disk", disk = (path = ${capnpString(join(dir, 'do'))}, writable = true)),
+  ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+);
+const main :Workerd.Worker = (
+  modules = [ (name = "worker.js", esModule = embed "worker.js") ],
+  compatibilityDate = "2026-08-01",
+  compatibilityFlags = ["nodejs_compat"],
+  bindings = [ ${[...textBindings, ...switchyardBindings].join(', ')} ],
+  ${isSwitchyard ? DURABLE_OBJECTS : ''}
+);
+const kv :Workerd.Worker = (
+  modules = [ (name = "kv.js", esModule = embed "kv.js") ],
+  compatibilityDate = "2026-08-01",
+);
+`,
+  );
+  const child = spawn(WORKERD, ['serve', join(dir, 'config.capnp'), '--experimental'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  cleanups.push(() => child.kill());
+  const url = `http://127.0.0.1:${port}/`;
+  try {
+    await waitFor(url, { 'x-lb-sim-country': 'DE' });
+  } catch (error) {
+    throw new Error(`workerd (${name}) did not start: ${stderr.slice(0, 2000)}`);
+  }
+  return { url };
+}
+
+const DURABLE_OBJECTS =
+  'durableObjectNamespaces = [ (className = "ControlPlane", uniqueKey = "switchyard-control", enableSql = true) ], durableObjectStorage = (localDisk = "do-disk"),';
+
+/** The KV binding's protocol, in memory: enough for the snapshot's get and put. */
+const KV_SERVICE = `const store = new Map();
+export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    const key = decodeURIComponent(url.pathname.slice(1));
+    if (request.method === 'GET') {
+      const value = store.get(key);
+      return value === undefined ? new Response(null, { status: 404 }) : new Response(value);
+    }
+    if (request.method === 'PUT') {
+      store.set(key, await request.arrayBuffer());
+      return new Response(null);
+    }
+    if (request.method === 'DELETE') {
+      store.delete(key);
+      return new Response(null);
+    }
+    return new Response(null, { status: 405 });
+  },
+};
+`;
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The same Worker through Miniflare (what `wrangler dev` runs), for the README's comparison. */
+async function startMiniflare(name, scriptPath, bindings) {
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      host: '127.0.0.1',
+      port: 0,
+      logRequests: false,
+      workers: [{ name, rootPath: dirname(scriptPath), modules: true, scriptPath, compatibilityDate: '2026-08-01', compatibilityFlags: ['nodejs_compat'], bindings }],
+    }),
+  );
   cleanups.push(() => mf.dispose());
-  const url = (await mf.ready).href;
-  // First request: the cold load of the snapshot is not part of the measurement.
-  const res = await fetch(url, { headers: { 'x-lb-sim-country': 'DE' } });
-  await res.arrayBuffer();
-  if (res.status !== 200) throw new Error(`${name} answered ${res.status} on its first request`);
-  return { mf, url };
+  return { url: (await mf.ready).href };
 }
 
 async function affinityCookie(url) {
@@ -274,10 +362,10 @@ ${ports.map((p, i) => `  server o${i + 1} 127.0.0.1:${p} check inter 1s fall 2 r
   return { name: 'HAProxy (1 thread)', url: `http://127.0.0.1:${port}/`, ready: waitFor(`http://127.0.0.1:${port}/`) };
 }
 
-async function waitFor(url) {
-  for (let i = 0; i < 100; i++) {
+async function waitFor(url, headers = {}) {
+  for (let i = 0; i < 200; i++) {
     try {
-      const res = await fetch(url);
+      const res = await fetch(url, { headers });
       await res.arrayBuffer();
       if (res.ok) return;
     } catch {

@@ -110,7 +110,7 @@ export async function explain(env: Env, input: ExplainInput): Promise<Explanatio
       source: facts.source,
     },
     load_balancer: { id: lb.config.id, hostname: lb.config.hostname, steering_policy: lb.config.steering_policy, policy: lb.policy },
-    policy_reason: decision.policyReason,
+    policy_reason: decision.policyReason(),
     pools: decision.pools,
     fallback_used: decision.fallbackUsed,
     candidates: decision.candidates.map((o) => ({

@@ -47,7 +47,8 @@ export type AffinityOutcome = 'off' | 'new' | 'pinned' | 'moved' | 'kept' | 'fai
 
 export interface Decision {
   pools: PoolStep[];
-  policyReason: string;
+  /** Why the pools are in this order (formatted on demand). */
+  policyReason: () => string;
   candidates: CompiledOrigin[];
   affinity: AffinityOutcome;
   /** Whether the origin that ends up serving should be written into a new token. */
@@ -64,7 +65,7 @@ export function decide(plan: Plan, lb: CompiledLoadBalancer, req: SteeringReques
   const ctx: PickContext = { hashKey, random: req.random, inflight: req.inflight };
 
   const order = orderPools(plan, lb, req.facts, req.random, req.poolInflight);
-  trace?.push(`steering ${lb.policy}: ${order.reason} -> [${order.ids.join(', ')}]`);
+  trace?.push(`steering ${lb.policy}: ${order.reason()} -> [${order.ids.join(', ')}]`);
 
   const pools: PoolStep[] = [];
   const eligible: CompiledPool[] = [];

@@ -111,7 +111,7 @@ describe('importCloudflare: the sample export (examples/cloudflare-export.json)'
 
     it('a Brazilian client goes to the sa pool (country_pools)', () => {
       const decision = steer(inCountry('BR'));
-      expect(decision.policyReason).toBe('country_pools[BR]');
+      expect(decision.policyReason()).toBe('country_pools[BR]');
       expect(decision.candidates[0].pool).toBe('sa-saopaulo');
       expect(decision.candidates[0].url.href).toBe('http://127.0.0.1:8083/');
     });
@@ -128,7 +128,7 @@ describe('importCloudflare: the sample export (examples/cloudflare-export.json)'
 
     it('a client no map matches goes to the first default pool, eu, then us', () => {
       const decision = steer(inCountry('JP'));
-      expect(decision.policyReason).toBe('no geo match: default_pools');
+      expect(decision.policyReason()).toBe('no geo match: default_pools');
       expect(decision.pools.map((p) => p.id)).toEqual(['eu-frankfurt', 'us-ashburn']);
       expect(decision.candidates.map((o) => o.pool)).toEqual(['eu-frankfurt', 'us-ashburn']);
     });
