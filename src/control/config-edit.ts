@@ -246,8 +246,9 @@ function lastOrigin(config: Config, poolId: string): string | undefined {
   return pool.origins.length > 1 ? undefined : `origin "${pool.origins[0]!.name}" is the last origin of pool "${poolId}": add another first, or delete the pool`;
 }
 
-function getAt(root: unknown, path: (string | number)[]): unknown {
-  return path.reduce<unknown>((node, key) => (node as Record<string | number, unknown>)[key], root);
+/** The value at a path of a document (undefined where the path leads nowhere). */
+export function getAt(root: unknown, path: (string | number)[]): unknown {
+  return path.reduce<unknown>((node, key) => (node as Record<string | number, unknown> | undefined)?.[key], root);
 }
 
 function setAt(root: unknown, path: (string | number)[], value: unknown): void {

@@ -9,7 +9,7 @@ import { nextHealth, type Transition } from '../health/rise-fall';
 import { settings } from '../env';
 import { emptyDelta, mergeStats, type StatsDelta, type StatsTotals } from '../stats/traffic';
 import { postHealthNotice } from './webhook';
-import { applyEdit, describeChange, describeDiff, diffConfigs, issuesFor, resourceTag, type ConfigEdit } from './config-edit';
+import { applyEdit, describeChange, describeDiff, diffConfigs, getAt, issuesFor, resourceTag, type ConfigEdit } from './config-edit';
 import type { HealthMap, OriginHealth } from '../steering/plan';
 import { REVISION_KEY, SNAPSHOT_KEY, type Snapshot } from './snapshot';
 
@@ -148,7 +148,7 @@ export class ControlPlane extends DurableObject<Env> {
         result = { ok: false, status: 400, code: 'invalid_config', message, issues: issuesFor(validation.issues, outcome.ref) };
         return 'unchanged';
       }
-      const resource = outcome.ref === undefined ? undefined : valueAt(validation.config, outcome.ref.path);
+      const resource = outcome.ref === undefined ? undefined : getAt(validation.config, outcome.ref.path);
       if (JSON.stringify(validation.config) === JSON.stringify(stored)) {
         result = { ok: true, version: current, resource, tag: resource === undefined ? undefined : resourceTag(resource) } as EditResult;
         return 'unchanged';
@@ -453,9 +453,6 @@ export class ControlPlane extends DurableObject<Env> {
   }
 }
 
-function valueAt(root: unknown, path: (string | number)[]): unknown {
-  return path.reduce<unknown>((node, key) => (node as Record<string | number, unknown> | undefined)?.[key], root);
-}
 
 /** When an origin's next probe is due: now if never checked, else its last check plus the interval. */
 function nextDue(health: OriginHealth | undefined, monitor: Monitor, now: number): number {
