@@ -7,6 +7,8 @@
 //   npm run bench                 the full run (about 2 minutes)
 //   npm run bench -- --smoke      a few seconds: every part once, tiny durations (CI)
 //   --duration S --connections N  load per target (default 10 s, 32 connections)
+//   --profile                     also sample Switchyard's CPU under load (workerd's
+//                                 inspector) and print where the time goes
 //
 // Workers run on workerd itself with a generated config, not under `wrangler dev` or
 // Miniflare (see the README's Performance section for why). Results:
@@ -30,6 +32,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string' },
     connections: { type: 'string' },
     out: { type: 'string', default: join(root, 'bench-out') },
+    profile: { type: 'boolean', default: false },
   },
 });
 const smoke = args.smoke;
@@ -65,6 +68,7 @@ async function main() {
   log(`\nLoad: ${duration} s per target, ${connections} connections, keep-alive (autocannon)`);
   for (const target of targets) results.load.push(await load(target));
   printLoad(results.load);
+  if (args.profile) await profile(switchyard, targets.find((t) => t.name === 'Switchyard'));
 
   log(`\nFailover: one of three origins killed ${duration / 2} s into a ${duration} s run, GET only`);
   for (const target of targets.filter((t) => t.name === 'Switchyard' || references.some((r) => r.name === t.name))) {
@@ -217,7 +221,9 @@ const kv :Workerd.Worker = (
 );
 `,
   );
-  const child = spawn(WORKERD, ['serve', join(dir, 'config.capnp'), '--experimental'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const inspector = isSwitchyard && args.profile ? await freePort() : undefined;
+  const flags = inspector === undefined ? [] : ['--inspector-addr', `127.0.0.1:${inspector}`];
+  const child = spawn(WORKERD, ['serve', join(dir, 'config.capnp'), '--experimental', ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
   cleanups.push(() => child.kill());
@@ -227,7 +233,7 @@ const kv :Workerd.Worker = (
   } catch (error) {
     throw new Error(`workerd (${name}) did not start: ${stderr.slice(0, 2000)}`);
   }
-  return { url };
+  return { url, inspector };
 }
 
 const DURABLE_OBJECTS =
@@ -420,6 +426,40 @@ async function failover(target, origins) {
   // Let health recover before the next run (passive ejections expire, checks see it up).
   await new Promise((resolve) => setTimeout(resolve, smoke ? 200 : 2000));
   return { name: target.name, requests: r.requests.total, errors: r.errors + r.timeouts + r.non2xx };
+}
+
+/** Samples Switchyard's CPU through workerd's inspector while it is under load; prints the top self times. */
+async function profile(worker, target) {
+  const list = await (await fetch(`http://127.0.0.1:${worker.inspector}/json/list`)).json();
+  const socket = new WebSocket(list.find((t) => t.title === 'main' || /main/.test(t.url ?? ''))?.webSocketDebuggerUrl ?? list[0].webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => ((socket.onopen = resolve), (socket.onerror = reject)));
+  let id = 0;
+  const pending = new Map();
+  socket.onmessage = (event) => {
+    const message = JSON.parse(event.data);
+    pending.get(message.id)?.(message.result);
+  };
+  const send = (method, params = {}) =>
+    new Promise((resolve) => {
+      pending.set(++id, resolve);
+      socket.send(JSON.stringify({ id, method, params }));
+    });
+  await send('Profiler.enable');
+  await send('Profiler.setSamplingInterval', { interval: 100 });
+  await send('Profiler.start');
+  await run(target, duration);
+  const { profile: cpu } = await send('Profiler.stop');
+  socket.close();
+  const self = new Map();
+  let total = 0;
+  for (const node of cpu.nodes) {
+    const frame = node.callFrame;
+    const key = `${frame.functionName || '(anonymous)'} ${frame.url.split('/').pop()}:${frame.lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + node.hitCount);
+    total += node.hitCount;
+  }
+  log(`\nSwitchyard CPU profile under load (${total} samples, self time):`);
+  for (const [key, hits] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) log(`  ${((hits / total) * 100).toFixed(1).padStart(5)}%  ${key}`);
 }
 
 async function fanout(url, ports, count) {

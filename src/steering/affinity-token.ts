@@ -16,16 +16,29 @@ export async function signAffinityToken(key: CryptoKey, lb: string, pin: Pin, ex
   return `${payload}.${toBase64Url(new Uint8Array(signature))}`;
 }
 
+/**
+ * Tokens whose signature verified, per key: a session sends the same token with every
+ * request, and the HMAC is the costliest step of reading it. Expiry is still checked
+ * each time (it is in the token). Bounded: emptied when full.
+ */
+const verified = new WeakMap<CryptoKey, Set<string>>();
+const MAX_VERIFIED = 10_000;
+
 export async function verifyAffinityToken(key: CryptoKey, lb: string, token: string, nowSec: number): Promise<Pin | undefined> {
   const parts = token.split('.');
   if (parts.length !== 5) return undefined;
   const [tokenLb, pool, origin, expires, signature] = parts;
   if (tokenLb !== lb || !/^\d{1,12}$/.test(expires) || Number(expires) <= nowSec) return undefined;
+  let known = verified.get(key);
+  if (known?.has(token)) return { pool, origin };
   const bytes = fromBase64Url(signature);
   if (bytes === undefined) return undefined;
   const payload = new TextEncoder().encode(`${tokenLb}.${pool}.${origin}.${expires}`);
-  const valid = await crypto.subtle.verify('HMAC', key, bytes, payload);
-  return valid ? { pool, origin } : undefined;
+  if (!(await crypto.subtle.verify('HMAC', key, bytes, payload))) return undefined;
+  if (known === undefined) verified.set(key, (known = new Set()));
+  if (known.size >= MAX_VERIFIED) known.clear();
+  known.add(token);
+  return { pool, origin };
 }
 
 function toBase64Url(bytes: Uint8Array): string {

@@ -62,9 +62,9 @@ function simulatedFacts(
   // Where the client's packets enter the network: a named PoP, its coordinates, or its
   // country's first PoP. A withdrawn PoP hands its clients to the next nearest.
   const named = colo === undefined ? undefined : popByColo(colo);
-  const entry: { lat: number; lon: number } | undefined =
-    named ?? (lat !== undefined && lon !== undefined ? { lat, lon } : country === undefined ? undefined : homePop(country));
-  let pop: Pop | undefined = named;
+  const home = named === undefined && (lat === undefined || lon === undefined) && country !== undefined ? homePop(country) : undefined;
+  const entry: { lat: number; lon: number } | undefined = named ?? home ?? (lat !== undefined && lon !== undefined ? { lat, lon } : undefined);
+  let pop: Pop | undefined = named ?? home;
   if (entry !== undefined && (pop === undefined || withdrawn.has(pop.colo))) pop = nearestPop(entry.lat, entry.lon, withdrawn);
   return {
     ip,

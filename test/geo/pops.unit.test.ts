@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
+import { homePop, nearestPop } from '../../src/geo/anycast';
+import { distanceKm } from '../../src/geo/distance';
 import { POPS } from '../../src/geo/pops';
+import { mulberry32 } from '../support/random';
 import { isRegion, REGIONS, regionOfCountry } from '../../src/geo/regions';
 
 // Every officially assigned ISO 3166-1 alpha-2 code (249), so a typo in the region table shows up.
@@ -120,5 +123,30 @@ describe('POPS', () => {
     expect(byColo.get('LAX')?.region).toBe('WNAM');
     expect(byColo.get('IAD')?.region).toBe('ENAM');
     expect(byColo.get('GRU')?.region).toBe('SSAM');
+  });
+});
+
+describe('nearestPop', () => {
+  it('finds the PoP with the shortest great-circle distance, skipping withdrawn ones', () => {
+    const random = mulberry32(7);
+    for (let i = 0; i < 500; i++) {
+      const lat = random() * 180 - 90;
+      const lon = random() * 360 - 180;
+      const withdrawn = new Set(i % 5 === 0 ? [POPS[Math.floor(random() * POPS.length)]!.colo] : []);
+      const brute = POPS.filter((p) => !withdrawn.has(p.colo)).reduce((best, p) =>
+        distanceKm(lat, lon, p.lat, p.lon) < distanceKm(lat, lon, best.lat, best.lon) ? p : best,
+      );
+      expect(distanceKm(lat, lon, nearestPop(lat, lon, withdrawn)!.lat, nearestPop(lat, lon, withdrawn)!.lon)).toBeCloseTo(
+        distanceKm(lat, lon, brute.lat, brute.lon),
+        6,
+      );
+    }
+    expect(nearestPop(0, 0, new Set(POPS.map((p) => p.colo)))).toBeUndefined();
+  });
+
+  it('homePop is the first PoP of the country in its own region', () => {
+    expect(homePop('br')?.colo).toBe('GRU');
+    expect(homePop('BR')).toBe(homePop('br'));
+    expect(homePop('ZZ')).toBeUndefined();
   });
 });

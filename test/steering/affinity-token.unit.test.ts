@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { importAffinityKey, signAffinityToken, verifyAffinityToken, withoutCookie } from '../../src/steering/affinity-token';
 import { mulberry32 } from '../support/random';
@@ -89,6 +89,28 @@ describe('affinity token', () => {
     expect(await verifyAffinityToken(key, 'main', `${token}A`, NOW)).toBeUndefined();
     expect(await verifyAffinityToken(key, 'main', `${token}.x`, NOW)).toBeUndefined();
     expect(await verifyAffinityToken(key, 'main', token.slice(0, -1), NOW)).toBeUndefined();
+  });
+});
+
+describe('verified-token cache', () => {
+  it('checks a signature once per token, the expiry every time, and never caches a forgery', async () => {
+    const key = await importAffinityKey('cache-secret');
+    const other = await importAffinityKey('another-secret');
+    const token = await signAffinityToken(key, 'main', { pool: 'p', origin: 'o' }, 2_000);
+    const verify = vi.spyOn(crypto.subtle, 'verify');
+    try {
+      expect(await verifyAffinityToken(key, 'main', token, 1_000)).toEqual({ pool: 'p', origin: 'o' });
+      expect(await verifyAffinityToken(key, 'main', token, 1_500)).toEqual({ pool: 'p', origin: 'o' });
+      expect(verify).toHaveBeenCalledTimes(1);
+      // Still expires, cached or not.
+      expect(await verifyAffinityToken(key, 'main', token, 2_000)).toBeUndefined();
+      // The cache belongs to the key: another key verifies (and rejects) it afresh.
+      expect(await verifyAffinityToken(other, 'main', token, 1_000)).toBeUndefined();
+      expect(await verifyAffinityToken(other, 'main', token, 1_000)).toBeUndefined();
+      expect(verify).toHaveBeenCalledTimes(3);
+    } finally {
+      verify.mockRestore();
+    }
   });
 });
 
