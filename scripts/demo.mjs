@@ -209,6 +209,8 @@ Try it yourself (Switchyard on ${base}, admin token "${token}"):
   LB_TOKEN=${token} npm run lbctl -- explain --host app.localhost --country BR
   LB_TOKEN=${token} npm run simulate
 
+Dashboard: ${base}/__lb/ (token "${token}")
+
 Press Ctrl-C to stop.`);
 }
 
