@@ -108,7 +108,17 @@ export function decide(plan: Plan, lb: CompiledLoadBalancer, req: SteeringReques
   for (const pool of eligible) {
     if (candidates.length >= limit) break;
     const selection = pool.selection(req.passive, req.now);
-    const first = candidates.length === 0 && byHash ? selection.pickByHash(hashKey) : selection.pick(ctx);
+    // A pinned request only needs retry alternates: they start at its origin (or at a
+    // stable point on the ring), so it takes no turn from the pool's round robin.
+    const pinned = affinity === 'pinned' ? selection.origins.indexOf(candidates[0]!) : -1;
+    const first =
+      affinity === 'pinned'
+        ? pinned >= 0
+          ? pinned
+          : selection.pickByHash(hashKey)
+        : candidates.length === 0 && byHash
+          ? selection.pickByHash(hashKey)
+          : selection.pick(ctx);
     if (first < 0) continue;
     const chosen = selection.origins[first];
     add(chosen);

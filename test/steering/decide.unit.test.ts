@@ -224,6 +224,20 @@ describe('decide: session affinity', () => {
     }
   });
 
+  it('pinned requests take no turn from the round robin that new sessions follow', () => {
+    const { plan, lb } = planFor(single(['a', 'b', 'c'], {}, cookie));
+    const passive = new PassiveHealth();
+    const next = (pin?: { pool: string; origin: string }) => decide(plan, lb, request({ passive, pin })).candidates;
+    const fresh: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      fresh.push(next()[0]!.name);
+      // Two pinned requests between new ones; their retry alternates start after their origin.
+      expect(next({ pool: 'p', origin: 'c' }).map((o) => o.name)).toEqual(['c', 'a', 'b']);
+      next({ pool: 'p', origin: 'b' });
+    }
+    expect(fresh).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
+  });
+
   describe('a draining origin', () => {
     const draining = single([origin('a', { drain: true }), 'b', 'c'], {}, cookie);
 
