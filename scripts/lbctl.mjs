@@ -7,26 +7,13 @@
 //
 // `lbctl --help` lists the commands. The work is done in scripts/lib/lbctl/;
 // `run` is exported for driving it in-process.
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { exitQuietlyOnClosedPipe, invokedDirectly } from './lib/cli.mjs';
 import { run } from './lib/lbctl/run.mjs';
 
 export { run };
 
-function invokedDirectly() {
-  try {
-    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (invokedDirectly()) {
-  // `lbctl status | head` closes the pipe early: that is not an error.
-  process.stdout.on('error', (error) => {
-    if (/** @type {NodeJS.ErrnoException} */ (error).code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw error;
-  });
+if (invokedDirectly(import.meta.url)) {
+  exitQuietlyOnClosedPipe();
   try {
     process.exitCode = await run(process.argv.slice(2));
   } catch (error) {

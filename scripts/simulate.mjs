@@ -8,25 +8,13 @@
 // `simulate --help` lists the options. The work is done in scripts/lib/simulate/:
 // core.mjs (population, scenarios, estimates), report.mjs (tables, SVG, JSON), run.mjs
 // (argv, HTTP, files). Ctrl-C stops sending and still puts the state back.
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { exitQuietlyOnClosedPipe, invokedDirectly } from './lib/cli.mjs';
 import { run } from './lib/simulate/run.mjs';
 
 export { run };
 
-function invokedDirectly() {
-  try {
-    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (invokedDirectly()) {
-  process.stdout.on('error', (error) => {
-    if (/** @type {NodeJS.ErrnoException} */ (error).code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw error;
-  });
+if (invokedDirectly(import.meta.url)) {
+  exitQuietlyOnClosedPipe();
   const interrupt = new AbortController();
   process.on('SIGINT', () => {
     // The first Ctrl-C lets the running scenario put its state back; a second one quits.
