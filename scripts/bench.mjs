@@ -9,6 +9,7 @@
 //   --duration S --connections N  load per target (default 10 s, 32 connections)
 //   --profile                     also sample Switchyard's CPU under load (workerd's
 //                                 inspector) and print where the time goes
+//   --only load                   the load table alone (for iterating on the hot path)
 //
 // Workers run on workerd itself with a generated config, not under `wrangler dev` or
 // Miniflare (see the README's Performance section for why). Results:
@@ -20,6 +21,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
+import http from 'node:http';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +35,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string' },
     out: { type: 'string', default: join(root, 'bench-out') },
     profile: { type: 'boolean', default: false },
+    only: { type: 'string' },
   },
 });
 const smoke = args.smoke;
@@ -46,29 +49,40 @@ const log = (line = '') => process.stdout.write(`${line}\n`);
 async function main() {
   const results = { machine: machine(), settings: { duration, connections, smoke }, micro: null, load: [], failover: [], fanout: null };
 
-  log('Micro-benchmarks of the steering core (Node, one core):');
-  results.micro = await micro();
+  const all = args.only === undefined;
+  if (all) {
+    log('Micro-benchmarks of the steering core (Node, one core):');
+    results.micro = await micro();
+  }
 
   const origins = await startOrigins(3);
   log(`\nOrigins on 127.0.0.1:${origins.ports.join(', ')} (one process)`);
   const bundle = buildSwitchyard();
   const passThrough = await startWorker('pass-through', passThroughScript(), { ORIGIN: `127.0.0.1:${origins.ports[0]}` });
+  const contract = await startWorker('header-contract', headerContractScript(), { ORIGIN: `127.0.0.1:${origins.ports[0]}` });
   const switchyard = await startWorker('switchyard', bundle, switchyardBindings(origins.ports));
-  const viaMiniflare = smoke ? undefined : await startMiniflare('pass-through-miniflare', passThroughScript(), { ORIGIN: `127.0.0.1:${origins.ports[0]}` });
+  const viaMiniflare = smoke || !all ? undefined : await startMiniflare('pass-through-miniflare', passThroughScript(), { ORIGIN: `127.0.0.1:${origins.ports[0]}` });
   const cookie = await affinityCookie(switchyard.url);
-  const references = [startNginx(origins.ports), startHaproxy(origins.ports)].filter(Boolean);
+  const references = !all ? [] : [startNginx(origins.ports), startHaproxy(origins.ports)].filter(Boolean);
 
   const targets = [
     { name: 'origin (direct)', url: `http://127.0.0.1:${origins.ports[0]}/`, requests: [{ path: '/' }] },
-    { name: 'pass-through Worker', url: passThrough.url, requests: [{ path: '/' }] },
-    { name: 'Switchyard', url: switchyard.url, requests: switchyardRequests(cookie) },
+    { name: 'pass-through Worker', url: passThrough.url, requests: [{ path: '/' }], pid: passThrough.pid },
+    { name: 'header-contract Worker', url: contract.url, requests: [{ path: '/', headers: { 'x-lb-sim-country': 'DE' } }], pid: contract.pid },
+    { name: 'Switchyard', url: switchyard.url, requests: switchyardRequests(cookie), pid: switchyard.pid },
     ...references.map((r) => ({ name: r.name, url: r.url, requests: [{ path: '/' }] })),
     ...(viaMiniflare ? [{ name: 'pass-through, Miniflare', url: viaMiniflare.url, requests: [{ path: '/' }] }] : []),
   ];
-  log(`\nLoad: ${duration} s per target, ${connections} connections, keep-alive (autocannon)`);
-  for (const target of targets) results.load.push(await load(target));
+  const rounds = smoke ? 1 : 5;
+  log(`\nLoad: ${duration} s per target in ${rounds} interleaved slices, ${connections} connections, keep-alive (autocannon)`);
+  results.load = await load(targets, rounds);
   printLoad(results.load);
+  const quiet = targets.filter((t) => t.name !== 'origin (direct)' && !t.name.includes('Miniflare'));
+  log(`\nLatency without load: one keep-alive connection, one request at a time, ${smoke ? 100 : 2000} requests per target, interleaved`);
+  results.latency = await latency(quiet, smoke ? 100 : 2000);
+  printLatency(results.latency);
   if (args.profile) await profile(switchyard, targets.find((t) => t.name === 'Switchyard'));
+  if (!all) return;
 
   log(`\nFailover: one of three origins killed ${duration / 2} s into a ${duration} s run, GET only`);
   for (const target of targets.filter((t) => t.name === 'Switchyard' || references.some((r) => r.name === t.name))) {
@@ -138,6 +152,49 @@ function passThroughScript() {
     const url = new URL(request.url);
     url.host = env.ORIGIN;
     return fetch(url, request);
+  },
+};
+`,
+  );
+  return file;
+}
+
+function headerContractScript() {
+  const file = join(work, 'header-contract.mjs');
+  // SPEC §3's header work and nothing else, with fixed values: no steering, no
+  // affinity, no timers, no stats. What any balancer honouring that contract pays for
+  // headers on this runtime, so Switchyard's own cost can be told apart from it.
+  writeFileSync(
+    file,
+    `const STRIP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'trailer',
+  'x-lb-sim-ip', 'x-lb-sim-country', 'x-lb-sim-lat', 'x-lb-sim-lon', 'x-lb-sim-colo'];
+const append = (h, name, value) => {
+  const existing = h.get(name);
+  h.set(name, existing === null || existing === '' ? value : existing + ', ' + value);
+};
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    const headers = new Headers(request.headers);
+    for (const name of STRIP) headers.delete(name);
+    const ip = request.headers.get('cf-connecting-ip') ?? 'unknown';
+    append(headers, 'x-forwarded-for', ip);
+    append(headers, 'forwarded', 'for=' + ip + ';proto=http;host=' + url.host);
+    append(headers, 'via', '1.1 switchyard');
+    append(headers, 'cdn-loop', 'switchyard');
+    headers.set('x-forwarded-proto', 'http');
+    headers.set('x-forwarded-host', url.host);
+    headers.set('x-lb-pop', 'FRA');
+    headers.set('x-high-load-test', '123');
+    headers.set('host', env.ORIGIN);
+    const upstream = await fetch('http://' + env.ORIGIN + url.pathname + url.search, { method: request.method, headers, body: request.body, redirect: 'manual' });
+    const response = new Response(upstream.body, upstream);
+    response.headers.set('x-lb-pool', 'eu');
+    response.headers.set('x-lb-origin', 'a');
+    response.headers.set('x-lb-pop', 'FRA');
+    response.headers.set('x-lb-attempts', '1');
+    response.headers.append('server-timing', 'lb;dur=0, origin;dur=1');
+    return response;
   },
 };
 `,
@@ -233,7 +290,7 @@ const kv :Workerd.Worker = (
   } catch (error) {
     throw new Error(`workerd (${name}) did not start: ${stderr.slice(0, 2000)}`);
   }
-  return { url, inspector };
+  return { url, inspector, pid: child.pid };
 }
 
 const DURABLE_OBJECTS =
@@ -392,28 +449,109 @@ function run(target, seconds, onStart) {
   });
 }
 
-async function load(target) {
-  await target.ready;
-  await run(target, smoke ? 0.5 : 2); // warm-up
-  const r = await run(target, duration);
-  return {
-    name: target.name,
-    rps: Math.round(r.requests.average),
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    errors: r.errors + r.timeouts + r.non2xx,
-  };
+/**
+ * Each target's run is cut into slices taken in turn (A B C A B C …), so a noisy
+ * neighbour or a slow minute on shared cores weighs on every target alike.
+ */
+async function load(targets, rounds) {
+  const slice = duration / rounds;
+  const totals = targets.map((target) => ({ target, requests: 0, seconds: 0, cpu: 0, cpuKnown: target.pid !== undefined, p50: [], p99: [], errors: 0 }));
+  for (const t of totals) {
+    await t.target.ready;
+    await run(t.target, smoke ? 0.5 : 2); // warm-up
+  }
+  for (let round = 0; round < rounds; round++) {
+    for (const t of totals) {
+      const cpuBefore = cpuSeconds(t.target.pid);
+      const r = await run(t.target, slice);
+      const cpuAfter = cpuSeconds(t.target.pid);
+      t.requests += r.requests.total;
+      t.seconds += r.duration;
+      t.p50.push(r.latency.p50);
+      t.p99.push(r.latency.p99);
+      t.errors += r.errors + r.timeouts + r.non2xx;
+      if (cpuBefore === undefined || cpuAfter === undefined) t.cpuKnown = false;
+      else t.cpu += cpuAfter - cpuBefore;
+    }
+  }
+  return totals.map((t) => ({
+    name: t.target.name,
+    rps: Math.round(t.requests / t.seconds),
+    p50: median(t.p50),
+    p99: median(t.p99),
+    errors: t.errors,
+    // The runtime's own CPU per request: steadier than req/s on shared cores.
+    cpuUsPerRequest: t.cpuKnown && t.requests > 0 ? Math.round((t.cpu * 1e6) / t.requests) : undefined,
+  }));
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/**
+ * Added latency, measured where it is not hidden by queueing: one request at a time
+ * on one keep-alive connection, timed in the client to the microsecond. Targets take
+ * turns in batches of 50.
+ */
+async function latency(targets, count) {
+  const agents = targets.map(() => new http.Agent({ keepAlive: true, maxSockets: 1 }));
+  const samples = targets.map(() => []);
+  const once = (target, agent, spec) =>
+    new Promise((resolve, reject) => {
+      const url = new URL(spec.path, target.url);
+      const started = process.hrtime.bigint();
+      const req = http.request(url, { agent, headers: spec.headers ?? {} }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode < 400 ? resolve(Number(process.hrtime.bigint() - started) / 1e6) : reject(new Error(`${target.name}: ${res.statusCode}`))));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  for (const [i, target] of targets.entries()) for (let k = 0; k < 20; k++) await once(target, agents[i], target.requests[k % target.requests.length]);
+  for (let done = 0; done < count; done += 50) {
+    for (const [i, target] of targets.entries()) {
+      for (let k = done; k < Math.min(count, done + 50); k++) samples[i].push(await once(target, agents[i], target.requests[k % target.requests.length]));
+    }
+  }
+  for (const agent of agents) agent.destroy();
+  return targets.map((target, i) => {
+    const sorted = samples[i].sort((a, b) => a - b);
+    const at = (q) => Number(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))].toFixed(3));
+    return { name: target.name, requests: sorted.length, p50: at(0.5), p99: at(0.99) };
+  });
+}
+
+function printLatency(rows) {
+  const base = rows.find((r) => r.name === 'pass-through Worker');
+  log(`  ${'target'.padEnd(24)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'p50 vs pass-through'.padStart(22)}`);
+  for (const r of rows) {
+    const added = base ? `${r.p50 - base.p50 >= 0 ? '+' : ''}${(r.p50 - base.p50).toFixed(3)} ms` : '-';
+    log(`  ${r.name.padEnd(24)}${r.p50.toFixed(3).padStart(9)}${r.p99.toFixed(3).padStart(9)}${added.padStart(22)}`);
+  }
+}
+
+/** User + system CPU seconds of a process so far (Linux /proc), or undefined. */
+function cpuSeconds(pid) {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return undefined;
+  }
 }
 
 function printLoad(rows) {
   const base = rows.find((r) => r.name === 'pass-through Worker');
-  log(`  ${'target'.padEnd(22)}${'req/s'.padStart(9)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'errors'.padStart(8)}${'vs pass-through'.padStart(17)}`);
+  log(`  ${'target'.padEnd(24)}${'req/s'.padStart(9)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'errors'.padStart(8)}${'vs pass-through'.padStart(17)}${'CPU µs/req'.padStart(12)}`);
   for (const r of rows) {
     const ratio = base ? (r.rps / base.rps).toFixed(2) : '-';
-    log(`  ${r.name.padEnd(22)}${String(r.rps).padStart(9)}${String(r.p50).padStart(8)}${String(r.p99).padStart(8)}${String(r.errors).padStart(8)}${ratio.padStart(17)}`);
+    const cpu = r.cpuUsPerRequest === undefined ? '' : String(r.cpuUsPerRequest);
+    log(`  ${r.name.padEnd(24)}${String(r.rps).padStart(9)}${String(r.p50).padStart(8)}${String(r.p99).padStart(8)}${String(r.errors).padStart(8)}${ratio.padStart(17)}${cpu.padStart(12)}`);
   }
   const sy = rows.find((r) => r.name === 'Switchyard');
-  if (base && sy) log(`  Switchyard: ${(sy.rps / base.rps).toFixed(2)} of the pass-through's throughput, p50 +${(sy.p50 - base.p50).toFixed(2)} ms`);
+  const contract = rows.find((r) => r.name === 'header-contract Worker');
+  if (base && sy) log(`  Switchyard: ${(sy.rps / base.rps).toFixed(2)} of the pass-through's throughput, p50 +${(sy.p50 - base.p50).toFixed(2)} ms under load`);
+  if (contract && sy) log(`  Switchyard: ${(sy.rps / contract.rps).toFixed(2)} of the header-contract Worker's throughput (the same SPEC §3 header work, no steering)`);
 }
 
 async function failover(target, origins) {
@@ -451,15 +589,29 @@ async function profile(worker, target) {
   const { profile: cpu } = await send('Profiler.stop');
   socket.close();
   const self = new Map();
+  const inclusive = new Map();
+  const byId = new Map(cpu.nodes.map((node) => [node.id, node]));
+  const label = (frame) => `${frame.functionName || '(anonymous)'} ${frame.url.split('/').pop()}:${frame.lineNumber + 1}`;
+  // Inclusive time: a node's own hits plus its descendants', counted once per function on each path.
+  const visit = (node, onPath) => {
+    const key = label(node.callFrame);
+    let hits = node.hitCount;
+    const path = new Set(onPath).add(key);
+    for (const child of node.children ?? []) hits += visit(byId.get(child), path);
+    if (!onPath.has(key)) inclusive.set(key, (inclusive.get(key) ?? 0) + hits);
+    return hits;
+  };
   let total = 0;
   for (const node of cpu.nodes) {
-    const frame = node.callFrame;
-    const key = `${frame.functionName || '(anonymous)'} ${frame.url.split('/').pop()}:${frame.lineNumber + 1}`;
-    self.set(key, (self.get(key) ?? 0) + node.hitCount);
+    self.set(label(node.callFrame), (self.get(label(node.callFrame)) ?? 0) + node.hitCount);
     total += node.hitCount;
   }
-  log(`\nSwitchyard CPU profile under load (${total} samples, self time):`);
-  for (const [key, hits] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) log(`  ${((hits / total) * 100).toFixed(1).padStart(5)}%  ${key}`);
+  visit(cpu.nodes[0], new Set());
+  const top = (map, n) => [...map].filter(([key]) => !key.startsWith('(root)')).sort((a, b) => b[1] - a[1]).slice(0, n);
+  log(`\nSwitchyard CPU profile under load (${total} samples), self time:`);
+  for (const [key, hits] of top(self, 25)) log(`  ${((hits / total) * 100).toFixed(1).padStart(5)}%  ${key}`);
+  log('Including callees:');
+  for (const [key, hits] of top(inclusive, 25)) log(`  ${((hits / total) * 100).toFixed(1).padStart(5)}%  ${key}`);
 }
 
 async function fanout(url, ports, count) {

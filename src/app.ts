@@ -11,11 +11,36 @@ import { isLoop } from './proxy/upstream';
 
 // /__lb/* belongs to Switchyard; everything else is proxied (SPEC §2.2).
 
+/** The Worker's fetch: proxied requests (nearly all traffic) skip the admin router. */
+export function handleFetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
+  const url = new URL(request.url);
+  return isSwitchyardPath(url.pathname) ? app.fetch(request, env, ctx) : proxy(request, url, env, ctx);
+}
+
+/** Paths the router may claim; it percent-decodes, so an encoded path goes to it too. */
+function isSwitchyardPath(path: string): boolean {
+  return path.startsWith('/__lb') || path.includes('%');
+}
+
+async function proxy(request: Request, url: URL, env: Env, ctx: ExecutionContext): Promise<Response> {
+  try {
+    loopGuard(request, env);
+    return await proxyRequest(request, env, ctx, url);
+  } catch (error) {
+    return errorToResponse(error, request.method, url.pathname);
+  }
+}
+
+function loopGuard(request: Request, env: Env): void {
+  const { lbName } = settings(env);
+  if (isLoop(request.headers.get('cdn-loop'), lbName)) {
+    throw new LbError(508, 'loop_detected', `CDN-Loop already names ${lbName}: the request came back to this balancer`);
+  }
+}
+
 export const app = new Hono<{ Bindings: Env }>()
-  .use('*', async function loopGuard(c, next) {
-    if (isLoop(c.req.header('cdn-loop') ?? null, settings(c.env).lbName)) {
-      throw new LbError(508, 'loop_detected', `CDN-Loop already names ${settings(c.env).lbName}: the request came back to this balancer`);
-    }
+  .use('*', async (c, next) => {
+    loopGuard(c.req.raw, c.env);
     await next();
   })
   .get('/__lb/healthz', (c) => c.json({ ok: true }))
@@ -27,7 +52,9 @@ export const app = new Hono<{ Bindings: Env }>()
   })
   .all('*', (c) => proxyRequest(c.req.raw, c.env, c.executionCtx as ExecutionContext));
 
-app.onError((error, c) => {
+app.onError((error, c) => errorToResponse(error, c.req.method, c.req.path));
+
+function errorToResponse(error: unknown, method: string, path: string): Response {
   if (error instanceof LbError) return error.getResponse();
   if (error instanceof HTTPException) {
     if (error.status === 400 && /json/i.test(error.message)) return errorResponse(400, 'invalid_json', error.message);
@@ -35,8 +62,8 @@ app.onError((error, c) => {
     if (error.res !== undefined && error.status !== 400) return error.getResponse();
     return errorResponse(error.status as ContentfulStatusCode, 'bad_request', error.message || 'bad request');
   }
-  console.error(`unhandled error on ${c.req.method} ${c.req.path}`, error);
+  console.error(`unhandled error on ${method} ${path}`, error);
   return errorResponse(500, 'internal_error', 'Switchyard failed to handle this request; see the Worker logs');
-});
+}
 
 app.notFound(() => errorResponse(404, 'not_found', 'no such route'));

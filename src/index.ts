@@ -1,11 +1,11 @@
-import { app } from './app';
+import { handleFetch } from './app';
 import { adoptSnapshot, controlPlane } from './control/snapshot-cache';
 import type { Env } from './env';
 
 export { ControlPlane } from './control/control-plane';
 
 export default {
-  fetch: app.fetch,
+  fetch: handleFetch,
   async scheduled(_controller, env, ctx) {
     // Every minute: the due health checks (the same run POST /__lb/api/health/check
     // starts), the snapshot published again so KV never stays without one, and the

@@ -1,8 +1,8 @@
 import type { LoadBalancer } from '../config/schema';
 import type { PassiveHealth } from '../health/passive';
-import type { CompiledOrigin, Plan } from '../steering/plan';
+import { originKey, type CompiledOrigin, type Plan } from '../steering/plan';
 import { errorResponse } from './errors';
-import { hostFor, upstreamUrl, upstreamHeaders, type ClientSide } from './upstream';
+import { hostFor, isWebSocketUpgrade, upstreamUrl, upstreamHeaders, type ClientSide } from './upstream';
 
 // Attempts and retries (SPEC §2.10–2.11): an attempt fails on a network error, on
 // attempt_timeout_ms before response headers, or on 502/503/504. Idempotent requests
@@ -14,21 +14,17 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
 const MAX_REPLAY_BYTES = 1024 * 1024;
 
-/** In-flight requests per origin and per pool, for least_outstanding_requests. */
+/** In-flight requests per origin ("pool/name") and per pool (its id), for least_outstanding_requests. */
 export class InFlight {
-  private readonly origins = new Map<string, number>();
-  readonly byOrigin = (origin: CompiledOrigin): number => this.origins.get(key(origin)) ?? 0;
-  readonly byPool = (pool: string): number => this.origins.get(pool) ?? 0;
-  readonly byName = (pool: string, origin: string): number => this.origins.get(`${pool}\u0000${origin}`) ?? 0;
+  private readonly counts = new Map<string, number>();
+  readonly byOrigin = (origin: CompiledOrigin): number => this.counts.get(origin.key) ?? 0;
+  readonly byPool = (pool: string): number => this.counts.get(pool) ?? 0;
+  readonly byName = (pool: string, origin: string): number => this.counts.get(originKey(pool, origin)) ?? 0;
 
   add(origin: CompiledOrigin, delta: number): void {
-    this.origins.set(key(origin), this.byOrigin(origin) + delta);
-    this.origins.set(origin.pool, this.byPool(origin.pool) + delta);
+    this.counts.set(origin.key, this.byOrigin(origin) + delta);
+    this.counts.set(origin.pool, this.byPool(origin.pool) + delta);
   }
-}
-
-function key(origin: CompiledOrigin): string {
-  return `${origin.pool}\u0000${origin.name}`;
 }
 
 export interface Attempt {
@@ -60,10 +56,10 @@ export interface ForwardContext {
 
 export async function forward(request: Request, client: ClientSide, candidates: readonly CompiledOrigin[], fc: ForwardContext): Promise<Forwarded> {
   const { lb } = fc;
-  const isWebSocket = request.headers.get('upgrade')?.toLowerCase() === 'websocket';
+  const isWebSocket = isWebSocketUpgrade(request.headers);
   const body = await replayableBody(request, candidates.length > 1 && !isWebSocket);
   const tries = body.replayable ? candidates : candidates.slice(0, 1);
-  const headers = upstreamHeaders(client, lb);
+  const headers = upstreamHeaders(client, lb, isWebSocket);
   const attempts: Attempt[] = [];
   const started = fc.now();
 

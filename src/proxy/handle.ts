@@ -36,7 +36,7 @@ export interface Steered {
 }
 
 /** Facts, load balancer, affinity and decision for a request: shared by the proxy and explain. */
-export async function steer(request: Request, loaded: Loaded, simulation: boolean, trace?: string[]): Promise<Steered> {
+export async function steer(request: Request, loaded: Loaded, simulation: boolean, trace?: string[], url = new URL(request.url)): Promise<Steered> {
   const plan = loaded.plan;
   if (plan === undefined) {
     throw new LbError(
@@ -50,7 +50,6 @@ export async function steer(request: Request, loaded: Loaded, simulation: boolea
     planSeen = plan;
     passive.readmitChecked((pool, origin) => plan.pools.get(pool)?.byName.get(origin)?.checkedUpAt);
   }
-  const url = new URL(request.url);
   const lb = plan.loadBalancerFor(url.hostname);
   if (lb === undefined) throw new LbError(404, 'no_load_balancer', `no load balancer serves host "${url.hostname}"`);
   if (!lb.config.enabled) throw new LbError(503, 'load_balancer_disabled', `load balancer "${lb.config.id}" is disabled`);
@@ -78,11 +77,11 @@ export async function steer(request: Request, loaded: Loaded, simulation: boolea
   return { url, loaded, lb, facts, decision, pin };
 }
 
-export async function proxyRequest(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+export async function proxyRequest(request: Request, env: Env, ctx: ExecutionContext, url = new URL(request.url)): Promise<Response> {
   const started = Date.now();
   const config = settings(env);
   const loaded = await currentSnapshot(env, ctx, started);
-  const { url, lb, facts, decision } = await steer(request, loaded, config.simulation);
+  const { lb, facts, decision } = await steer(request, loaded, config.simulation, undefined, url);
   if (decision.candidates.length === 0) {
     throw new LbError(503, 'no_healthy_origin', `no healthy origin for load balancer "${lb.config.id}"`, undefined, {
       'retry-after': RETRY_AFTER_SECONDS,
@@ -116,6 +115,10 @@ export async function proxyRequest(request: Request, env: Env, ctx: ExecutionCon
 
   const upgraded = result.response.status === 101;
   if (upgraded) return result.response;
+  const pinTo = result.served !== undefined && shouldPin(decision, result.served, lb.config) ? result.served : undefined;
+  // The origin's response is passed on as it is unless headers are added to it:
+  // re-wrapping copies every header.
+  if (!lb.config.expose_headers && pinTo === undefined) return result.response;
   const response = new Response(result.response.body, result.response);
   if (lb.config.expose_headers) {
     const h = response.headers;
@@ -127,9 +130,7 @@ export async function proxyRequest(request: Request, env: Env, ctx: ExecutionCon
     h.set('x-lb-attempts', String(result.attempts.length));
     h.append('server-timing', `lb;dur=${steeringMs}, origin;dur=${result.upstreamMs}`);
   }
-  if (result.served !== undefined && shouldPin(decision, result.served, lb.config)) {
-    response.headers.append('set-cookie', await affinityCookie(loaded, lb.config, result.served, url));
-  }
+  if (pinTo !== undefined) response.headers.append('set-cookie', await affinityCookie(loaded, lb.config, pinTo, url));
   return response;
 }
 

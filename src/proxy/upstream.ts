@@ -17,10 +17,13 @@ export interface ClientSide {
   lbName: string;
 }
 
+export function isWebSocketUpgrade(headers: Headers): boolean {
+  return headers.get('upgrade')?.toLowerCase() === 'websocket';
+}
+
 /** Headers shared by every attempt of one request; only Host differs per origin. */
-export function upstreamHeaders(client: ClientSide, lb: LoadBalancer): Headers {
+export function upstreamHeaders(client: ClientSide, lb: LoadBalancer, isWebSocket = isWebSocketUpgrade(client.headers)): Headers {
   const headers = new Headers(client.headers);
-  const isWebSocket = client.headers.get('upgrade')?.toLowerCase() === 'websocket';
   const named = client.headers.get('connection');
   if (named !== null) {
     for (const token of named.split(',')) {

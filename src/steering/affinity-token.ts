@@ -10,10 +10,25 @@ export async function importAffinityKey(secret: string): Promise<CryptoKey> {
   return crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
 }
 
+/**
+ * Tokens signed per key, by payload: every new session pinned to the same origin in
+ * the same second gets the same token, so under load an origin costs one HMAC a
+ * second, not one per new session. Bounded: emptied when full.
+ */
+const signed = new WeakMap<CryptoKey, Map<string, string>>();
+const MAX_SIGNED = 1_000;
+
 export async function signAffinityToken(key: CryptoKey, lb: string, pin: Pin, expiresAtSec: number): Promise<string> {
   const payload = `${lb}.${pin.pool}.${pin.origin}.${expiresAtSec}`;
+  let tokens = signed.get(key);
+  const known = tokens?.get(payload);
+  if (known !== undefined) return known;
   const signature = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(payload));
-  return `${payload}.${toBase64Url(new Uint8Array(signature))}`;
+  const token = `${payload}.${toBase64Url(new Uint8Array(signature))}`;
+  if (tokens === undefined) signed.set(key, (tokens = new Map()));
+  if (tokens.size >= MAX_SIGNED) tokens.clear();
+  tokens.set(payload, token);
+  return token;
 }
 
 /**

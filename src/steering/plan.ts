@@ -28,6 +28,8 @@ export interface OriginHealth {
 export interface CompiledOrigin {
   readonly pool: string;
   readonly name: string;
+  /** "pool/name": unique across pools (ids hold no slash), computed once. */
+  readonly key: string;
   readonly index: number;
   readonly config: Origin;
   readonly url: URL;
@@ -39,6 +41,8 @@ export interface CompiledOrigin {
   /** When it recovered (ms), while its slow_start ramp may still run. */
   readonly recoveredAt: number | undefined;
 }
+
+export const originKey = (pool: string, origin: string): string => `${pool}/${origin}`;
 
 export interface PickContext {
   /** Hash of the client IP (or of the session key, for header affinity). */
@@ -154,6 +158,7 @@ export class CompiledPool {
       return {
         pool: config.id,
         name: origin.name,
+        key: originKey(config.id, origin.name),
         index,
         config: origin,
         url: parseOriginAddress(origin.address)!,

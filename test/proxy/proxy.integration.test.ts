@@ -104,6 +104,18 @@ describe('upstream request (SPEC §3)', () => {
     const hidden = await lb('/');
     expect(hidden.headers.get('x-lb-origin')).toBeNull();
     expect(hidden.headers.get('server-timing')).toBeNull();
+    expect(hidden.status).toBe(200);
+    expect((await hidden.text()).trim()).toBe('<h1>Response from exposed</h1>');
+
+    // Hidden, but a new session still gets its affinity cookie; a pinned one gets none.
+    await onePool('hidden-sticky', [a], { expose_headers: false, session_affinity: 'cookie' });
+    const fresh = await lb('/');
+    const cookie = fresh.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(/^__lb_affinity=main\.hidden-sticky\.backend1\.\d+\.[\w-]{43}; /);
+    expect(fresh.headers.get('x-lb-origin')).toBeNull();
+    const pinned = await lb('/', { headers: { cookie: cookie.split(';')[0] } });
+    expect(pinned.status).toBe(200);
+    expect(pinned.headers.get('set-cookie')).toBeNull();
   });
 
   it('streams request bodies to the origin and passes redirects through unfollowed', async () => {
@@ -188,6 +200,24 @@ describe('errors Switchyard produces', () => {
     expect(res.status).toBe(508);
     expect((await errorOf(res)).code).toBe('loop_detected');
     expect(await a.log()).toHaveLength(0);
+
+    // The loop guard also covers Switchyard's own paths.
+    const own = await lb('/__lb/healthz', { headers: { 'cdn-loop': 'switchyard' } });
+    expect(own.status).toBe(508);
+  });
+
+  it('routes /__lb/* (also percent-encoded) to Switchyard and every other path to the origin', async () => {
+    const a = await startOrigin('paths');
+    await onePool('paths', [a]);
+    expect(await (await lb('/__lb/healthz')).json()).toEqual({ ok: true });
+    expect(await (await lb('/%5F%5Flb/healthz')).json()).toEqual({ ok: true });
+    expect((await errorOf(await lb('/__lb/nothing-here'))).code).toBe('not_found');
+    for (const path of ['/__lbx', '/app/__lb/healthz', '/%41pp?q=%20']) {
+      const res = await lb(path);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-lb-origin')).toBe('backend1');
+    }
+    expect((await a.log()).map((r) => r.url)).toEqual(['/__lbx', '/app/__lb/healthz', '/%41pp?q=%20']);
   });
 
   it('503 no_healthy_origin with Retry-After when nothing can serve and there is no fallback', async () => {

@@ -112,6 +112,29 @@ describe('verified-token cache', () => {
       verify.mockRestore();
     }
   });
+
+describe('signed-token cache', () => {
+  it('signs a payload once per key: same origin and expiry share a token, anything else is signed afresh', async () => {
+    const key = await importAffinityKey('sign-cache-secret');
+    const other = await importAffinityKey('another-sign-secret');
+    const sign = vi.spyOn(crypto.subtle, 'sign');
+    try {
+      const first = await signAffinityToken(key, 'main', { pool: 'p', origin: 'o' }, 5_000);
+      expect(await signAffinityToken(key, 'main', { pool: 'p', origin: 'o' }, 5_000)).toBe(first);
+      expect(sign).toHaveBeenCalledTimes(1);
+      const later = await signAffinityToken(key, 'main', { pool: 'p', origin: 'o' }, 5_001);
+      const elsewhere = await signAffinityToken(key, 'main', { pool: 'p', origin: 'q' }, 5_000);
+      const otherKey = await signAffinityToken(other, 'main', { pool: 'p', origin: 'o' }, 5_000);
+      expect(sign).toHaveBeenCalledTimes(4);
+      expect(new Set([first, later, elsewhere, otherKey]).size).toBe(4);
+      // A cached token is as valid as a fresh one, and only under its own key.
+      expect(await verifyAffinityToken(key, 'main', first, 4_000)).toEqual({ pool: 'p', origin: 'o' });
+      expect(await verifyAffinityToken(other, 'main', first, 4_000)).toBeUndefined();
+    } finally {
+      sign.mockRestore();
+    }
+  });
+});
 });
 
 describe('withoutCookie', () => {
