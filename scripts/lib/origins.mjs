@@ -1,7 +1,8 @@
 // Loopback origin servers that answer like the backends of the seeds
 // ("<h1>Response from Backend Server 1</h1>"), for the demo and the tests. Each can be
 // taken down (connections refused), brought back on the same port, slowed or made to
-// fail, and keeps a log of the requests it saw.
+// fail, and keeps a log of the requests it saw. GET /trickle/<ms> sends its headers
+// and a first line at once and the rest of the body <ms> later.
 import { createServer } from 'node:http';
 
 export class Origin {
@@ -57,9 +58,16 @@ export class Origin {
       const entry = { method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
       this.log.push(entry);
       if (this.log.length > 1000) this.log.shift();
+      const path = (req.url ?? '/').split('?')[0];
+      const trickle = /^\/trickle\/(\d{1,5})$/.exec(path);
+      if (trickle !== null) {
+        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-origin-name': this.name });
+        res.write('first part\n');
+        setTimeout(() => res.end('last part\n'), Number(trickle[1]));
+        return;
+      }
       const send = () => {
         if (res.destroyed) return;
-        const path = (req.url ?? '/').split('?')[0];
         res.writeHead(this.pathStatus.get(path) ?? this.status, { 'content-type': 'text/html; charset=utf-8', 'x-origin-name': this.name });
         res.end(req.method === 'HEAD' ? undefined : this.body);
       };

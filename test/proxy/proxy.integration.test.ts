@@ -181,6 +181,14 @@ describe('retries (SPEC §2.10)', () => {
     expect(error.message).toMatch(/alldown\/backend1: .*; alldown\/backend2: /);
   });
 
+  it('times an attempt only until its response headers: a body that takes longer streams in full', async () => {
+    const a = await startOrigin('trickle');
+    await onePool('trickle', [a], { attempt_timeout_ms: 200 });
+    const res = await lb('/trickle/700');
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('first part\nlast part\n');
+  });
+
   it('answers 504 upstream_timeout when every attempt times out', async () => {
     const a = await startOrigin('very slow');
     await a.mode({ delayMs: 2000 });
