@@ -100,6 +100,7 @@ export async function proxyRequest(request: Request, env: Env, ctx: ExecutionCon
     result.attempts.map((a) => ({
       pool: a.origin.pool,
       origin: a.origin.name,
+      key: a.origin.key,
       status: a.status,
       failed: a.outcome !== 'ok',
       ejected: a.ejected === true,

@@ -45,14 +45,18 @@ export interface StatsTotals extends StatsDelta {
 export interface AttemptRecord {
   pool: string;
   origin: string;
+  /** "pool/origin", when the caller has it at hand. */
+  key?: string;
   status: number | undefined;
   failed: boolean;
   ejected: boolean;
   ms: number;
 }
 
+const STATUS_CLASSES: readonly StatusClass[] = ['1xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
+
 export function statusClass(status: number): StatusClass {
-  return `${Math.min(5, Math.max(1, Math.floor(status / 100)))}xx` as StatusClass;
+  return STATUS_CLASSES[Math.min(5, Math.max(1, Math.floor(status / 100)))]!;
 }
 
 export function emptyDelta(): StatsDelta {
@@ -75,8 +79,9 @@ export class TrafficCounter {
   /** Counts one client request: its attempts, the pool that answered, the PoP, the final status. */
   record(attempts: readonly AttemptRecord[], pool: string | undefined, pop: string | undefined, status: number): void {
     this.pendingRequests++;
-    attempts.forEach((attempt, i) => {
-      const counts = (this.pending.origins[`${attempt.pool}/${attempt.origin}`] ??= originCounts());
+    for (let i = 0; i < attempts.length; i++) {
+      const attempt = attempts[i]!;
+      const counts = (this.pending.origins[attempt.key ?? `${attempt.pool}/${attempt.origin}`] ??= originCounts());
       counts.requests++;
       if (i > 0) counts.retries++;
       if (attempt.failed) counts.failures++;
@@ -89,7 +94,7 @@ export class TrafficCounter {
         counts.latency[bucketOf(attempt.ms)]!++;
         counts.latency_sum_ms += attempt.ms;
       }
-    });
+    }
     const cls = statusClass(status);
     if (pool !== undefined) countRequest((this.pending.pools[pool] ??= { requests: 0, responses: {} }), cls);
     countRequest((this.pending.pops[pop ?? 'unknown'] ??= { requests: 0, responses: {} }), cls);

@@ -32,27 +32,28 @@ export async function signAffinityToken(key: CryptoKey, lb: string, pin: Pin, ex
 }
 
 /**
- * Tokens whose signature verified, per key: a session sends the same token with every
- * request, and the HMAC is the costliest step of reading it. Expiry is still checked
- * each time (it is in the token). Bounded: emptied when full.
+ * Tokens whose signature verified, per key, with what they name: a session sends the
+ * same token with every request, and the HMAC is the costliest step of reading it.
+ * Expiry is still checked each time. Bounded: emptied when full.
  */
-const verified = new WeakMap<CryptoKey, Set<string>>();
+const verified = new WeakMap<CryptoKey, Map<string, { lb: string; pin: Pin; expires: number }>>();
 const MAX_VERIFIED = 10_000;
 
 export async function verifyAffinityToken(key: CryptoKey, lb: string, token: string, nowSec: number): Promise<Pin | undefined> {
+  let known = verified.get(key);
+  const seen = known?.get(token);
+  if (seen !== undefined) return seen.lb === lb && seen.expires > nowSec ? { ...seen.pin } : undefined;
   const parts = token.split('.');
   if (parts.length !== 5) return undefined;
   const [tokenLb, pool, origin, expires, signature] = parts;
   if (tokenLb !== lb || !/^\d{1,12}$/.test(expires) || Number(expires) <= nowSec) return undefined;
-  let known = verified.get(key);
-  if (known?.has(token)) return { pool, origin };
   const bytes = fromBase64Url(signature);
   if (bytes === undefined) return undefined;
   const payload = new TextEncoder().encode(`${tokenLb}.${pool}.${origin}.${expires}`);
   if (!(await crypto.subtle.verify('HMAC', key, bytes, payload))) return undefined;
-  if (known === undefined) verified.set(key, (known = new Set()));
+  if (known === undefined) verified.set(key, (known = new Map()));
   if (known.size >= MAX_VERIFIED) known.clear();
-  known.add(token);
+  known.set(token, { lb: tokenLb, pin: { pool, origin }, expires: Number(expires) });
   return { pool, origin };
 }
 
