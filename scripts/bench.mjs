@@ -74,7 +74,7 @@ async function main() {
     ...(viaMiniflare ? [{ name: 'pass-through, Miniflare', url: viaMiniflare.url, requests: [{ path: '/' }] }] : []),
   ];
   const rounds = smoke ? 1 : 5;
-  log(`\nLoad: ${duration} s per target in ${rounds} interleaved slices, ${connections} connections, keep-alive (autocannon)`);
+  log(`\nLoad: ${duration} s per target${rounds > 1 ? ` in ${rounds} interleaved slices` : ''}, ${connections} connections, keep-alive (autocannon)`);
   results.load = await load(targets, rounds);
   printLoad(results.load);
   const quiet = targets.filter((t) => t.name !== 'origin (direct)' && !t.name.includes('Miniflare'));
