@@ -98,8 +98,6 @@ export async function proxyRequest(request: Request, env: Env, ctx: ExecutionCon
 
   traffic.record(
     result.attempts.map((a) => ({
-      pool: a.origin.pool,
-      origin: a.origin.name,
       key: a.origin.key,
       status: a.status,
       failed: a.outcome !== 'ok',

@@ -43,10 +43,8 @@ export interface StatsTotals extends StatsDelta {
 
 /** One attempt of a request, as forward() made it. */
 export interface AttemptRecord {
-  pool: string;
-  origin: string;
-  /** "pool/origin", when the caller has it at hand. */
-  key?: string;
+  /** The origin, as "pool/origin". */
+  key: string;
   status: number | undefined;
   failed: boolean;
   ejected: boolean;
@@ -81,7 +79,7 @@ export class TrafficCounter {
     this.pendingRequests++;
     for (let i = 0; i < attempts.length; i++) {
       const attempt = attempts[i]!;
-      const counts = (this.pending.origins[attempt.key ?? `${attempt.pool}/${attempt.origin}`] ??= originCounts());
+      const counts = (this.pending.origins[attempt.key] ??= originCounts());
       counts.requests++;
       if (i > 0) counts.retries++;
       if (attempt.failed) counts.failures++;

@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LATENCY_BUCKETS_MS, type StatsTotals, mergeStats, percentileMs, statsReport, statusClass, TrafficCounter, type AttemptRecord } from '../../src/stats/traffic';
 
 const attempt = (origin: string, extra: Partial<AttemptRecord> = {}): AttemptRecord => ({
-  pool: 'p',
-  origin,
+  key: `p/${origin}`,
   status: 200,
   failed: false,
   ejected: false,
