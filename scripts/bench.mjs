@@ -63,7 +63,7 @@ async function main() {
   const switchyard = await startWorker('switchyard', bundle, switchyardBindings(origins.ports));
   const viaMiniflare = smoke || !all ? undefined : await startMiniflare('pass-through-miniflare', passThroughScript(), { ORIGIN: `127.0.0.1:${origins.ports[0]}` });
   const cookie = await affinityCookie(switchyard.url);
-  const references = !all ? [] : [startNginx(origins.ports), startHaproxy(origins.ports)].filter(Boolean);
+  const references = !all ? [] : (await Promise.all([startNginx(origins.ports), startHaproxy(origins.ports)])).filter(Boolean);
 
   const targets = [
     { name: 'origin (direct)', url: `http://127.0.0.1:${origins.ports[0]}/`, requests: [{ path: '/' }] },
@@ -358,14 +358,26 @@ function switchyardRequests(cookie) {
   ];
 }
 
-function startNginx(ports) {
-  if (spawnSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' }).status !== 0) return undefined;
-  const dir = join(work, 'nginx');
+/** A reference proxy when it is installed: its config written for a free port, run in the foreground. */
+async function startReference({ command, name, file, config, args }) {
+  if (spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).status !== 0) return undefined;
+  const dir = join(work, command);
   mkdirSync(dir, { recursive: true });
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  writeFileSync(
-    join(dir, 'nginx.conf'),
-    `worker_processes 1;
+  const port = await freePort();
+  writeFileSync(join(dir, file), config(port, dir));
+  const child = spawn(command, args(join(dir, file), dir), { stdio: 'ignore' });
+  cleanups.push(() => child.kill());
+  const url = `http://127.0.0.1:${port}/`;
+  return { name, url, ready: waitFor(url) };
+}
+
+function startNginx(ports) {
+  return startReference({
+    command: 'nginx',
+    name: 'nginx (1 worker)',
+    file: 'nginx.conf',
+    args: (file, dir) => ['-c', file, '-p', dir, '-e', join(dir, 'error.log')],
+    config: (port, dir) => `worker_processes 1;
 daemon off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log;
@@ -388,20 +400,16 @@ ${ports.map((p) => `    server 127.0.0.1:${p} max_fails=3 fail_timeout=10s;`).jo
   }
 }
 `,
-  );
-  const child = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir, '-e', join(dir, 'error.log')], { stdio: 'ignore' });
-  cleanups.push(() => child.kill());
-  return { name: 'nginx (1 worker)', url: `http://127.0.0.1:${port}/`, ready: waitFor(`http://127.0.0.1:${port}/`) };
+  });
 }
 
 function startHaproxy(ports) {
-  if (spawnSync('sh', ['-c', 'command -v haproxy'], { encoding: 'utf8' }).status !== 0) return undefined;
-  const dir = join(work, 'haproxy');
-  mkdirSync(dir, { recursive: true });
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  writeFileSync(
-    join(dir, 'haproxy.cfg'),
-    `global
+  return startReference({
+    command: 'haproxy',
+    name: 'HAProxy (1 thread)',
+    file: 'haproxy.cfg',
+    args: (file) => ['-f', file, '-db'],
+    config: (port) => `global
   nbthread 1
 defaults
   mode http
@@ -419,10 +427,7 @@ backend origins
   http-request set-header X-high-load-test 123
 ${ports.map((p, i) => `  server o${i + 1} 127.0.0.1:${p} check inter 1s fall 2 rise 2`).join('\n')}
 `,
-  );
-  const child = spawn('haproxy', ['-f', join(dir, 'haproxy.cfg'), '-db'], { stdio: 'ignore' });
-  cleanups.push(() => child.kill());
-  return { name: 'HAProxy (1 thread)', url: `http://127.0.0.1:${port}/`, ready: waitFor(`http://127.0.0.1:${port}/`) };
+  });
 }
 
 async function waitFor(url, headers = {}) {
