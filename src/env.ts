@@ -11,6 +11,7 @@ export interface Env {
   ADMIN_TOKEN?: string;
   AFFINITY_SECRET?: string;
   HEALTH_WEBHOOK_URL?: string;
+  LB_ZONES?: string;
 }
 
 /** String vars parsed once per env object. */
@@ -19,6 +20,8 @@ export interface Settings {
   simulation: boolean;
   snapshotTtlMs: number;
   adminToken: string | undefined;
+  /** The zones this Worker's routes are in (LB_ZONES, comma-separated); undefined = not said, so a Host override cannot be checked (SPEC §10). */
+  zones: readonly string[] | undefined;
 }
 
 const parsed = new WeakMap<object, Settings>();
@@ -32,8 +35,17 @@ export function settings(env: Env): Settings {
       simulation: env.LB_SIMULATION?.trim().toLowerCase() === 'on',
       snapshotTtlMs: Number.isFinite(ttl) && ttl >= 0 ? ttl : 2000,
       adminToken: env.ADMIN_TOKEN || undefined,
+      zones: parseZones(env.LB_ZONES),
     };
     parsed.set(env, found);
   }
   return found;
+}
+
+function parseZones(value: string | undefined): readonly string[] | undefined {
+  const zones = (value ?? '')
+    .split(',')
+    .map((zone) => zone.trim().toLowerCase().replace(/\.$/, ''))
+    .filter((zone) => zone !== '');
+  return zones.length === 0 ? undefined : zones;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { REGIONS } from '../geo/regions';
+import { HEADER_NAME, HEADER_VALUE, isReservedRequestHeader } from './header-rules';
 
 // The vocabulary follows Cloudflare Load Balancing's API objects (snake_case), so an
 // operator can bring an existing configuration. Every object is strict: a typo in a
@@ -8,7 +9,24 @@ import { REGIONS } from '../geo/regions';
 export const ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 const id = z.string().regex(ID_PATTERN, 'must match ^[a-z0-9][a-z0-9_-]{0,63}$');
-const headerMap = z.record(z.string().min(1), z.array(z.string()));
+const headerName = z.string().regex(HEADER_NAME, 'must be a header name (an RFC 9110 token)');
+const headerValue = z.string().regex(HEADER_VALUE, 'a header value may not hold CR, LF or NUL');
+/** A record keyed by header names; each bad name is reported at its own path (zod would say only "Invalid key in record"). */
+function headerRecord<V extends z.ZodType>(value: V, reserved?: (name: string) => boolean) {
+  return z.record(z.string(), value).superRefine((record, ctx) => {
+    for (const name of Object.keys(record)) {
+      if (!HEADER_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'must be a header name (an RFC 9110 token)' });
+      else if (reserved?.(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: 'is set by the proxy itself (Host, Via, CDN-Loop, Forwarded, X-Forwarded-*, x-lb-* and hop-by-hop fields cannot be overridden)',
+        });
+      }
+    }
+  });
+}
+const headerMap = headerRecord(z.array(headerValue));
 const latitude = z.number().min(-90).max(90);
 const longitude = z.number().min(-180).max(180);
 
@@ -48,6 +66,9 @@ export function parseOriginAddress(address: string): URL | undefined {
   return url;
 }
 
+/** A binding's name as wrangler.toml declares it; "" = none. */
+const BINDING_NAME = /^(?:[A-Za-z_][A-Za-z0-9_]{0,63})?$/;
+
 export const OriginSchema = z.strictObject({
   name: id,
   address: originAddress,
@@ -56,6 +77,10 @@ export const OriginSchema = z.strictObject({
   drain: z.boolean().default(false),
   backup: z.boolean().default(false),
   header: headerMap.default({}),
+  network: z
+    .string()
+    .regex(BINDING_NAME, 'must be the name of a Workers VPC binding (letters, digits, _) or ""')
+    .default(''),
 });
 
 export const ORIGIN_POLICIES = ['round_robin', 'random', 'hash', 'least_outstanding_requests'] as const;
@@ -100,6 +125,10 @@ export const POOL_STEERING_POLICIES = [
   'dynamic_latency',
 ] as const;
 
+export const RETRY_OUTCOMES = ['connect-failure', 'timeout'] as const;
+/** Cloudflare answers a Worker's subrequest with 521/522/523/530 when no connection was made, 524 on a timeout after connect, 525/526 on TLS (SPEC §10). */
+export const DEFAULT_RETRY_ON = ['connect-failure', 'timeout', '502', '503', '504', '521', '522', '523', '524', '525', '526', '530'] as const;
+
 const HOSTNAME = /^(\*|(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$/;
 const poolList = z.array(id).min(1);
 
@@ -126,16 +155,22 @@ export const LoadBalancerSchema = z.strictObject({
   session_affinity_ttl: z.number().int().min(1).max(7 * 86_400).default(82_800),
   session_affinity_attributes: z
     .strictObject({
-      headers: z.array(z.string().min(1).transform((h) => h.toLowerCase())).default([]),
+      headers: z.array(headerName.transform((h) => h.toLowerCase())).default([]),
       samesite: z.enum(['Auto', 'Lax', 'None', 'Strict']).default('Auto'),
       secure: z.enum(['Auto', 'Always', 'Never']).default('Auto'),
       zero_downtime_failover: z.enum(['none', 'temporary', 'sticky']).default('sticky'),
     })
     .default({ headers: [], samesite: 'Auto', secure: 'Auto', zero_downtime_failover: 'sticky' }),
-  request_headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be a header name'), z.string()).default({}),
+  request_headers: headerRecord(headerValue, isReservedRequestHeader).default({}),
   preserve_host: z.boolean().default(false),
   retries: z.number().int().min(0).max(10).default(2),
+  retry_on: z
+    .array(z.union([z.enum(RETRY_OUTCOMES), z.string().regex(/^[45]\d\d$/, 'must be "connect-failure", "timeout" or a 4xx/5xx status code')]))
+    .max(100)
+    .transform((list) => [...new Set(list)])
+    .default([...DEFAULT_RETRY_ON]),
   attempt_timeout_ms: z.number().int().min(1).max(600_000).default(10_000),
+  read_timeout_ms: z.number().int().min(1).max(3_600_000).default(60_000),
   passive_health: z
     .strictObject({
       max_fails: z.number().int().min(0).default(3),

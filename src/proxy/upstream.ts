@@ -1,3 +1,4 @@
+import { HOP_BY_HOP } from '../config/header-rules';
 import type { LoadBalancer } from '../config/schema';
 import { SIM_HEADERS } from '../steering/facts';
 import { AFFINITY_COOKIE, withoutCookie } from '../steering/affinity-token';
@@ -7,7 +8,7 @@ import type { CompiledOrigin } from '../steering/plan';
 // are appended, and the balancer's own cookie and simulation headers never reach an
 // origin.
 
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'trailer'];
+
 
 export interface ClientSide {
   url: URL;

@@ -42,6 +42,7 @@ const SPEC_EXAMPLE = {
           drain: false,
           backup: false,
           header: { Host: ['b1.internal'] },
+          network: '',
         },
       ],
     },
@@ -69,7 +70,9 @@ const SPEC_EXAMPLE = {
       request_headers: { 'X-high-load-test': '123' },
       preserve_host: false,
       retries: 2,
+      retry_on: ['connect-failure', 'timeout', '502', '503', '504', '521', '522', '523', '524', '525', '526', '530'],
       attempt_timeout_ms: 10000,
+      read_timeout_ms: 60000,
       passive_health: { max_fails: 3, fail_timeout: 10, max_ejection_percent: 50 },
       expose_headers: true,
     },
@@ -255,6 +258,62 @@ describe('config: rejected documents', () => {
   });
 });
 
+describe('config: headers cannot break the proxy contract (SPEC §1)', () => {
+  it.each([
+    ['a request_headers value with CR LF', (d: ReturnType<typeof base>) => Object.assign(d.load_balancers[0], { request_headers: { 'X-A': 'x\r\nInjected: 1' } }), 'load_balancers.0.request_headers.X-A'],
+    ['a request_headers value with NUL', (d: ReturnType<typeof base>) => Object.assign(d.load_balancers[0], { request_headers: { 'X-A': 'x\u0000' } }), 'load_balancers.0.request_headers.X-A'],
+    ['a monitor header name with a space', (d: ReturnType<typeof base>) => Object.assign(d.monitors[0], { header: { 'Bad Name': ['v'] } }), 'monitors.0.header.Bad Name'],
+    ['a monitor header value with LF', (d: ReturnType<typeof base>) => Object.assign(d.monitors[0], { header: { Host: ['a\nb'] } }), 'monitors.0.header.Host.0'],
+    ['an origin header name with a colon', (d: ReturnType<typeof base>) => Object.assign(d.pools[0].origins[0], { header: { 'Host:': ['a'] } }), 'pools.0.origins.0.header.Host:'],
+    ['an affinity header name with a space', (d: ReturnType<typeof base>) => Object.assign(d.load_balancers[0], { session_affinity: 'header', session_affinity_attributes: { headers: ['x session'] } }), 'load_balancers.0.session_affinity_attributes.headers.0'],
+  ])('rejects %s with its path', (_what, breakIt, path) => {
+    const doc = base();
+    breakIt(doc);
+    expect(paths(doc)).toEqual([path]);
+  });
+
+  it.each(['CDN-Loop', 'cdn-loop', 'Via', 'Host', 'Forwarded', 'X-Forwarded-For', 'x-forwarded-proto', 'X-LB-Pop', 'Connection', 'Transfer-Encoding', 'Upgrade', 'TE', 'Keep-Alive', 'Proxy-Authorization'])(
+    'rejects request_headers naming the reserved field %s',
+    (name) => {
+      const doc = base();
+      Object.assign(doc.load_balancers[0], { request_headers: { [name]: 'x' } });
+      const issues = issuesOf(doc);
+      expect(issues.map((i) => i.path)).toEqual([`load_balancers.0.request_headers.${name}`]);
+      expect(issues[0].message).toContain('set by the proxy');
+    },
+  );
+
+  it('keeps ordinary request_headers, and the header names lbs commonly inject', () => {
+    const doc = base();
+    Object.assign(doc.load_balancers[0], { request_headers: { 'X-high-load-test': '123', 'X-Request-Start': 't=1', Authorization: 'Bearer x' } });
+    expect(validateConfig(doc).ok).toBe(true);
+  });
+
+  it('takes retry_on outcomes and status codes, dropping repeats; rejects anything else', () => {
+    const doc = base();
+    Object.assign(doc.load_balancers[0], { retry_on: ['connect-failure', '502', '502', '429'] });
+    const result = validateConfig(doc);
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    expect(result.config.load_balancers[0].retry_on).toEqual(['connect-failure', '502', '429']);
+    for (const bad of ['5xx', 'refused', '200', '600', 502]) {
+      const broken = base();
+      Object.assign(broken.load_balancers[0], { retry_on: [bad] });
+      expect(paths(broken), String(bad)).toEqual(['load_balancers.0.retry_on.0']);
+    }
+  });
+
+  it('takes a binding name in network, and nothing that could not be one', () => {
+    const doc = base();
+    Object.assign(doc.pools[0].origins[0], { network: 'PRIVATE_NET' });
+    expect(validateConfig(doc).ok).toBe(true);
+    for (const bad of ['has space', '1ABC', 'a-b', 'x'.repeat(65)]) {
+      const broken = base();
+      Object.assign(broken.pools[0].origins[0], { network: bad });
+      expect(paths(broken), bad).toEqual(['pools.0.origins.0.network']);
+    }
+  });
+});
+
 describe('config: defaults', () => {
   it('fills in defaults for omitted fields', () => {
     const result = validateConfig(base());
@@ -283,12 +342,15 @@ describe('config: defaults', () => {
       drain: false,
       backup: false,
       header: {},
+      network: '',
     });
     expect(load_balancers[0]).toMatchObject({
       enabled: true,
       steering_policy: '',
       retries: 2,
+      retry_on: ['connect-failure', 'timeout', '502', '503', '504', '521', '522', '523', '524', '525', '526', '530'],
       attempt_timeout_ms: 10_000,
+      read_timeout_ms: 60_000,
       session_affinity: 'none',
       session_affinity_ttl: 82_800,
       session_affinity_attributes: { headers: [], samesite: 'Auto', secure: 'Auto', zero_downtime_failover: 'sticky' },
