@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import {
+  collectWarnings,
   formatApiError,
   formatEvents,
   formatExplain,
@@ -8,6 +9,7 @@ import {
   formatPoolList,
   formatPops,
   formatStatus,
+  formatWarnings,
   makePaint,
   originState,
   table,
@@ -238,5 +240,30 @@ describe('formatApiError', () => {
 
   it('copes with an answer that is not JSON', () => {
     expect(formatApiError(502, undefined, '<html>\n  <h1>Bad gateway</h1>\n</html>')).toBe('lbctl: http_502: <html> <h1>Bad gateway</h1> </html>\n');
+  });
+});
+
+describe('warnings', () => {
+  const IP = { path: 'pools.0.origins.1.address', code: 'ip_origin', message: '10.0.0.2 is an IP address: Cloudflare refuses it (error 1003)' };
+  const BINDING = { path: 'pools.1.origins.0.network', code: 'unknown_binding', message: 'network "VPC" is not a binding of this Worker' };
+
+  it('one line per warning: code, path, message', () => {
+    expect(formatWarnings([IP, BINDING])).toBe(
+      'warning ip_origin pools.0.origins.1.address: 10.0.0.2 is an IP address: Cloudflare refuses it (error 1003)\n' +
+        'warning unknown_binding pools.1.origins.0.network: network "VPC" is not a binding of this Worker\n',
+    );
+    expect(formatWarnings([])).toBe('');
+    expect(formatWarnings([{ path: '', code: 'host_override', message: 'm' }])).toBe('warning host_override (document): m\n');
+  });
+
+  it('colours only the word "warning", and only when painting', () => {
+    expect(formatWarnings([IP], makePaint(true))).toBe(`\x1b[33mwarning\x1b[39m ip_origin ${IP.path}: ${IP.message}\n`);
+  });
+
+  it('collects the warnings of several answers in order, without repeats, ignoring answers without any', () => {
+    expect(collectWarnings([{ version: 3, warnings: [IP] }, undefined, { pools: [] }, { warnings: [IP, BINDING] }, { warnings: 'no' }])).toEqual([IP, BINDING]);
+    expect(collectWarnings([{ version: 1, warnings: [] }])).toEqual([]);
+    // Malformed entries do not crash the CLI: they show as well as they can.
+    expect(collectWarnings([{ warnings: [null, 3, { message: 'x' }] }])).toEqual([{ path: '', code: 'warning', message: 'x' }]);
   });
 });

@@ -71,9 +71,10 @@ class Capture {
   }
 }
 
-async function lbctl(argv: string[], options: { env?: Record<string, string>; stdin?: string; timeoutMs?: number } = {}) {
+async function lbctl(argv: string[], options: { env?: Record<string, string>; stdin?: string; timeoutMs?: number; tty?: boolean } = {}) {
   const stdout = new Capture();
   const stderr = new Capture();
+  stdout.isTTY = stderr.isTTY = options.tty === true;
   const code = await run(argv, {
     stdout,
     stderr,
@@ -301,5 +302,100 @@ describe('lbctl against an admin API', () => {
       execFile(process.execPath, [script, 'nope'], (error) => resolve(error ? Number(error.code) : 0));
     });
     expect(usage).toBe(2);
+  });
+});
+
+describe('lbctl and the warnings of an answer', () => {
+  // SPEC §7: valid here, but will not work on Cloudflare's edge. Never a refusal.
+  const IP = {
+    path: 'pools.0.origins.0.address',
+    code: 'ip_origin',
+    message: '127.0.0.1 is an IP address: Cloudflare refuses a Worker\'s subrequest to an IP (error 1003)',
+  };
+  const HOST = { path: 'load_balancers.0.preserve_host', code: 'host_override', message: 'preserve_host sends any client Host to pool eu origin backend1' };
+  const LINES = `warning ip_origin pools.0.origins.0.address: ${IP.message}\nwarning host_override load_balancers.0.preserve_host: ${HOST.message}\n`;
+
+  /** Runs a command against an answer first without warnings, then with them: stdout and the exit code must not move. */
+  async function withAndWithout(argv: string[], route: string, body: Record<string, unknown>, options: Parameters<typeof lbctl>[1] = {}) {
+    routes[route] = { body: { ...body, warnings: [] } };
+    const plain = await lbctl(argv, options);
+    routes[route] = { body: { ...body, warnings: [IP, HOST] } };
+    const warned = await lbctl(argv, options);
+    expect(warned.code).toBe(plain.code);
+    expect(warned.stdout).toBe(plain.stdout);
+    return { plain, warned };
+  }
+
+  it('config get: the configuration alone on stdout, the warnings on stderr', async () => {
+    const { plain, warned } = await withAndWithout(['config', 'get'], 'GET /__lb/api/config', { version: 3, config: CONFIG });
+    expect(plain).toEqual({ code: 0, stdout: `${JSON.stringify(CONFIG, null, 2)}\n`, stderr: '' });
+    expect(warned.stderr).toBe(LINES);
+  });
+
+  it('config put: stored (exit 0), then the warnings', async () => {
+    const cfg = file('warned.json', JSON.stringify(CONFIG));
+    const { plain, warned } = await withAndWithout(['config', 'put', cfg], 'PUT /__lb/api/config', { version: 7 });
+    expect(plain).toEqual({ code: 0, stdout: 'configuration stored: version 7\n', stderr: '' });
+    expect(warned.stderr).toBe(LINES);
+  });
+
+  it('pool and origin commands: the resource answers carry them too', async () => {
+    const pool = file('pool.json', JSON.stringify(CONFIG.pools[0]));
+    const added = await withAndWithout(['pool', 'add', pool], 'POST /__lb/api/pools', { version: 4, pool: CONFIG.pools[0] });
+    expect(added.warned.stdout).toBe('pool eu added: version 4\n');
+    expect(added.warned.stderr).toBe(LINES);
+
+    const got = await withAndWithout(['pool', 'get', 'eu'], 'GET /__lb/api/pools/eu', { pool: CONFIG.pools[0] });
+    expect(got.warned.stdout).toBe(`${JSON.stringify(CONFIG.pools[0], null, 2)}\n`);
+    expect(got.warned.stderr).toBe(LINES);
+
+    const origin = await withAndWithout(['origin', 'add', 'eu', 'b2', 'http://127.0.0.1:8082'], 'POST /__lb/api/pools/eu/origins', { version: 5, origin: {} });
+    expect(origin.warned.stdout).toBe('origin eu/b2 added: version 5\n');
+    expect(origin.warned.stderr).toBe(LINES);
+
+    const drained = await withAndWithout(['origin', 'drain', 'eu', 'backend1'], 'PATCH /__lb/api/pools/eu/origins/backend1', { version: 6, origin: {} });
+    expect(drained.warned.stderr).toBe(LINES);
+  });
+
+  it('status: the view on stdout as before, the configuration\'s warnings on stderr', async () => {
+    const { plain, warned } = await withAndWithout(['status'], 'GET /__lb/api/config', { version: 3, config: CONFIG });
+    expect(plain.stdout).toContain('Pool eu (Europe)');
+    expect(plain.stderr).toBe('');
+    expect(warned.stderr).toBe(LINES);
+  });
+
+  it('import-cloudflare: after the unmapped notes and the stored version', async () => {
+    const { warned } = await withAndWithout(['import-cloudflare', file('cf2.json', '{}'), '--apply'], 'POST /__lb/api/import/cloudflare', {
+      config: CONFIG,
+      unmapped: [{ path: 'pools.0.notification_email', message: 'no notifications' }],
+      version: 4,
+    });
+    expect(JSON.parse(warned.stdout)).toEqual(CONFIG);
+    expect(warned.stderr).toBe(`unmapped: pools.0.notification_email: no notifications\nconfiguration stored: version 4\n${LINES}`);
+  });
+
+  it('--json: stdout is the answer as it came (warnings included), stderr says them too', async () => {
+    const body = { version: 3, config: CONFIG, warnings: [IP, HOST] };
+    routes['GET /__lb/api/config'] = { body };
+    const { code, stdout, stderr } = await lbctl(['config', 'get', '--json']);
+    expect(code).toBe(0);
+    expect(stdout).toBe(`${JSON.stringify(body, null, 2)}\n`);
+    expect(stderr).toBe(LINES);
+  });
+
+  it('colours "warning" on a terminal, not with NO_COLOR', async () => {
+    routes['GET /__lb/api/config'] = { body: { version: 3, config: CONFIG, warnings: [IP] } };
+    const tty = await lbctl(['config', 'get'], { tty: true });
+    expect(tty.stderr).toBe(`\x1b[33mwarning\x1b[39m ip_origin ${IP.path}: ${IP.message}\n`);
+    const noColor = await lbctl(['config', 'get'], { tty: true, env: { LB_URL: base, LB_TOKEN: TOKEN, NO_COLOR: '1' } });
+    expect(noColor.stderr).toBe(`warning ip_origin ${IP.path}: ${IP.message}\n`);
+  });
+
+  it('a refused call shows the error only', async () => {
+    routes['PUT /__lb/api/config'] = { status: 412, body: { error: { code: 'version_mismatch', message: 'stale' }, warnings: [IP] } };
+    const { code, stdout, stderr } = await lbctl(['config', 'put', file('stale.json', '{}'), '--if-match', '1']);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).not.toContain('warning');
   });
 });

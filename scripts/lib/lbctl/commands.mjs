@@ -396,6 +396,7 @@ export function helpText() {
     '  -h, --help     this help, or a command\'s usage',
     '',
     'Exit codes: 0 done, 1 the server refused, 2 usage error, 3 cannot reach the server.',
+    'Warnings (valid, but will not work on Cloudflare\'s edge) go to stderr and change no exit code.',
   ];
   return lines.join('\n') + '\n';
 }

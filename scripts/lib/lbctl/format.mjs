@@ -297,6 +297,38 @@ function errorHint(status, code) {
   return undefined;
 }
 
+/**
+ * The warnings an admin API answer carries (SPEC §7: valid here, but will not work on
+ * Cloudflare's edge), across several answers without repeats, in order.
+ * @param {unknown[]} bodies parsed answers; anything without a `warnings` array adds nothing
+ * @returns {{ path: string, code: string, message: string }[]}
+ */
+export function collectWarnings(bodies) {
+  const seen = new Set();
+  const out = [];
+  for (const body of bodies) {
+    const warnings = /** @type {any} */ (body)?.warnings;
+    if (!Array.isArray(warnings)) continue;
+    for (const w of warnings) {
+      if (w === null || typeof w !== 'object') continue;
+      const warning = { path: String(w.path ?? ''), code: String(w.code ?? 'warning'), message: String(w.message ?? '') };
+      const id = `${warning.code}\u0000${warning.path}\u0000${warning.message}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push(warning);
+    }
+  }
+  return out;
+}
+
+/**
+ * The stderr lines for warnings: `warning <code> <path>: <message>`, one per warning.
+ * They never change the exit code: the change was made.
+ */
+export function formatWarnings(warnings, paint = NO_PAINT) {
+  return warnings.map((w) => `${paint.yellow('warning')} ${w.code} ${w.path === '' ? '(document)' : w.path}: ${w.message}\n`).join('');
+}
+
 /** Pretty JSON with a final newline. */
 export function json(value) {
   return `${JSON.stringify(value, null, 2)}\n`;

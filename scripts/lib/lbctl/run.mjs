@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { callApi, UnreachableError } from './client.mjs';
 import { helpText, parseCommandLine, UsageError } from './commands.mjs';
-import { formatApiError, json, makePaint } from './format.mjs';
+import { collectWarnings, formatApiError, formatWarnings, json, makePaint } from './format.mjs';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8787';
 
@@ -102,14 +102,20 @@ export async function run(argv, io = {}) {
   }
 
   const result = responses[requests[0].key];
+  const colour = (stream) => stream.isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb';
+  // What is valid but will not work on Cloudflare's edge: said on stderr after the
+  // answer, also with --json (stdout stays the document), never an exit code.
+  const warnings = formatWarnings(collectWarnings(Object.values(responses)), makePaint(colour(stderr)));
   if (globals.json) {
     stdout.write(json(command.jsonOutput ? command.jsonOutput(responses) : result));
+    if (warnings) stderr.write(warnings);
     return EXIT.ok;
   }
-  const paint = makePaint(stdout.isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb');
+  const paint = makePaint(colour(stdout));
   const { out, err } = command.render({ responses, result, args: invocation.args, options: invocation.options, paint, url });
   if (err) stderr.write(err);
   if (out) stdout.write(out);
+  if (warnings) stderr.write(warnings);
   return EXIT.ok;
 }
 
