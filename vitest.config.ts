@@ -1,6 +1,8 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { createServer } from 'node:net';
+import { kCurrentWorker } from 'miniflare';
 import { defineConfig } from 'vitest/config';
+import { EdgeEmulator, tunnel } from './scripts/lib/edge-emulator.mjs';
 
 /** A free loopback port, for the health webhook sink the fleet runs (test/support/fleet.ts). */
 async function freePort(): Promise<number> {
@@ -15,8 +17,49 @@ async function freePort(): Promise<number> {
 // (*.integration.test.ts) with real KV and Durable Objects, against real origin
 // servers on loopback started by the fleet (test/support/fleet.ts); and the dashboard
 // in Chromium (*.browser.test.ts) against the Worker under wrangler dev.
+/** Names inside the Worker's zone in the edge project, where cf.resolveOverride is honoured. */
+const EDGE_ZONES = ['localhost'];
+
+/**
+ * The Worker in workerd with real KV and Durable Objects. `edge`: every subrequest goes
+ * through the edge emulator, so origins are reached by name (o<port>.localhost) and the
+ * tests read `inject('edge')`. Both have PRIVATE_NET, a stand-in for a Workers VPC binding.
+ */
+function workersProject(name: string, include: string[], edge: boolean) {
+  const host = (label: string) => (edge ? `${label}.localhost` : '127.0.0.1');
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: {
+          bindings: {
+            ADMIN_TOKEN: 'test-admin-token',
+            LB_SIMULATION: 'on',
+            SNAPSHOT_TTL_MS: '60000',
+            AFFINITY_SECRET: 'test-affinity-secret',
+            HEALTH_WEBHOOK_URL: `http://${host('webhook')}:${process.env[`WEBHOOK_SINK_PORT_${name}`]}/health-hook`,
+            ...(edge ? { LB_ZONES: EDGE_ZONES.join(',') } : {}),
+          },
+          // PRIVATE_NET stands in for a Workers VPC binding; LOOP is the Worker itself,
+          // for a pool pointed back at the balancer.
+          serviceBindings: { PRIVATE_NET: tunnel(), LOOP: kCurrentWorker },
+          ...(edge ? { outboundService: new EdgeEmulator({ zones: EDGE_ZONES }).fetch } : {}),
+        },
+      }),
+    ],
+    test: {
+      name,
+      include,
+      globalSetup: ['test/support/fleet.ts'],
+      provide: { edge },
+      testTimeout: 20_000,
+    },
+  };
+}
+
 export default defineConfig(async () => {
-  process.env.WEBHOOK_SINK_PORT ??= String(await freePort());
+  // One webhook sink per workerd project (test/support/fleet.ts starts it).
+  for (const name of ['workers', 'edge']) process.env[`WEBHOOK_SINK_PORT_${name}`] ??= String(await freePort());
   return {
     test: {
       projects: [
@@ -27,28 +70,11 @@ export default defineConfig(async () => {
             environment: 'node',
           },
         },
-        {
-          plugins: [
-            cloudflareTest({
-              wrangler: { configPath: './wrangler.toml' },
-              miniflare: {
-                bindings: {
-                  ADMIN_TOKEN: 'test-admin-token',
-                  LB_SIMULATION: 'on',
-                  SNAPSHOT_TTL_MS: '60000',
-                  AFFINITY_SECRET: 'test-affinity-secret',
-                  HEALTH_WEBHOOK_URL: `http://127.0.0.1:${process.env.WEBHOOK_SINK_PORT}/health-hook`,
-                },
-              },
-            }),
-          ],
-          test: {
-            name: 'workers',
-            include: ['test/**/*.integration.test.ts'],
-            globalSetup: ['test/support/fleet.ts'],
-            testTimeout: 20_000,
-          },
-        },
+        workersProject('workers', ['test/**/*.integration.test.ts'], false),
+        // The proxy, retry, failover and health tests again, with every subrequest the
+        // Worker makes going through the edge emulator (SPEC §10): what passes here
+        // holds on Cloudflare's network too.
+        workersProject('edge', ['test/proxy/**/*.integration.test.ts', 'test/health/**/*.integration.test.ts', 'test/edge/**/*.integration.test.ts'], true),
         {
           // The dashboard in a real Chromium against the Worker under wrangler dev.
           test: {

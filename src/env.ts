@@ -49,3 +49,9 @@ function parseZones(value: string | undefined): readonly string[] | undefined {
     .filter((zone) => zone !== '');
   return zones.length === 0 ? undefined : zones;
 }
+
+/** The binding named `name` when it can take a fetch (a Workers VPC network or service, or a service binding standing in for one). */
+export function bindingOf(env: Env, name: string): Fetcher | undefined {
+  const binding = (env as unknown as Record<string, unknown>)[name] as Partial<Fetcher> | undefined;
+  return typeof binding?.fetch === 'function' ? (binding as Fetcher) : undefined;
+}

@@ -16,6 +16,8 @@ export class Origin {
     this.status = 200;
     /** Status by request path, over `status` (a "query of death" that fails on every origin). */
     this.pathStatus = new Map();
+    /** Extra response headers (a Set-Cookie the balancer must not pass on, say). */
+    this.headers = {};
     /** @type {{ method: string, url: string, headers: Record<string, string | string[] | undefined>, body: string }[]} */
     this.log = [];
     this.sockets = new Set();
@@ -68,7 +70,7 @@ export class Origin {
       }
       const send = () => {
         if (res.destroyed) return;
-        res.writeHead(this.pathStatus.get(path) ?? this.status, { 'content-type': 'text/html; charset=utf-8', 'x-origin-name': this.name });
+        res.writeHead(this.pathStatus.get(path) ?? this.status, { 'content-type': 'text/html; charset=utf-8', 'x-origin-name': this.name, ...this.headers });
         res.end(req.method === 'HEAD' ? undefined : this.body);
       };
       if (this.delayMs > 0) setTimeout(send, this.delayMs);

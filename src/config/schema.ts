@@ -69,6 +69,11 @@ export function parseOriginAddress(address: string): URL | undefined {
 /** A binding's name as wrangler.toml declares it; "" = none. */
 const BINDING_NAME = /^(?:[A-Za-z_][A-Za-z0-9_]{0,63})?$/;
 
+/** A URL hostname that is an IPv4 address or a bracketed IPv6 one (WHATWG URL parsing normalises both). */
+export function isIpLiteral(hostname: string): boolean {
+  return hostname.startsWith('[') || /^\d{1,3}(?:\.\d{1,3}){3}$/.test(hostname);
+}
+
 export const OriginSchema = z.strictObject({
   name: id,
   address: originAddress,

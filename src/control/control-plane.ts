@@ -6,7 +6,7 @@ import { popByColo } from '../geo/anycast';
 import { mapBounded, probe, type ProbeOutcome } from '../health/probe';
 import { healthReport, type HealthReport } from '../health/report';
 import { nextHealth, type Transition } from '../health/rise-fall';
-import { settings } from '../env';
+import { bindingOf, settings } from '../env';
 import { emptyDelta, mergeStats, type StatsDelta, type StatsTotals } from '../stats/traffic';
 import { postHealthNotice } from './webhook';
 import { applyEdit, describeChange, describeDiff, diffConfigs, getAt, issuesFor, resourceTag, type ConfigEdit } from './config-edit';
@@ -249,7 +249,7 @@ export class ControlPlane extends DurableObject<Env> {
     for (const target of targets) this.probing.add(target.key);
     let outcomes: ProbeOutcome[];
     try {
-      outcomes = await mapBounded(targets, PROBE_CONCURRENCY, (t) => probe(t.monitor, t.origin), (error) => ({
+      outcomes = await mapBounded(targets, PROBE_CONCURRENCY, (t) => probe(t.monitor, t.origin, { network: (name) => bindingOf(this.env, name) }), (error) => ({
         ok: false,
         rtt_ms: 0,
         reason: `probe failed: ${(error as Error)?.message ?? String(error)}`,

@@ -1,5 +1,6 @@
 import { connect } from 'cloudflare:sockets';
-import { parseOriginAddress, type Monitor, type Origin } from '../config/schema';
+import { isIpLiteral, parseOriginAddress, type Monitor, type Origin } from '../config/schema';
+import { edgeReason, isEdgeIpRefusal, subrequestRoute, type SubrequestRoute } from '../edge/subrequest';
 import { matchesExpectedCodes } from './expected-codes';
 
 // One active check of one origin by one monitor (SPEC §4), and the bounded fan-out
@@ -25,10 +26,16 @@ export interface ProbeOutcome {
 
 type AttemptOutcome = Omit<ProbeOutcome, 'attempts'>;
 
-export async function probe(monitor: Monitor, origin: Origin, now: () => number = Date.now): Promise<ProbeOutcome> {
+export interface ProbeOptions {
+  now?: () => number;
+  /** The Workers VPC binding an origin's `network` names (its probes go the same way as its traffic). */
+  network?: (name: string) => Fetcher | undefined;
+}
+
+export async function probe(monitor: Monitor, origin: Origin, options: ProbeOptions = {}): Promise<ProbeOutcome> {
   const allowed = Math.max(0, Math.floor(monitor.retries)) + 1;
   for (let attempts = 1; ; attempts++) {
-    const outcome = await attempt(monitor, origin, now);
+    const outcome = await attempt(monitor, origin, options.now ?? Date.now, options.network);
     if (outcome.ok || attempts >= allowed) return { ...outcome, attempts };
   }
 }
@@ -57,14 +64,22 @@ export async function mapBounded<T, R>(
   return results;
 }
 
-/** The URL an http(s) monitor requests: the monitor's scheme, the address's host and path prefix, the monitor's path. */
-export function probeUrl(monitor: Monitor, address: URL): string {
-  const scheme = monitor.type === 'https' ? 'https:' : 'http:';
-  const prefix = address.pathname.endsWith('/') ? address.pathname.slice(0, -1) : address.pathname;
-  return `${scheme}//${address.host}${prefix}${monitor.path}`;
+/**
+ * Where an http(s) monitor's request goes: the monitor's scheme, the address's host and
+ * path prefix, the monitor's path; a Host override (the origin's header.Host, else the
+ * monitor's) travels as the proxy's does (SPEC §10).
+ */
+export function probeRoute(monitor: Monitor, origin: Origin, address: URL): SubrequestRoute {
+  const wanted = firstHost(origin.header) ?? firstHost(monitor.header);
+  return subrequestRoute(address, monitor.path, wanted, origin.network, monitor.type === 'https' ? 'https:' : 'http:');
 }
 
-/** The monitor's headers (lists joined with ", "), the origin's Host over the monitor's, and our User-Agent unless the monitor names one. */
+function firstHost(header: Record<string, string[]>): string | undefined {
+  for (const [name, values] of Object.entries(header)) if (name.toLowerCase() === 'host' && values.length > 0) return values[0];
+  return undefined;
+}
+
+/** The monitor's headers (lists joined with ", "), the origin's Host over the monitor's (sent by the URL: see probeRoute), and our User-Agent unless the monitor names one. */
 export function probeHeaders(monitor: Monitor, origin: Origin): Headers {
   const headers = new Headers();
   for (const [name, values] of Object.entries(monitor.header)) {
@@ -78,7 +93,7 @@ export function probeHeaders(monitor: Monitor, origin: Origin): Headers {
   return headers;
 }
 
-async function attempt(monitor: Monitor, origin: Origin, now: () => number): Promise<AttemptOutcome> {
+async function attempt(monitor: Monitor, origin: Origin, now: () => number, network: ProbeOptions['network']): Promise<AttemptOutcome> {
   const started = now();
   const timeoutMs = monitor.timeout * 1000;
   const deadline = new Deadline(timeoutMs);
@@ -96,15 +111,19 @@ async function attempt(monitor: Monitor, origin: Origin, now: () => number): Pro
       return { ok: true, rtt_ms: now() - started, reason: '' };
     }
 
-    const response = await deadline.race(
-      fetch(probeUrl(monitor, address), {
-        method: monitor.method,
-        headers: probeHeaders(monitor, origin),
-        redirect: 'manual',
-        signal: deadline.signal,
-      }),
-    );
+    const binding = origin.network === '' ? undefined : network?.(origin.network);
+    if (origin.network !== '' && binding === undefined) return failed(`no binding named ${origin.network} (the origin's network)`, 0);
+    const route = probeRoute(monitor, origin, address);
+    const init: RequestInit<RequestInitCfProperties> = { method: monitor.method, headers: probeHeaders(monitor, origin), redirect: 'manual', signal: deadline.signal };
+    if (route.resolveOverride !== undefined) init.cf = { resolveOverride: route.resolveOverride };
+    const response = await deadline.race(binding === undefined ? fetch(route.url, init) : binding.fetch(route.url, init));
     status = response.status;
+    // The edge's own answers say why no origin answered; they are never the origin's status.
+    const edge = edgeReason(status) ?? (origin.network === '' && isIpLiteral(address.hostname) && (await isEdgeIpRefusal(response)) ? 'refused by the edge: IP-literal address (error 1003)' : undefined);
+    if (edge !== undefined) {
+      release.push(() => response.body?.cancel() ?? Promise.resolve());
+      return failed(edge, now() - started);
+    }
     phase = 'body read';
     const body = response.body;
     const scan = monitor.method !== 'HEAD' && monitor.expected_body !== '' && matchesExpectedCodes(status, monitor.expected_codes);

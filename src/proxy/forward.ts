@@ -1,17 +1,22 @@
 import type { LoadBalancer } from '../config/schema';
 import type { PassiveHealth } from '../health/passive';
 import { originKey, type CompiledOrigin, type Plan } from '../steering/plan';
+import { CONNECT_FAILURE_STATUS, edgeReason, isEdgeIpRefusal, isEdgeStatus } from '../edge/subrequest';
 import { errorResponse } from './errors';
-import { hostFor, isWebSocketUpgrade, upstreamUrl, upstreamHeaders, type ClientSide } from './upstream';
+import { guardBody } from './read-timeout';
+import { isWebSocketUpgrade, upstreamHeaders, upstreamRoute, type ClientSide } from './upstream';
 
-// Attempts and retries (SPEC §2.10–2.11): an attempt fails on a network error, on
-// attempt_timeout_ms before response headers, or on 502/503/504. Idempotent requests
-// move to the next candidate; nothing is retried once bytes went to the client,
-// which holds by construction: a response is only returned, never streamed, before
-// the decision to stop.
+// Attempts and retries (SPEC §2.10–2.11). An attempt fails when its outcome is in the
+// load balancer's retry_on: a connect failure (a thrown connection error, or the
+// edge's 521/522/523/530, or its 403 error 1003 for an IP-literal URL), a timeout
+// before response headers, or a listed status. Failed attempts are charged to passive
+// health and retried on the next candidate: any failure for idempotent methods, only a
+// connect failure (nothing reached the origin) for the others. Nothing is retried once
+// bytes went to the client, which holds by construction: a response is only returned,
+// never streamed, before the decision to stop. An error the runtime raises before the
+// request leaves is the balancer's, never the origin's: not charged, not retried.
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
-const RETRYABLE_STATUS = new Set([502, 503, 504]);
 const MAX_REPLAY_BYTES = 1024 * 1024;
 const TIMED_OUT: unique symbol = Symbol('attempt timed out');
 
@@ -28,10 +33,18 @@ export class InFlight {
   }
 }
 
+/**
+ * What one attempt came to. `connect-failure`: no connection was made; `timeout`: no
+ * response headers within attempt_timeout_ms; `status`: a response whose status is in
+ * retry_on; `internal`: the runtime refused to send the request (never the origin's).
+ */
+export type AttemptOutcome = 'ok' | 'status' | 'timeout' | 'connect-failure' | 'internal';
+
 export interface Attempt {
   origin: CompiledOrigin;
-  outcome: 'ok' | 'status' | 'timeout' | 'network';
+  outcome: AttemptOutcome;
   status?: number;
+  /** For the Worker's log only: may hold addresses and runtime text, never sent to a client. */
   detail?: string;
   /** Time to response headers, or to the failure. */
   ms: number;
@@ -53,84 +66,232 @@ export interface ForwardContext {
   passive: PassiveHealth;
   inflight: InFlight;
   now: () => number;
+  /** The Workers VPC binding an origin's `network` names; undefined when the Worker has none by that name. */
+  network: (name: string) => Fetcher | undefined;
+}
+
+/** retry_on, parsed once per load balancer object. */
+interface RetryPolicy {
+  connectFailure: boolean;
+  timeout: boolean;
+  statuses: ReadonlySet<number>;
+}
+
+const retryPolicies = new WeakMap<LoadBalancer, RetryPolicy>();
+
+export function retryPolicy(lb: LoadBalancer): RetryPolicy {
+  let policy = retryPolicies.get(lb);
+  if (policy === undefined) {
+    const list = lb.retry_on;
+    policy = {
+      connectFailure: list.includes('connect-failure'),
+      timeout: list.includes('timeout'),
+      statuses: new Set(list.filter((entry) => /^\d{3}$/.test(entry)).map(Number)),
+    };
+    retryPolicies.set(lb, policy);
+  }
+  return policy;
 }
 
 export async function forward(request: Request, client: ClientSide, candidates: readonly CompiledOrigin[], fc: ForwardContext): Promise<Forwarded> {
   const { lb } = fc;
+  const policy = retryPolicy(lb);
   const isWebSocket = isWebSocketUpgrade(request.headers);
+  const idempotent = IDEMPOTENT.has(request.method);
   const body = await replayableBody(request, candidates.length > 1 && !isWebSocket);
-  const tries = body.replayable ? candidates : candidates.slice(0, 1);
   const headers = upstreamHeaders(client, lb, isWebSocket);
   const attempts: Attempt[] = [];
   const started = fc.now();
 
-  for (let i = 0; i < tries.length; i++) {
-    const origin = tries[i];
-    const last = i === tries.length - 1;
-    headers.set('host', hostFor(origin, client, lb));
-    fc.inflight.add(origin, 1);
-    const attemptStarted = fc.now();
-    let response: Response;
-    try {
-      // The attempt timer races the fetch rather than aborting it through a signal:
-      // a signal on a Worker's fetch cost about a tenth of the request's CPU here
-      // (npm run bench). An attempt that loses the race is left to finish on its own;
-      // its late response is discarded, and the runtime cancels whatever is still
-      // pending when the client's request ends.
-      const pending = fetch(upstreamUrl(origin, client.url), { method: request.method, headers, body: body.value, redirect: 'manual' });
-      const first = await Promise.race([pending, scheduler.wait(lb.attempt_timeout_ms).then((): typeof TIMED_OUT => TIMED_OUT)]);
-      if (first === TIMED_OUT) {
-        pending.then(
-          (late) => late.body?.cancel(),
-          () => undefined,
-        );
-        attempts.push({ origin, outcome: 'timeout', detail: `no response within ${lb.attempt_timeout_ms} ms`, ms: fc.now() - attemptStarted, ejected: failed(origin, fc) });
-        continue;
-      }
-      response = first;
-    } catch (error) {
-      attempts.push({ origin, outcome: 'network', detail: (error as Error).message, ms: fc.now() - attemptStarted, ejected: failed(origin, fc) });
-      continue;
-    } finally {
-      fc.inflight.add(origin, -1);
+  for (let i = 0; i < candidates.length; i++) {
+    const origin = candidates[i];
+    const last = i === candidates.length - 1;
+    const attempt = await attemptOn(origin, request.method, headers, body.value, client, fc);
+    attempts.push(attempt.record);
+    const { outcome } = attempt.record;
+
+    if (attempt.response !== undefined && outcome === 'ok') {
+      fc.passive.recordSuccess(origin.pool, origin.name);
+      const response = guardResponse(attempt.response, request.method, origin, fc);
+      return { response, attempts, served: origin, upstreamMs: fc.now() - started };
     }
 
-    const ms = fc.now() - attemptStarted;
-    if (RETRYABLE_STATUS.has(response.status)) {
-      attempts.push({ origin, outcome: 'status', status: response.status, ms, ejected: failed(origin, fc) });
-      if (!last) {
-        await response.body?.cancel();
-        continue;
-      }
-    } else {
-      attempts.push({ origin, outcome: 'ok', status: response.status, ms });
-      fc.passive.recordSuccess(origin.pool, origin.name);
+    const failed =
+      outcome === 'connect-failure' ? policy.connectFailure || attempt.statusListed : outcome === 'timeout' ? policy.timeout : outcome === 'status';
+    if (failed) attempt.record.ejected = charge(origin, fc);
+    // Retry only what could not have reached the origin, unless the method may be repeated.
+    const retry = failed && !last && body.replayable && (idempotent || outcome === 'connect-failure');
+    if (retry) {
+      await attempt.response?.body?.cancel();
+      continue;
     }
-    return { response, attempts, served: origin, upstreamMs: fc.now() - started };
+    // The origin's own answer (a 502 from nginx behind it, a 503 page) goes to the
+    // client as it is; the edge's answers and the runtime's errors do not.
+    if (attempt.response !== undefined && outcome === 'status' && !isEdgeStatus(attempt.response.status)) {
+      return { response: guardResponse(attempt.response, request.method, origin, fc), attempts, served: origin, upstreamMs: fc.now() - started };
+    }
+    await attempt.response?.body?.cancel();
+    break;
   }
 
-  const allTimedOut = attempts.every((a) => a.outcome === 'timeout');
-  const list = attempts.map((a) => `${a.origin.pool}/${a.origin.name}: ${a.detail ?? a.status}`).join('; ');
-  const response = allTimedOut
-    ? errorResponse(504, 'upstream_timeout', `every attempt timed out (${list})`)
-    : errorResponse(502, 'upstream_error', `every attempt failed (${list})`);
-  return { response, attempts, served: undefined, upstreamMs: fc.now() - started };
+  return { response: failureResponse(attempts, lb), attempts, served: undefined, upstreamMs: fc.now() - started };
+}
+
+interface AttemptResult {
+  record: Attempt;
+  response?: Response;
+  /** A connect failure reported as a status that retry_on lists by number ("521"). */
+  statusListed: boolean;
+}
+
+async function attemptOn(
+  origin: CompiledOrigin,
+  method: string,
+  headers: Headers,
+  body: BodyInit | null,
+  client: ClientSide,
+  fc: ForwardContext,
+): Promise<AttemptResult> {
+  const { lb } = fc;
+  const route = upstreamRoute(origin, client.url, lb);
+  const network = origin.config.network;
+  const binding = network === '' ? undefined : fc.network(network);
+  const attemptStarted = fc.now();
+  const record = (outcome: AttemptOutcome, extra: Partial<Attempt> = {}): Attempt => ({ origin, outcome, ms: fc.now() - attemptStarted, ...extra });
+  if (network !== '' && binding === undefined) {
+    return { record: record('connect-failure', { detail: `no binding named ${network} (the origin's network)` }), statusListed: false };
+  }
+
+  const controller = new AbortController();
+  const init: RequestInit<RequestInitCfProperties> = { method, headers, body, redirect: 'manual', signal: controller.signal };
+  if (route.resolveOverride !== undefined) init.cf = { resolveOverride: route.resolveOverride };
+  fc.inflight.add(origin, 1);
+  let response: Response;
+  try {
+    const pending = binding === undefined ? fetch(route.url, init) : binding.fetch(route.url, init);
+    const first = await Promise.race([pending, scheduler.wait(lb.attempt_timeout_ms).then((): typeof TIMED_OUT => TIMED_OUT)]);
+    if (first === TIMED_OUT) {
+      // Abort the attempt: nothing may keep running for a client that has moved on.
+      controller.abort();
+      pending.catch(() => undefined);
+      return { record: record('timeout', { detail: `no response headers within ${lb.attempt_timeout_ms} ms from ${route.url}` }), statusListed: false };
+    }
+    response = first;
+  } catch (error) {
+    // A TypeError is the runtime refusing the request itself (a body it cannot send,
+    // a header it rejects): nothing left the balancer.
+    const internal = error instanceof TypeError;
+    const detail = `${route.url}: ${(error as Error)?.message ?? String(error)}`;
+    return { record: record(internal ? 'internal' : 'connect-failure', { detail }), statusListed: false };
+  } finally {
+    fc.inflight.add(origin, -1);
+  }
+
+  const status = response.status;
+  const policy = retryPolicy(lb);
+  if (CONNECT_FAILURE_STATUS.has(status)) {
+    return { record: record('connect-failure', { status, detail: `${route.url}: the edge answered ${status}` }), response, statusListed: policy.statuses.has(status) };
+  }
+  if (status === 403 && origin.ipLiteral && network === '' && (await isEdgeIpRefusal(response))) {
+    return { record: record('connect-failure', { status, detail: `${route.url}: the edge refused an IP-literal subrequest (error 1003)` }), statusListed: false };
+  }
+  if (policy.statuses.has(status)) return { record: record('status', { status }), response, statusListed: true };
+  return { record: record('ok', { status }), response, statusListed: false };
 }
 
 /** Counts a failed attempt against its origin; true when that ejected it. */
-function failed(origin: CompiledOrigin, fc: ForwardContext): boolean {
+function charge(origin: CompiledOrigin, fc: ForwardContext): boolean {
   const pool = fc.plan.pools.get(origin.pool);
   return fc.passive.recordFailure(origin.pool, origin.name, pool?.origins.length ?? 1, fc.lb.passive_health, fc.now());
 }
 
 /**
- * The request body, buffered when it may be sent more than once: idempotent methods
- * with a body of at most 1 MiB. Anything else streams through on a single attempt.
+ * The origin's response, re-wrapped so its headers can be changed, with its body under
+ * read_timeout_ms: a body silent that long is cut, and its origin charged.
+ */
+function guardResponse(response: Response, method: string, origin: CompiledOrigin, fc: ForwardContext): Response {
+  if (response.status === 101) return response;
+  const body =
+    response.body === null || method === 'HEAD'
+      ? response.body
+      : guardBody(response.body, fc.lb.read_timeout_ms, () => {
+          console.warn(`origin ${origin.key} sent nothing for ${fc.lb.read_timeout_ms} ms after its headers: response cut`);
+          charge(origin, fc);
+        });
+  return new Response(body, response);
+}
+
+/**
+ * Switchyard's own answer when no attempt gave a response to pass on: 504 when every
+ * attempt timed out, else 502. The message names pools and origins only where
+ * expose_headers allows, and never addresses or runtime text: those go to the log.
+ */
+function failureResponse(attempts: readonly Attempt[], lb: LoadBalancer): Response {
+  console.warn(`every attempt failed: ${attempts.map((a) => `${a.origin.key} ${a.outcome}${a.status === undefined ? '' : ` ${a.status}`}: ${a.detail ?? ''}`).join('; ')}`);
+  const allTimedOut = attempts.every((a) => a.outcome === 'timeout' || a.status === 524);
+  const summary = lb.expose_headers ? ` (${attempts.map((a) => `${a.origin.key}: ${describeOutcome(a)}`).join('; ')})` : ` (${attempts.length} attempt${attempts.length === 1 ? '' : 's'})`;
+  if (attempts.length > 0 && attempts.every((a) => a.outcome === 'internal')) {
+    return errorResponse(502, 'upstream_error', 'the request could not be sent upstream');
+  }
+  return allTimedOut
+    ? errorResponse(504, 'upstream_timeout', `every attempt timed out${summary}`)
+    : errorResponse(502, 'upstream_error', `every attempt failed${summary}`);
+}
+
+function describeOutcome(attempt: Attempt): string {
+  switch (attempt.outcome) {
+    case 'connect-failure':
+      return attempt.status === 403 ? 'refused by the edge (an IP-literal address)' : attempt.status === undefined ? 'connection failed' : (edgeReason(attempt.status) ?? `connection failed (${attempt.status})`);
+    case 'timeout':
+      return 'timed out';
+    case 'internal':
+      return 'not sent';
+    default:
+      return attempt.status === undefined ? 'failed' : (edgeReason(attempt.status) ?? `status ${attempt.status}`);
+  }
+}
+
+/**
+ * The request body, buffered when it may be sent more than once: up to 1 MiB, only
+ * when there is another candidate to send it to. A larger body streams through on a
+ * single attempt (what was read of it is sent first).
  */
 async function replayableBody(request: Request, wantRetries: boolean): Promise<{ value: BodyInit | null; replayable: boolean }> {
-  if (!wantRetries || !IDEMPOTENT.has(request.method)) return { value: request.body, replayable: false };
   if (request.body === null) return { value: null, replayable: true };
-  const length = Number(request.headers.get('content-length') ?? NaN);
-  if (!(length <= MAX_REPLAY_BYTES)) return { value: request.body, replayable: false };
-  return { value: await request.arrayBuffer(), replayable: true };
+  if (!wantRetries) return { value: request.body, replayable: false };
+  const declared = request.headers.get('content-length');
+  if (declared !== null && !(Number(declared) <= MAX_REPLAY_BYTES)) return { value: request.body, replayable: false };
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+    if (size > MAX_REPLAY_BYTES) {
+      // Too large to keep: send what was read, then the rest, on one attempt.
+      return { value: prepend(chunks, reader), replayable: false };
+    }
+  }
+  const whole = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    whole.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return { value: whole, replayable: true };
+}
+
+function prepend(chunks: Uint8Array[], rest: ReadableStreamDefaultReader<Uint8Array>): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = chunks.shift();
+      if (next !== undefined) return controller.enqueue(next);
+      const { done, value } = await rest.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel: (reason) => rest.cancel(reason),
+  });
 }

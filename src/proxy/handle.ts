@@ -1,6 +1,6 @@
 import { parse, serialize } from 'hono/utils/cookie';
 import type { LoadBalancer } from '../config/schema';
-import { settings, type Env } from '../env';
+import { bindingOf, settings, type Env } from '../env';
 import { controlPlane, currentSnapshot, type Loaded } from '../control/snapshot-cache';
 import { TrafficCounter } from '../stats/traffic';
 import { PassiveHealth } from '../health/passive';
@@ -80,6 +80,9 @@ export async function steer(request: Request, loaded: Loaded, simulation: boolea
 export async function proxyRequest(request: Request, env: Env, ctx: ExecutionContext, url = new URL(request.url)): Promise<Response> {
   const started = Date.now();
   const config = settings(env);
+  if (hasForbiddenBody(request)) {
+    throw new LbError(400, 'body_not_allowed', `a ${request.method} request cannot carry a body through this balancer; send it with POST or PUT`);
+  }
   const loaded = await currentSnapshot(env, ctx, started);
   const { lb, facts, decision } = await steer(request, loaded, config.simulation, undefined, url);
   if (decision.candidates.length === 0) {
@@ -93,7 +96,7 @@ export async function proxyRequest(request: Request, env: Env, ctx: ExecutionCon
     request,
     { url, headers: request.headers, ip: facts.ip, pop: facts.colo, lbName: config.lbName },
     decision.candidates,
-    { plan: loaded.plan!, lb: lb.config, passive, inflight, now: Date.now },
+    { plan: loaded.plan!, lb: lb.config, passive, inflight, now: Date.now, network: (name) => bindingOf(env, name) },
   );
 
   traffic.record(
@@ -112,25 +115,40 @@ export async function proxyRequest(request: Request, env: Env, ctx: ExecutionCon
   lastFlush ??= now;
   if (flushing === undefined && now - lastFlush >= STATS_FLUSH_MS) ctx.waitUntil(flushStats(env));
 
-  const upgraded = result.response.status === 101;
-  if (upgraded) return result.response;
-  const pinTo = result.served !== undefined && shouldPin(decision, result.served, lb.config) ? result.served : undefined;
-  // The origin's response is passed on as it is unless headers are added to it:
-  // re-wrapping copies every header.
-  if (!lb.config.expose_headers && pinTo === undefined) return result.response;
-  const response = new Response(result.response.body, result.response);
+  const response = result.response;
+  // A WebSocket upgrade's headers cannot change; every other response from forward() is
+  // already a copy whose headers can.
+  if (response.status === 101) return response;
+  const h = response.headers;
+  const served = result.served;
+  // The affinity cookie is the balancer's: an origin may not set or replace it.
+  if (served !== undefined && h.has('set-cookie')) stripAffinityCookies(h);
   if (lb.config.expose_headers) {
-    const h = response.headers;
-    if (result.served !== undefined) {
-      h.set('x-lb-pool', result.served.pool);
-      h.set('x-lb-origin', result.served.name);
+    if (served !== undefined) {
+      h.set('x-lb-pool', served.pool);
+      h.set('x-lb-origin', served.name);
     }
     if (facts.colo !== undefined) h.set('x-lb-pop', facts.colo);
     h.set('x-lb-attempts', String(result.attempts.length));
     h.append('server-timing', `lb;dur=${steeringMs}, origin;dur=${result.upstreamMs}`);
   }
-  if (pinTo !== undefined) response.headers.append('set-cookie', await affinityCookie(loaded, lb.config, pinTo, url));
+  if (served !== undefined && shouldPin(decision, served, lb.config)) h.append('set-cookie', await affinityCookie(loaded, lb.config, served, url));
   return response;
+}
+
+/** A GET or HEAD with a body: the runtime cannot send it, and dropping it would change the request (SPEC §3). */
+function hasForbiddenBody(request: Request): boolean {
+  if (request.body === null || (request.method !== 'GET' && request.method !== 'HEAD')) return false;
+  const length = request.headers.get('content-length');
+  return length === null || length.trim() !== '0';
+}
+
+function stripAffinityCookies(headers: Headers): void {
+  const cookies = headers.getSetCookie();
+  const kept = cookies.filter((cookie) => !cookie.trimStart().startsWith(`${AFFINITY_COOKIE}=`));
+  if (kept.length === cookies.length) return;
+  headers.delete('set-cookie');
+  for (const cookie of kept) headers.append('set-cookie', cookie);
 }
 
 function shouldPin(decision: Decision, served: CompiledOrigin, lb: LoadBalancer): boolean {

@@ -1,5 +1,6 @@
 import { HOP_BY_HOP } from '../config/header-rules';
 import type { LoadBalancer } from '../config/schema';
+import { subrequestRoute, type SubrequestRoute } from '../edge/subrequest';
 import { SIM_HEADERS } from '../steering/facts';
 import { AFFINITY_COOKIE, withoutCookie } from '../steering/affinity-token';
 import type { CompiledOrigin } from '../steering/plan';
@@ -60,16 +61,10 @@ export function upstreamHeaders(client: ClientSide, lb: LoadBalancer, isWebSocke
   return headers;
 }
 
-/** Host: the origin's header.Host, else the client's Host with preserve_host, else the origin's own. */
-export function hostFor(origin: CompiledOrigin, client: ClientSide, lb: LoadBalancer): string {
-  return origin.hostHeader ?? (lb.preserve_host ? client.url.host : origin.url.host);
-}
-
-/** The origin's address (with its path prefix) plus the request's path and query. */
-export function upstreamUrl(origin: CompiledOrigin, client: URL): string {
-  const base = origin.url;
-  const prefix = base.pathname.endsWith('/') ? base.pathname.slice(0, -1) : base.pathname;
-  return `${base.protocol}//${base.host}${prefix}${client.pathname}${client.search}`;
+/** Where an attempt goes: the wanted Host is the origin's header.Host, else the client's Host with preserve_host (SPEC §3, §10). */
+export function upstreamRoute(origin: CompiledOrigin, client: URL, lb: LoadBalancer): SubrequestRoute {
+  const wanted = origin.hostHeader ?? (lb.preserve_host ? client.hostname : undefined);
+  return subrequestRoute(origin.url, `${client.pathname}${client.search}`, wanted, origin.config.network);
 }
 
 function append(headers: Headers, name: string, value: string): void {

@@ -1,5 +1,5 @@
 import type { Config, LoadBalancer, Origin, Pool } from '../config/schema';
-import { parseOriginAddress } from '../config/schema';
+import { isIpLiteral, parseOriginAddress } from '../config/schema';
 import type { PassiveHealth } from '../health/passive';
 import { HashRing, ringScale, SmoothWeightedRoundRobin, WeightedRandom, type RingScale } from './origin-pick';
 
@@ -34,6 +34,8 @@ export interface CompiledOrigin {
   readonly config: Origin;
   readonly url: URL;
   readonly hostHeader: string | undefined;
+  /** The address's host is an IP literal (the edge refuses such a subrequest unless it goes through a VPC binding). */
+  readonly ipLiteral: boolean;
   readonly healthy: boolean;
   readonly rttMs: number | undefined;
   /** When an active check last found it up (ms), for ending a passive ejection early. */
@@ -153,6 +155,7 @@ export class CompiledPool {
     this.id = config.id;
     const monitored = config.monitor !== undefined;
     this.origins = config.origins.map((origin, index) => {
+      const url = parseOriginAddress(origin.address)!;
       const checked = monitored ? health?.[origin.name] : undefined;
       const up = checked?.healthy === true && (checked.consecutive_up ?? 0) > 0 && checked.last_check_at !== undefined;
       return {
@@ -161,8 +164,9 @@ export class CompiledPool {
         key: originKey(config.id, origin.name),
         index,
         config: origin,
-        url: parseOriginAddress(origin.address)!,
+        url,
         hostHeader: firstHeader(origin.header, 'host'),
+        ipLiteral: isIpLiteral(url.hostname),
         healthy: checked?.healthy ?? true,
         rttMs: checked?.rtt_ms,
         checkedUpAt: up ? Date.parse(checked.last_check_at!) : undefined,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/validate';
-import { hostFor, isLoop, upstreamHeaders, upstreamUrl, type ClientSide } from '../../src/proxy/upstream';
+import { isLoop, upstreamHeaders, upstreamRoute, type ClientSide } from '../../src/proxy/upstream';
 import { Plan } from '../../src/steering/plan';
 
 function setup(lbExtra: Record<string, unknown> = {}) {
@@ -30,22 +30,34 @@ const client = (headers: Record<string, string> = {}): ClientSide => ({
   lbName: 'switchyard',
 });
 
-describe('Host sent upstream', () => {
-  it("is the origin's header.Host, else the client's with preserve_host, else the origin's own", () => {
-    const { lb, plain, named } = setup();
-    expect(hostFor(named, client(), lb)).toBe('b1.internal');
-    expect(hostFor(plain, client(), lb)).toBe('10.0.0.1:8080');
-    const preserving = setup({ preserve_host: true });
-    expect(hostFor(preserving.plain, client(), preserving.lb)).toBe('www.example.com:8443');
-    expect(hostFor(preserving.named, client(), preserving.lb)).toBe('b1.internal');
-  });
-});
+describe('where an attempt goes (SPEC §10: a Worker cannot set Host)', () => {
+  const to = new URL('https://www.example.com:8443/a/b?c=1');
 
-describe('upstream URL', () => {
-  it('joins the origin address, its path prefix and the request path and query', () => {
-    const { plain, named } = setup();
-    expect(upstreamUrl(plain, new URL('https://x/a/b?c=1'))).toBe('http://10.0.0.1:8080/a/b?c=1');
-    expect(upstreamUrl(named, new URL('https://x/a/b?c=1'))).toBe('https://origin.example.net/api/a/b?c=1');
+  it("joins the origin address, its path prefix and the request path and query; the address's own host needs no override", () => {
+    const { lb, plain } = setup();
+    expect(upstreamRoute(plain, to, lb)).toEqual({ url: 'http://10.0.0.1:8080/a/b?c=1', resolveOverride: undefined });
+  });
+
+  it("puts header.Host in the URL and resolves it to the address's hostname", () => {
+    const { lb, named } = setup();
+    expect(upstreamRoute(named, to, lb)).toEqual({ url: 'https://b1.internal/api/a/b?c=1', resolveOverride: 'origin.example.net' });
+  });
+
+  it("sends the client's host with preserve_host (on the origin's port), header.Host still first", () => {
+    const preserving = setup({ preserve_host: true });
+    expect(upstreamRoute(preserving.plain, to, preserving.lb)).toEqual({ url: 'http://www.example.com:8080/a/b?c=1', resolveOverride: '10.0.0.1' });
+    expect(upstreamRoute(preserving.named, to, preserving.lb).url).toBe('https://b1.internal/api/a/b?c=1');
+  });
+
+  it('leaves resolving to the binding for an origin behind a VPC network', () => {
+    const result = validateConfig({
+      pools: [{ id: 'p', origins: [{ name: 'vpc', address: 'http://10.1.2.3:8080', network: 'PRIVATE_NET', header: { Host: ['App.Internal:9999'] } }] }],
+      load_balancers: [{ id: 'main', hostname: '*', default_pools: ['p'] }],
+    });
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    const plan = new Plan(1, result.config, {}, new Set());
+    const [vpc] = plan.pools.get('p')!.origins;
+    expect(upstreamRoute(vpc, to, result.config.load_balancers[0])).toEqual({ url: 'http://app.internal:8080/a/b?c=1', resolveOverride: undefined });
   });
 });
 

@@ -8,6 +8,8 @@ import { Origin } from '../../scripts/lib/origins.mjs';
 declare module 'vitest' {
   export interface ProvidedContext {
     fleetUrl: string;
+    /** The Worker's subrequests go through the edge emulator (SPEC §10). */
+    edge: boolean;
   }
 }
 
@@ -30,7 +32,11 @@ export default async function setup(project: TestProject) {
   });
 
   // Receives HEALTH_WEBHOOK_URL posts (the port is chosen in vitest.config.ts).
-  const sink = await new Origin({ name: 'webhook-sink', port: Number(process.env.WEBHOOK_SINK_PORT ?? 0) }).start();
+  const sink = await new Origin({ name: 'webhook-sink', port: Number(process.env[`WEBHOOK_SINK_PORT_${project.name}`] ?? 0) }).start();
+  // Through the edge emulator an IP-literal URL is refused (error 1003): there the
+  // Worker reaches loopback servers by name ("<label>.localhost").
+  const edge = project.name === 'edge';
+  const urlOf = (label: string, port: number) => `http://${edge ? `${label}.localhost` : '127.0.0.1'}:${port}`;
 
   async function route(method: string, path: string, input: Record<string, unknown>): Promise<unknown> {
     if (path === '/webhook') {
@@ -40,7 +46,7 @@ export default async function setup(project: TestProject) {
     if (method === 'POST' && path === '/origins') {
       const origin = await new Origin({ name: String(input.name ?? 'origin'), body: input.body as string | undefined }).start();
       origins.set(origin.port, origin);
-      return { port: origin.port, url: origin.url };
+      return { port: origin.port, url: urlOf(`o${origin.port}`, origin.port) };
     }
     const match = /^\/origins\/(\d+)\/(\w+)$/.exec(path);
     const origin = match === null ? undefined : origins.get(Number(match[1]));
@@ -54,6 +60,7 @@ export default async function setup(project: TestProject) {
         if (typeof input.status === 'number') origin.status = input.status;
         if (typeof input.delayMs === 'number') origin.delayMs = input.delayMs;
         if (typeof input.paths === 'object' && input.paths !== null) origin.pathStatus = new Map(Object.entries(input.paths as Record<string, number>));
+        if (typeof input.headers === 'object' && input.headers !== null) origin.headers = input.headers as Record<string, string | string[]>;
         return undefined;
       case 'GET log':
         return origin.log;
@@ -67,7 +74,7 @@ export default async function setup(project: TestProject) {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('fleet server has no port');
-  project.provide('fleetUrl', `http://127.0.0.1:${address.port}`);
+  project.provide('fleetUrl', urlOf('fleet', address.port));
 
   return async () => {
     await Promise.all([...origins.values(), sink].map((o) => o.stop()));

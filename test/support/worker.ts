@@ -36,7 +36,7 @@ export interface TestOrigin {
   url: string;
   down(): Promise<void>;
   up(): Promise<void>;
-  mode(mode: { status?: number; delayMs?: number; paths?: Record<string, number> }): Promise<void>;
+  mode(mode: { status?: number; delayMs?: number; paths?: Record<string, number>; headers?: Record<string, string | string[]> }): Promise<void>;
   log(): Promise<{ method: string; url: string; headers: Record<string, string>; body: string }[]>;
   clearLog(): Promise<void>;
 }

@@ -1,0 +1,276 @@
+import { env } from 'cloudflare:workers';
+import { describe, expect, inject, it } from 'vitest';
+import { admin, configure, lb, startOrigin } from '../support/worker';
+
+// SPEC §10 and issue "edge-true proxying": what Cloudflare's network does to a
+// Worker's subrequests, and what no client or origin may do to the balancer. The file
+// runs in both workerd projects; the tests that need the edge's rules (an IP-literal
+// subrequest refused, 52x answers, cf.resolveOverride) run in the `edge` project,
+// where every subrequest goes through the edge emulator.
+
+const edge = inject('edge');
+const bindings = env as unknown as { PRIVATE_NET: Fetcher };
+
+/** The edge emulator's control host (only reachable through the emulator). */
+async function emulator(method: string, path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(`http://edge-emulator.control${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (!res.ok) throw new Error(`emulator ${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+async function served(path: string, init: RequestInit = {}): Promise<{ status: number; origin: string | null; attempts: string | null; body: string }> {
+  const res = await lb(path, init);
+  return { status: res.status, origin: res.headers.get('x-lb-origin'), attempts: res.headers.get('x-lb-attempts'), body: await res.text() };
+}
+
+const pool = (id: string, origins: { name: string; address: string; [k: string]: unknown }[], extra: Record<string, unknown> = {}) => ({ id, origins, ...extra });
+const loadBalancer = (pools: string[], extra: Record<string, unknown> = {}) => ({ id: 'main', hostname: '*', default_pools: pools, ...extra });
+
+/** Bytes of every value, for checking that a body arrives byte-exact. */
+function binaryBody(size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i++) bytes[i] = (i * 7 + (i >> 8)) & 0xff;
+  return bytes;
+}
+
+async function healthCheck(): Promise<void> {
+  const res = await admin('POST', '/health/check');
+  expect(res.status).toBe(200);
+  await res.arrayBuffer();
+}
+
+describe.runIf(edge)('the edge refuses what workerd forgives', () => {
+  it('an IP-literal origin: the edge refuses it (1003), the request fails over, and the refusal never reaches a client', async () => {
+    const [a, b] = await Promise.all([startOrigin('ip-literal'), startOrigin('by-name')]);
+    await configure({
+      pools: [pool('ipl', [{ name: 'ip', address: `http://127.0.0.1:${a.port}` }, { name: 'named', address: b.url }])],
+      load_balancers: [loadBalancer(['ipl'], { passive_health: { max_fails: 0, fail_timeout: 10, max_ejection_percent: 50 } })],
+    });
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await served('/'));
+    results.push(await served('/form', { method: 'POST', body: 'a=1' }));
+    for (const r of results) {
+      expect(r).toMatchObject({ status: 200, origin: 'named' });
+      expect(r.body).toContain('Response from by-name');
+    }
+    // Round robin offers the IP-literal origin every other time: those took two attempts.
+    expect(results.map((r) => r.attempts)).toContain('2');
+    expect(await a.log()).toHaveLength(0);
+
+    await configure({ pools: [pool('ipl-only', [{ name: 'ip', address: `http://127.0.0.1:${a.port}` }])], load_balancers: [loadBalancer(['ipl-only'])] });
+    const alone = await served('/');
+    expect(alone.status).toBe(502);
+    expect(JSON.parse(alone.body).error.code).toBe('upstream_error');
+    expect(alone.body).not.toContain('1003');
+    expect(alone.body).not.toContain('127.0.0.1');
+  });
+
+  it('origin A refused (521), B up: 10 GETs and 10 POSTs answered by B, bodies byte-exact; A ejected, then readmitted by an active check', async () => {
+    const [a, b] = await Promise.all([startOrigin('refused-a'), startOrigin('up-b')]);
+    await a.down();
+    await configure({
+      monitors: [{ id: 'm521', interval: 3600, timeout: 2, consecutive_up: 1, consecutive_down: 5 }],
+      pools: [pool('e521', [{ name: 'a', address: a.url }, { name: 'b', address: b.url }], { monitor: 'm521' })],
+      load_balancers: [loadBalancer(['e521'], { passive_health: { max_fails: 3, fail_timeout: 60, max_ejection_percent: 50 } })],
+    });
+    const payload = binaryBody(70_000);
+    const results = [];
+    for (let i = 0; i < 10; i++) results.push(await served(`/get/${i}`));
+    for (let i = 0; i < 10; i++) results.push(await served(`/post/${i}`, { method: 'POST', body: payload }));
+    expect(results.map((r) => `${r.status} ${r.origin}`)).toEqual(Array(20).fill('200 b'));
+    const posts = (await b.log()).filter((r) => r.method === 'POST');
+    expect(posts).toHaveLength(10);
+    for (const post of posts) expect(post.body).toBe(new TextDecoder('utf-8').decode(payload));
+    // Three refusals ejected A: the last requests went straight to B.
+    expect(results.slice(-5).map((r) => r.attempts)).toEqual(Array(5).fill('1'));
+
+    await a.up();
+    await healthCheck();
+    const after = [];
+    for (let i = 0; i < 4; i++) after.push((await served('/')).origin);
+    expect(after).toContain('a');
+  });
+
+  it('a 522 (connect timeout) fails over the same way, POSTs included', async () => {
+    const [a, b] = await Promise.all([startOrigin('blackholed'), startOrigin('reachable')]);
+    await emulator('POST', '/blackhole', { port: a.port });
+    try {
+      await configure({ pools: [pool('e522', [{ name: 'a', address: a.url }, { name: 'b', address: b.url }])], load_balancers: [loadBalancer(['e522'])] });
+      const results = [];
+      for (let i = 0; i < 3; i++) results.push(await served('/'));
+      for (let i = 0; i < 3; i++) results.push(await served('/p', { method: 'POST', body: `n=${i}` }));
+      expect(results.map((r) => `${r.status} ${r.origin}`)).toEqual(Array(6).fill('200 b'));
+      expect((await b.log()).filter((r) => r.method === 'POST').map((r) => r.body)).toEqual(['n=0', 'n=1', 'n=2']);
+      expect(await a.log()).toHaveLength(0);
+    } finally {
+      await emulator('DELETE', '/blackhole', { port: a.port });
+    }
+  });
+
+  it('a 524 (origin timeout after connect) is retried for a GET and not for a POST', async () => {
+    const [a, b] = await Promise.all([startOrigin('slow-524'), startOrigin('quick')]);
+    await a.mode({ delayMs: 1500 });
+    await emulator('POST', '/origin-timeout', { port: a.port, ms: 200 });
+    try {
+      await configure({
+        pools: [pool('e524', [{ name: 'a', address: a.url }, { name: 'b', address: b.url }])],
+        load_balancers: [loadBalancer(['e524'], { passive_health: { max_fails: 0, fail_timeout: 10, max_ejection_percent: 50 } })],
+      });
+      // Round robin: the first request of each pair goes to A.
+      const get = await served('/');
+      expect(get).toMatchObject({ status: 200, origin: 'b', attempts: '2' });
+      await served('/');
+      const post = await served('/p', { method: 'POST', body: 'once' });
+      expect(post.status).toBe(504);
+      expect(JSON.parse(post.body).error.code).toBe('upstream_timeout');
+      expect(post.body).not.toContain(String(a.port));
+      expect((await b.log()).filter((r) => r.method === 'POST')).toHaveLength(0);
+    } finally {
+      await emulator('DELETE', '/origin-timeout', { port: a.port });
+      await a.mode({ delayMs: 0 });
+    }
+  });
+
+  it('header.Host reaches the origin through cf.resolveOverride when both names are in the zone, and fails over when not', async () => {
+    const [a, b] = await Promise.all([startOrigin('vhost'), startOrigin('plain-host')]);
+    await configure({
+      pools: [
+        pool('vh', [{ name: 'app', address: a.url, header: { Host: ['app.internal.localhost'] } }]),
+        pool('vh-out', [{ name: 'outside', address: a.url, header: { Host: ['app.example.org'] } }, { name: 'plain', address: b.url }]),
+      ],
+      load_balancers: [loadBalancer(['vh']), { id: 'out', hostname: 'out.test', default_pools: ['vh-out'] }],
+    });
+    expect((await served('/')).status).toBe(200);
+    const [seen] = await a.log();
+    expect(seen.headers.host).toBe(`app.internal.localhost:${a.port}`);
+
+    // app.example.org is outside the Worker's zone: the edge ignores the override and
+    // looks the name up, which fails (530); the next origin serves.
+    await a.clearLog();
+    const out = await lb('/', { host: 'out.test' });
+    expect(out.status).toBe(200);
+    expect(out.headers.get('x-lb-origin')).toBe('plain');
+    expect(await a.log()).toHaveLength(0);
+  });
+});
+
+describe('what no client or origin may do to the balancer', () => {
+  it("an origin's Set-Cookie for the affinity cookie never reaches the client; its other cookies do", async () => {
+    const a = await startOrigin('cookie-setter');
+    await a.mode({ headers: { 'set-cookie': ['__lb_affinity=evil; Path=/', 'app=1; Path=/'] } });
+    await configure({ pools: [pool('ck', [{ name: 'a', address: a.url }])], load_balancers: [loadBalancer(['ck'], { session_affinity: 'cookie' })] });
+    const res = await lb('/');
+    expect(res.status).toBe(200);
+    const cookies = res.headers.getSetCookie();
+    expect(cookies).toContain('app=1; Path=/');
+    expect(cookies.some((c) => c.includes('evil'))).toBe(false);
+    // The balancer's own pin is still set, and signed.
+    expect(cookies.find((c) => c.startsWith('__lb_affinity='))).toMatch(/^__lb_affinity=main\.ck\.a\.\d+\.[\w-]{43};/);
+
+    // Without affinity the origin's attempt is dropped all the same.
+    await configure({ pools: [pool('ck2', [{ name: 'a', address: a.url }])], load_balancers: [loadBalancer(['ck2'], { expose_headers: false })] });
+    const plain = await lb('/');
+    expect(plain.headers.getSetCookie()).toEqual(['app=1; Path=/']);
+  });
+
+  it('a 502 sent to a client names no origin address and no runtime error text', async () => {
+    const [a, b] = await Promise.all([startOrigin('gone-1'), startOrigin('gone-2')]);
+    await Promise.all([a.down(), b.down()]);
+    await configure({ pools: [pool('gone', [{ name: 'g1', address: a.url }, { name: 'g2', address: b.url }])], load_balancers: [loadBalancer(['gone'])] });
+    const res = await served('/');
+    expect(res.status).toBe(502);
+    const error = JSON.parse(res.body).error;
+    expect(error.code).toBe('upstream_error');
+    expect(error.message).toMatch(/gone\/g1: connection (failed|refused)/);
+    for (const leak of [String(a.port), String(b.port), '127.0.0.1', 'localhost', 'Network connection', 'error code']) expect(res.body).not.toContain(leak);
+
+    // With expose_headers off the message names no pool or origin either.
+    await configure({ pools: [pool('gone-quiet', [{ name: 'g1', address: a.url }])], load_balancers: [loadBalancer(['gone-quiet'], { expose_headers: false })] });
+    const quiet = await served('/');
+    expect(quiet.status).toBe(502);
+    expect(quiet.body).not.toContain('gone-quiet');
+    expect(quiet.body).not.toContain('g1');
+  });
+
+  it('an origin stalling after its headers: the response ends within read_timeout_ms + 1 s and the origin is charged', async () => {
+    const [a, b] = await Promise.all([startOrigin('staller'), startOrigin('steady')]);
+    await configure({
+      pools: [pool('stall', [{ name: 'a', address: a.url }, { name: 'b', address: b.url }])],
+      load_balancers: [loadBalancer(['stall'], { read_timeout_ms: 400, passive_health: { max_fails: 1, fail_timeout: 60, max_ejection_percent: 50 } })],
+    });
+    const started = Date.now();
+    const res = await lb('/trickle/8000');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-lb-origin')).toBe('a');
+    let text = '';
+    await expect(
+      (async () => {
+        const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return;
+          text += value;
+        }
+      })(),
+    ).rejects.toThrow();
+    const elapsed = Date.now() - started;
+    expect(text).toBe('first part\n');
+    expect(elapsed).toBeGreaterThanOrEqual(400);
+    expect(elapsed).toBeLessThan(1400);
+    // Charged with max_fails 1: A is out, B takes everything.
+    const next = [];
+    for (let i = 0; i < 4; i++) next.push((await served('/')).origin);
+    expect(next).toEqual(['b', 'b', 'b', 'b']);
+  });
+
+  it('a body slower than read_timeout_ms in total but never silent that long streams in full', async () => {
+    const a = await startOrigin('slow-but-steady');
+    await configure({ pools: [pool('steady', [{ name: 'a', address: a.url }])], load_balancers: [loadBalancer(['steady'], { read_timeout_ms: 1000 })] });
+    const res = await lb('/trickle/600');
+    expect(await res.text()).toBe('first part\nlast part\n');
+  });
+
+  it('a pool pointed back at the balancer costs one origin attempt per client attempt, and ends there', async () => {
+    // LOOP is a service binding to this very Worker: the origin "is" the balancer.
+    await configure({
+      pools: [pool('self', [{ name: 'me', address: 'http://app.test', network: 'LOOP' }, { name: 'me-too', address: 'http://app.test', network: 'LOOP' }])],
+      load_balancers: [loadBalancer(['self'], { retries: 3 })],
+    });
+    const started = Date.now();
+    const res = await lb('/');
+    // The second pass sees CDN-Loop and answers 508 at once; a 508 is not retried.
+    expect(res.status).toBe(508);
+    expect(res.headers.get('x-lb-attempts')).toBe('1');
+    expect(JSON.parse(await res.text()).error.code).toBe('loop_detected');
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe('origins behind a Workers VPC binding (network)', () => {
+  it('are reached through the binding, IP literals included, and so are their probes', async () => {
+    const a = await startOrigin('private');
+    await bindings.PRIVATE_NET.fetch('http://tunnel.control/log', { method: 'DELETE' });
+    await configure({
+      monitors: [{ id: 'vpc-mon', interval: 3600, path: '/healthz' }],
+      pools: [pool('vpc', [{ name: 'p1', address: `http://127.0.0.1:${a.port}`, network: 'PRIVATE_NET', header: { Host: ['app.corp'] } }], { monitor: 'vpc-mon' })],
+      load_balancers: [loadBalancer(['vpc'])],
+    });
+    const res = await served('/inside');
+    expect(res).toMatchObject({ status: 200, origin: 'p1' });
+    await healthCheck();
+    const through = (await (await bindings.PRIVATE_NET.fetch(`http://tunnel.control/log?port=${a.port}`)).json()) as { url: string }[];
+    expect(through.map((e) => e.url)).toEqual([`http://app.corp:${a.port}/inside`, `http://app.corp:${a.port}/healthz`]);
+    // A VPC service takes Host from the URL: the origin saw the wanted Host.
+    expect((await a.log()).map((r) => `${r.url} ${r.headers.host}`)).toEqual([`/inside app.corp:${a.port}`, `/healthz app.corp:${a.port}`]);
+  });
+
+  it('an origin naming a binding the Worker lacks fails over and is never sent to the internet', async () => {
+    const [a, b] = await Promise.all([startOrigin('no-binding'), startOrigin('public')]);
+    await configure({
+      pools: [pool('nob', [{ name: 'x', address: a.url, network: 'NO_SUCH_BINDING' }, { name: 'y', address: b.url }])],
+      load_balancers: [loadBalancer(['nob'])],
+    });
+    for (let i = 0; i < 3; i++) expect(await served('/')).toMatchObject({ status: 200, origin: 'y' });
+    expect(await a.log()).toHaveLength(0);
+  });
+});
