@@ -2,12 +2,24 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { ConfigSchema } from '../config/schema';
 import { adoptSnapshot, controlPlane } from '../control/snapshot-cache';
 import { LbError } from '../proxy/errors';
-import { adminRoutes, bodyErrors, commonErrors, ifMatchHeader, ifMatchVersion, jsonBody, jsonContent, stale } from './http';
+import {
+  adminRoutes,
+  bodyErrors,
+  commonErrors,
+  configWarnings,
+  ifMatchHeader,
+  ifMatchVersion,
+  jsonBody,
+  jsonContent,
+  stale,
+  warningsField,
+} from './http';
 
 // The whole configuration at once (SPEC §7): GET with its version as ETag, PUT to
-// replace it, optionally guarded by If-Match.
+// replace it, optionally guarded by If-Match. Both carry the configuration's edge
+// warnings (SPEC §10).
 
-const Stored = z.object({ version: z.number().int(), config: ConfigSchema.nullable() });
+const Stored = z.object({ version: z.number().int(), config: ConfigSchema.nullable(), warnings: warningsField });
 
 export const configRoutes = adminRoutes('invalid_config')
   .openapi(
@@ -21,7 +33,7 @@ export const configRoutes = adminRoutes('invalid_config')
     async (c) => {
       const stored = await controlPlane(c.env).getConfig();
       c.header('ETag', `"${stored.version}"`);
-      return c.json(stored, 200);
+      return c.json({ ...stored, warnings: configWarnings(c.env, stored.config) }, 200);
     },
   )
   .openapi(
@@ -32,7 +44,12 @@ export const configRoutes = adminRoutes('invalid_config')
       summary: 'Replace the configuration',
       middleware: jsonBody,
       request: { headers: ifMatchHeader, body: { required: true, content: { 'application/json': { schema: ConfigSchema } } } },
-      responses: { 200: jsonContent(z.object({ version: z.number().int() }), 'stored'), ...bodyErrors, ...stale, ...commonErrors },
+      responses: {
+        200: jsonContent(z.object({ version: z.number().int(), warnings: warningsField }), 'stored; warnings of the stored configuration'),
+        ...bodyErrors,
+        ...stale,
+        ...commonErrors,
+      },
     }),
     async (c) => {
       const ifMatch = ifMatchVersion(c.req.header('if-match'));
@@ -45,6 +62,6 @@ export const configRoutes = adminRoutes('invalid_config')
       }
       await adoptSnapshot(c.env, result.snapshot);
       c.header('ETag', `"${result.version}"`);
-      return c.json({ version: result.version }, 200);
+      return c.json({ version: result.version, warnings: configWarnings(c.env, result.snapshot.config) }, 200);
     },
   );

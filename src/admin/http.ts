@@ -1,8 +1,10 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
+import { edgeFindings, type ConfigWarning, type EdgeFacts, type EdgeFinding } from '../config/edge-warnings';
+import type { Config } from '../config/schema';
 import { toIssues } from '../config/validate';
-import type { Env } from '../env';
+import { settings, type Env } from '../env';
 import { LbError } from '../proxy/errors';
 
 // What every admin route shares: body limits, the JSON requirement, validation
@@ -66,6 +68,23 @@ export function ifMatchTag(header: string | undefined): string | undefined {
   return header;
 }
 
+/** What this Worker has on the edge: its fetchable bindings (Workers VPC, services) and LB_ZONES. */
+export function edgeFacts(env: Env): EdgeFacts {
+  const bindings = env as unknown as Record<string, { fetch?: unknown } | null | undefined>;
+  return { hasBinding: (name) => typeof bindings[name]?.fetch === 'function', zones: settings(env).zones };
+}
+
+/**
+ * The edge warnings (SPEC §10) of a configuration for this Worker, optionally only
+ * those about one resource. Warnings never block a change: they ride along.
+ */
+export function configWarnings(env: Env, config: Config | null, about: (finding: EdgeFinding) => boolean = () => true): ConfigWarning[] {
+  if (config === null) return [];
+  return edgeFindings(config, edgeFacts(env))
+    .filter(about)
+    .map(({ path, code, message }) => ({ path, code, message }));
+}
+
 // OpenAPI helpers.
 
 export const ErrorSchema = z
@@ -77,6 +96,16 @@ export const ErrorSchema = z
     }),
   })
   .meta({ id: 'Error' });
+
+export const WarningSchema = z
+  .object({
+    path: z.string().meta({ description: 'dotted path in the configuration, e.g. pools.0.origins.1.address' }),
+    code: z.enum(['ip_origin', 'host_override', 'unknown_binding']),
+    message: z.string(),
+  })
+  .meta({ id: 'Warning', description: "valid here, but will not work (or cannot be checked) on Cloudflare's edge (SPEC §10); never blocks a change" });
+
+export const warningsField = z.array(WarningSchema);
 
 export function jsonContent<T extends z.ZodType>(schema: T, description: string) {
   return { description, content: { 'application/json': { schema } } };

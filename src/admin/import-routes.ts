@@ -4,7 +4,18 @@ import { ConfigSchema } from '../config/schema';
 import { validateConfig } from '../config/validate';
 import { adoptSnapshot, controlPlane } from '../control/snapshot-cache';
 import { LbError } from '../proxy/errors';
-import { adminRoutes, bodyErrors, commonErrors, ifMatchHeader, ifMatchVersion, jsonBody, jsonContent, stale } from './http';
+import {
+  adminRoutes,
+  bodyErrors,
+  commonErrors,
+  configWarnings,
+  ifMatchHeader,
+  ifMatchVersion,
+  jsonBody,
+  jsonContent,
+  stale,
+  warningsField,
+} from './http';
 
 // POST /__lb/api/import/cloudflare: Cloudflare Load Balancing API objects in, a
 // Switchyard configuration out (the same function `lbctl import-cloudflare` calls),
@@ -35,8 +46,8 @@ export const importRoutes = adminRoutes('invalid_request').openapi(
     },
     responses: {
       200: jsonContent(
-        z.object({ config: ConfigSchema, unmapped: z.array(Note), version: z.number().int().optional() }),
-        'the converted configuration (and the stored version with apply=true)',
+        z.object({ config: ConfigSchema, unmapped: z.array(Note), warnings: warningsField, version: z.number().int().optional() }),
+        'the converted configuration, its edge warnings for this Worker (and the stored version with apply=true)',
       ),
       ...bodyErrors,
       ...stale,
@@ -54,7 +65,8 @@ export const importRoutes = adminRoutes('invalid_request').openapi(
     if (!validation.ok) {
       throw new LbError(400, 'invalid_config', 'the converted configuration is not valid (see issues; unmapped parts are listed by a dry run)', validation.issues);
     }
-    if (c.req.valid('query').apply === 'false') return c.json({ config: validation.config, unmapped: imported.unmapped }, 200);
+    const warnings = configWarnings(c.env, validation.config);
+    if (c.req.valid('query').apply === 'false') return c.json({ config: validation.config, unmapped: imported.unmapped, warnings }, 200);
 
     const ifMatch = ifMatchVersion(c.req.header('if-match'));
     const result = await controlPlane(c.env).putConfig(validation.config, ifMatch, 'import-cloudflare');
@@ -65,6 +77,6 @@ export const importRoutes = adminRoutes('invalid_request').openapi(
       throw new LbError(400, 'invalid_config', 'the converted configuration is not valid', result.issues);
     }
     await adoptSnapshot(c.env, result.snapshot);
-    return c.json({ config: validation.config, unmapped: imported.unmapped, version: result.version }, 200);
+    return c.json({ config: validation.config, unmapped: imported.unmapped, warnings, version: result.version }, 200);
   },
 );

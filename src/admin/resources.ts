@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import type { EdgeFinding } from '../config/edge-warnings';
 import {
   LoadBalancerBodySchema,
   LoadBalancerSchema,
@@ -12,13 +13,14 @@ import {
 } from '../config/schema';
 import { locate, resourceTag, type CollectionKind, type ConfigEdit } from '../control/config-edit';
 import type { EditResult } from '../control/control-plane';
-import type { Origin } from '../config/schema';
+import type { Config, Origin } from '../config/schema';
 import { adoptSnapshot, controlPlane } from '../control/snapshot-cache';
 import { LbError } from '../proxy/errors';
 import {
   adminRoutes,
   bodyErrors,
   commonErrors,
+  configWarnings,
   conflict,
   ifMatchHeader,
   ifMatchTag,
@@ -26,14 +28,39 @@ import {
   jsonContent,
   notFound,
   stale,
+  warningsField,
   type AdminEnv,
 } from './http';
 
 // Monitors, pools, origins and load balancers (SPEC §7): list, get, create, replace,
 // delete, and PATCH for origins. Every change goes to the control plane as one
 // ConfigEdit, which serializes it, checks If-Match and validates the whole result.
+// Every answer carries the edge warnings (SPEC §10) about the resources it returns,
+// computed on the configuration after the call; a DELETE, which returns none, carries
+// those of the whole configuration left.
 
 const version = z.number().int().meta({ description: 'The configuration version after the call' });
+const warnings = warningsField.meta({ description: 'edge warnings about the returned resources, with paths in the whole configuration' });
+const allWarnings = warningsField.meta({ description: 'edge warnings of the whole configuration after the call' });
+
+type About = (finding: EdgeFinding) => boolean;
+
+/** Which findings concern a resource: an origin's or a pool's own, a monitor's or a load balancer's by their path. */
+function about(config: Config, kind: CollectionKind | 'origin', id: string, pool?: string): About {
+  if (kind === 'origin') return (f) => f.pool === pool && f.origin === id;
+  if (kind === 'pool') return (f) => f.pool === id;
+  const found = locate(config, kind, id);
+  if (found === undefined) return () => false;
+  const prefix = `${found.ref.path.join('.')}.`;
+  return (f) => f.path.startsWith(prefix);
+}
+
+/** Which findings concern any resource of a collection. */
+function aboutCollection(kind: CollectionKind): About {
+  if (kind === 'pool') return () => true;
+  const prefix = kind === 'monitor' ? 'monitors.' : 'load_balancers.';
+  return (f) => f.path.startsWith(prefix);
+}
 
 /** Who made a change, for the event log. */
 function actorOf(c: Context): string {
@@ -48,6 +75,12 @@ async function applyEdit(c: Context<AdminEnv>, edit: ConfigEdit) {
   await adoptSnapshot(c.env, result.snapshot);
   if (result.tag !== undefined) c.header('ETag', result.tag);
   return result;
+}
+
+/** The warnings about a resource in the configuration an edit left. */
+function resultWarnings(c: Context<AdminEnv>, result: { snapshot: { config: Config | null } }, kind: CollectionKind | 'origin', id: string, pool?: string) {
+  const config = result.snapshot.config;
+  return config === null ? [] : configWarnings(c.env, config, about(config, kind, id, pool));
 }
 
 async function storedConfig(c: Context<AdminEnv>) {
@@ -81,7 +114,7 @@ const COLLECTIONS: Collection[] = [
 
 function collectionRoutes(spec: Collection) {
   const { kind, plural, singular, param, tag } = spec;
-  const one = z.object({ version, [singular]: spec.schema });
+  const one = z.object({ version, [singular]: spec.schema, warnings });
   const params = z.object({ [param]: z.string().meta({ param: { name: param, in: 'path' } }) });
   const itemPath = `/${plural}/{${param}}`;
   const app = adminRoutes('invalid_config');
@@ -93,12 +126,12 @@ function collectionRoutes(spec: Collection) {
       path: `/${plural}`,
       tags: [tag],
       summary: `List ${plural.replace('_', ' ')}`,
-      responses: { 200: jsonContent(z.object({ version, [plural]: z.array(spec.schema) }), `every ${singular}`), ...commonErrors },
+      responses: { 200: jsonContent(z.object({ version, [plural]: z.array(spec.schema), warnings }), `every ${singular}`), ...commonErrors },
     }),
     async (c) => {
       const { version: v, config } = await storedConfig(c);
       c.header('ETag', `"${v}"`);
-      return c.json({ version: v, [plural]: config[plural] }, 200);
+      return c.json({ version: v, [plural]: config[plural], warnings: configWarnings(c.env, config, aboutCollection(kind)) }, 200);
     },
   );
 
@@ -114,7 +147,8 @@ function collectionRoutes(spec: Collection) {
     }),
     async (c) => {
       const result = await applyEdit(c, { kind, action: 'create', value: c.req.valid('json') as Record<string, unknown> });
-      return c.json({ version: result.version, [singular]: result.resource }, 201);
+      const created = (result.resource as { id: string }).id;
+      return c.json({ version: result.version, [singular]: result.resource, warnings: resultWarnings(c, result, kind, created) }, 201);
     },
   );
 
@@ -132,7 +166,7 @@ function collectionRoutes(spec: Collection) {
       const found = locate(config, kind, idOf(c));
       if (found === undefined) throw new LbError(404, 'not_found', `no ${singular.replace('_', ' ')} "${idOf(c)}"`);
       c.header('ETag', resourceTag(found.value));
-      return c.json({ version: v, [singular]: found.value }, 200);
+      return c.json({ version: v, [singular]: found.value, warnings: configWarnings(c.env, config, about(config, kind, idOf(c))) }, 200);
     },
   );
 
@@ -148,7 +182,7 @@ function collectionRoutes(spec: Collection) {
     }),
     async (c) => {
       const result = await applyEdit(c, { kind, action: 'replace', id: idOf(c), value: c.req.valid('json') as Record<string, unknown> });
-      return c.json({ version: result.version, [singular]: result.resource }, 200);
+      return c.json({ version: result.version, [singular]: result.resource, warnings: resultWarnings(c, result, kind, idOf(c)) }, 200);
     },
   );
 
@@ -160,7 +194,7 @@ function collectionRoutes(spec: Collection) {
       summary: `Delete a ${singular.replace('_', ' ')}`,
       request: { params, headers: ifMatchHeader },
       responses: {
-        200: jsonContent(z.object({ version }), 'deleted'),
+        200: jsonContent(z.object({ version, warnings: allWarnings }), 'deleted'),
         ...notFound,
         409: jsonContent(z.object({ error: z.object({ code: z.literal('in_use'), message: z.string() }) }), 'still referenced'),
         ...stale,
@@ -169,7 +203,7 @@ function collectionRoutes(spec: Collection) {
     }),
     async (c) => {
       const result = await applyEdit(c, { kind, action: 'delete', id: idOf(c) });
-      return c.json({ version: result.version }, 200);
+      return c.json({ version: result.version, warnings: configWarnings(c.env, result.snapshot.config) }, 200);
     },
   );
   return app;
@@ -177,7 +211,7 @@ function collectionRoutes(spec: Collection) {
 
 function originRoutes() {
   const app = adminRoutes('invalid_config');
-  const one = z.object({ version, origin: OriginSchema });
+  const one = z.object({ version, origin: OriginSchema, warnings });
   const poolParam = z.object({ pool: z.string() });
   const originParams = z.object({ pool: z.string(), origin: z.string() });
   const tags = ['Origins'];
@@ -189,13 +223,13 @@ function originRoutes() {
       tags,
       summary: "List a pool's origins",
       request: { params: poolParam },
-      responses: { 200: jsonContent(z.object({ version, origins: z.array(OriginSchema) }), 'the origins'), ...notFound, ...commonErrors },
+      responses: { 200: jsonContent(z.object({ version, origins: z.array(OriginSchema), warnings }), 'the origins'), ...notFound, ...commonErrors },
     }),
     async (c) => {
       const { version: v, config } = await storedConfig(c);
       const pool = config.pools.find((p) => p.id === c.req.valid('param').pool);
       if (pool === undefined) throw new LbError(404, 'not_found', `no pool "${c.req.valid('param').pool}"`);
-      return c.json({ version: v, origins: pool.origins }, 200);
+      return c.json({ version: v, origins: pool.origins, warnings: configWarnings(c.env, config, about(config, 'pool', pool.id)) }, 200);
     },
   );
 
@@ -212,7 +246,8 @@ function originRoutes() {
     async (c) => {
       const { pool } = c.req.valid('param');
       const result = await applyEdit(c, { kind: 'origin', action: 'create', pool, value: c.req.valid('json') });
-      return c.json({ version: result.version, origin: result.resource as Origin }, 201);
+      const created = result.resource as Origin;
+      return c.json({ version: result.version, origin: created, warnings: resultWarnings(c, result, 'origin', created.name, pool) }, 201);
     },
   );
 
@@ -231,7 +266,7 @@ function originRoutes() {
       const found = locate(config, 'origin', origin, pool);
       if (found === undefined) throw new LbError(404, 'not_found', `no origin "${pool}/${origin}"`);
       c.header('ETag', resourceTag(found.value));
-      return c.json({ version: v, origin: found.value as Origin }, 200);
+      return c.json({ version: v, origin: found.value as Origin, warnings: configWarnings(c.env, config, about(config, 'origin', origin, pool)) }, 200);
     },
   );
 
@@ -252,7 +287,7 @@ function originRoutes() {
     async (c) => {
       const { pool, origin } = c.req.valid('param');
       const result = await applyEdit(c, { kind: 'origin', action: 'replace', pool, id: origin, value: c.req.valid('json') });
-      return c.json({ version: result.version, origin: result.resource as Origin }, 200);
+      return c.json({ version: result.version, origin: result.resource as Origin, warnings: resultWarnings(c, result, 'origin', origin, pool) }, 200);
     },
   );
 
@@ -269,7 +304,7 @@ function originRoutes() {
     async (c) => {
       const { pool, origin } = c.req.valid('param');
       const result = await applyEdit(c, { kind: 'origin', action: 'patch', pool, id: origin, value: c.req.valid('json') });
-      return c.json({ version: result.version, origin: result.resource as Origin }, 200);
+      return c.json({ version: result.version, origin: result.resource as Origin, warnings: resultWarnings(c, result, 'origin', origin, pool) }, 200);
     },
   );
 
@@ -280,12 +315,12 @@ function originRoutes() {
       tags,
       summary: 'Remove an origin from its pool',
       request: { params: originParams, headers: ifMatchHeader },
-      responses: { 200: jsonContent(z.object({ version }), 'removed'), ...notFound, ...conflict, ...stale, ...commonErrors },
+      responses: { 200: jsonContent(z.object({ version, warnings: allWarnings }), 'removed'), ...notFound, ...conflict, ...stale, ...commonErrors },
     }),
     async (c) => {
       const { pool, origin } = c.req.valid('param');
       const result = await applyEdit(c, { kind: 'origin', action: 'delete', pool, id: origin });
-      return c.json({ version: result.version }, 200);
+      return c.json({ version: result.version, warnings: configWarnings(c.env, result.snapshot.config) }, 200);
     },
   );
   return app;

@@ -161,6 +161,7 @@ describe('origins', () => {
       drain: true,
       backup: true,
       header: { Host: ['u2.internal'] },
+      network: '',
     });
     expect((await admin('DELETE', '/pools/us/origins/u2')).status).toBe(200);
     expect((await json<{ origins: { name: string }[] }>(await admin('GET', '/pools/us/origins'))).origins.map((o) => o.name)).toEqual(['u1']);

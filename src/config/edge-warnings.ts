@@ -1,0 +1,166 @@
+import { parseOriginAddress, type Config, type LoadBalancer } from './schema';
+
+// What a configuration asks for that is valid here but will not work on Cloudflare's
+// edge (SPEC §10). Pure: the Worker's bindings and zones come in as EdgeFacts, so the
+// admin API (the Worker's env) and `npm run preflight` (wrangler.toml) share it.
+
+export type WarningCode = 'ip_origin' | 'host_override' | 'unknown_binding';
+
+export interface ConfigWarning {
+  path: string;
+  code: WarningCode;
+  message: string;
+}
+
+export interface EdgeFacts {
+  /** Whether the Worker has a binding of that name that can fetch (a Workers VPC network or service). */
+  hasBinding(name: string): boolean;
+  /** The zones of the Worker's routes (LB_ZONES); undefined = not said. */
+  zones: readonly string[] | undefined;
+}
+
+/** A warning with what the admin API scopes it by and what preflight grades it by. */
+export interface EdgeFinding extends ConfigWarning {
+  /** The pool and origin it is about. */
+  pool: string;
+  origin: string;
+  /** True when it will fail on the edge; false when it cannot be checked from here. */
+  certain: boolean;
+}
+
+export function edgeWarnings(config: Config, edge: EdgeFacts): ConfigWarning[] {
+  return edgeFindings(config, edge).map(({ path, code, message }) => ({ path, code, message }));
+}
+
+/** Every warning of a configuration, in config order: pool by pool, origin by origin. */
+export function edgeFindings(config: Config, edge: EdgeFacts): EdgeFinding[] {
+  const zones = edge.zones?.map(normalizeName);
+  const monitors = new Map(config.monitors.map((monitor, index) => [monitor.id, { monitor, index }]));
+  const findings: EdgeFinding[] = [];
+  config.pools.forEach((pool, p) => {
+    const preserving = config.load_balancers.flatMap((lb, index) => (lb.preserve_host && sendsTo(lb, pool.id) ? [{ lb, index }] : []));
+    pool.origins.forEach((origin, o) => {
+      const at = `pools.${p}.origins.${o}`;
+      const add = (path: string, code: WarningCode, message: string, certain = true) =>
+        findings.push({ path, code, message, pool: pool.id, origin: origin.name, certain });
+      const url = parseOriginAddress(origin.address);
+      if (url === undefined) return;
+      const host = url.hostname.toLowerCase();
+
+      if (origin.network !== '') {
+        if (!edge.hasBinding(origin.network)) {
+          add(
+            `${at}.network`,
+            'unknown_binding',
+            `network "${origin.network}" is not a binding of this Worker: declare it in wrangler.toml ([[vpc_services]] or [[vpc_networks]])`,
+          );
+        }
+        // Through a VPC binding the Host goes in the URL given to the binding: no override needed.
+        return;
+      }
+      if (isIpLiteral(host)) {
+        add(
+          `${at}.address`,
+          'ip_origin',
+          `${host} is an IP address: Cloudflare refuses a Worker's subrequest to an IP (error 1003); use a DNS name, or a Workers VPC binding in "network"`,
+        );
+        // A Host override cannot help an origin that cannot be reached at all.
+        return;
+      }
+
+      const who = `pool ${pool.id} origin ${origin.name} (${host})`;
+      const originHost = hostHeader(origin.header);
+      if (originHost !== undefined && originHost.value !== host) {
+        const check = checkHost(originHost.value, host, zones);
+        if (check !== undefined) add(`${at}.header.${originHost.key}`, 'host_override', `Host "${originHost.value}" for ${host} ${check.predicate}`, check.certain);
+      }
+      const monitor = pool.monitor === undefined ? undefined : monitors.get(pool.monitor);
+      if (monitor !== undefined && monitor.monitor.type !== 'tcp') {
+        const probeHost = hostHeader(monitor.monitor.header);
+        if (probeHost !== undefined && probeHost.value !== host) {
+          const check = checkHost(probeHost.value, host, zones);
+          if (check !== undefined) {
+            const path = `monitors.${monitor.index}.header.${probeHost.key}`;
+            add(path, 'host_override', `probe Host "${probeHost.value}" for ${who} ${check.predicate}`, check.certain);
+          }
+        }
+      }
+      for (const { lb, index } of preserving) {
+        if (lb.hostname === host) continue;
+        // "*.example.com" stands for names under example.com: checked by its suffix; "*" cannot be checked.
+        const wanted = lb.hostname === '*' ? undefined : lb.hostname.replace(/^\*\./, '');
+        const check = checkHost(wanted, host, zones);
+        const hosts = lb.hostname === '*' ? 'any client Host' : `the client's Host (${lb.hostname})`;
+        if (check !== undefined) add(`load_balancers.${index}.preserve_host`, 'host_override', `preserve_host: ${hosts} for ${who} ${check.predicate}`, check.certain);
+      }
+    });
+  });
+  return findings;
+}
+
+interface Check {
+  /** Completes "<the wanted Host> for <the origin> …". */
+  predicate: string;
+  certain: boolean;
+}
+
+const VIA = 'works on the edge only through cf.resolveOverride, with both names in one zone of the Worker';
+const HOW = 'cf.resolveOverride needs both names in one zone of the Worker (or use a VPC service in "network")';
+
+/**
+ * Whether a Host other than the origin's own can be sent to it on the public internet:
+ * only through cf.resolveOverride, with the wanted name and the origin's in one of the
+ * Worker's zones. `wanted` undefined: any name (preserve_host with hostname "*").
+ */
+function checkHost(wanted: string | undefined, host: string, zones: readonly string[] | undefined): Check | undefined {
+  if (zones === undefined) return { predicate: `${VIA}; cannot be checked: set LB_ZONES to the zones of the Worker's routes`, certain: false };
+  const problem = zoneProblem(wanted === undefined ? [host] : [wanted, host], zones);
+  if (problem !== undefined) return { predicate: `cannot be sent on the edge: ${problem}; ${HOW}`, certain: true };
+  if (wanted === undefined) return { predicate: `works only for client hosts in the zone of ${host}; cannot be checked for hostname "*"`, certain: false };
+  return undefined;
+}
+
+/** Why `names` are not all inside one zone, or undefined when they are. */
+function zoneProblem(names: readonly string[], zones: readonly string[]): string | undefined {
+  const zoneOf = names.map((name) => zones.filter((zone) => inZone(name, zone)).sort((a, b) => b.length - a.length)[0]);
+  const outside = names.filter((_, i) => zoneOf[i] === undefined);
+  const list = zones.join(', ');
+  if (outside.length > 0) return `${outside.map((name) => `"${name}"`).join(' and ')} ${outside.length > 1 ? 'are' : 'is'} outside the Worker's zones (${list})`;
+  if (new Set(zoneOf).size > 1) return `${names.map((name, i) => `"${name}" is in ${zoneOf[i]}`).join(', ')}: not one zone`;
+  return undefined;
+}
+
+/** A name is inside zone Z when it is Z or ends with "." + Z. */
+export function inZone(name: string, zone: string): boolean {
+  return name === zone || name.endsWith(`.${zone}`);
+}
+
+/** URL hostnames are canonical: IPv4 as a dotted quad, IPv6 in brackets. */
+function isIpLiteral(hostname: string): boolean {
+  return hostname.startsWith('[') || /^\d{1,3}(?:\.\d{1,3}){3}$/.test(hostname);
+}
+
+/** The Host field of a header map (any case), as a bare lower-case name without a port. */
+function hostHeader(header: Record<string, string[]>): { key: string; value: string } | undefined {
+  for (const [key, values] of Object.entries(header)) {
+    if (key.toLowerCase() !== 'host') continue;
+    const value = values.find((v) => v.trim() !== '');
+    if (value !== undefined) return { key, value: normalizeName(stripPort(value.trim())) };
+  }
+  return undefined;
+}
+
+function stripPort(host: string): string {
+  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1) || host;
+  return host.replace(/:\d*$/, '');
+}
+
+function normalizeName(name: string): string {
+  return name.toLowerCase().replace(/\.$/, '');
+}
+
+/** Whether a load balancer can send requests to the pool. */
+function sendsTo(lb: LoadBalancer, poolId: string): boolean {
+  if (lb.default_pools.includes(poolId) || lb.fallback_pool === poolId) return true;
+  return [lb.region_pools, lb.country_pools, lb.pop_pools].some((map) => Object.values(map).some((list) => list?.includes(poolId)));
+}
