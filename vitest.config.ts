@@ -76,6 +76,17 @@ export default defineConfig(async () => {
         // holds on Cloudflare's network too.
         workersProject('edge', ['test/proxy/**/*.integration.test.ts', 'test/health/**/*.integration.test.ts', 'test/edge/**/*.integration.test.ts'], true),
         {
+          // Requests only a real HTTP client sends, to the Worker under wrangler's dev
+          // server with the edge emulator as its outbound service.
+          test: {
+            name: 'http',
+            include: ['test/**/*.http.test.ts'],
+            environment: 'node',
+            testTimeout: 60_000,
+            hookTimeout: 120_000,
+          },
+        },
+        {
           // The dashboard in a real Chromium against the Worker under wrangler dev.
           test: {
             name: 'browser',

@@ -22,10 +22,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildSwitchyard, freePort, startWorkerd, waitFor } from './lib/workerd.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values: args } = parseArgs({
@@ -57,7 +57,7 @@ async function main() {
 
   const origins = await startOrigins(3);
   log(`\nOrigins on 127.0.0.1:${origins.ports.join(', ')} (one process)`);
-  const bundle = buildSwitchyard();
+  const bundle = buildSwitchyard(join(work, 'switchyard'));
   const passThrough = await startWorker('pass-through', passThroughScript(), { ORIGIN: `127.0.0.1:${origins.ports[0]}` });
   const contract = await startWorker('header-contract', headerContractScript(), { ORIGIN: `127.0.0.1:${origins.ports[0]}` });
   const switchyard = await startWorker('switchyard', bundle, switchyardBindings(origins.ports));
@@ -133,13 +133,6 @@ function startOrigins(count) {
       return reply;
     },
   }));
-}
-
-function buildSwitchyard() {
-  const outdir = join(work, 'switchyard');
-  const run = spawnSync(process.execPath, [join(root, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--dry-run', '--outdir', outdir], { cwd: root, encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${run.stderr}`);
-  return join(outdir, 'index.js');
 }
 
 function passThroughScript() {
@@ -228,105 +221,13 @@ function switchyardBindings(ports) {
   return { LB_SIMULATION: 'on', ADMIN_TOKEN: TOKEN, AFFINITY_SECRET: 'bench-affinity-secret', LB_CONFIG: JSON.stringify(config), SNAPSHOT_TTL_MS: '2000' };
 }
 
-const WORKERD = join(root, 'node_modules/@cloudflare/workerd-linux-64/bin/workerd');
-
-/** A capnp string literal. */
-const capnpString = (value) => JSON.stringify(value);
-
-/**
- * Runs a Worker on workerd itself with a generated config: the fast path. KV is a
- * small in-memory KV service (workerd has no KV of its own; Miniflare brings one),
- * Durable Objects are workerd's, with SQLite in a temporary directory.
- */
+/** A Worker on workerd itself with a generated config (scripts/lib/workerd.mjs): the fast path. */
 async function startWorker(name, scriptPath, bindings) {
   const isSwitchyard = name === 'switchyard';
-  const dir = join(work, `workerd-${name}`);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'worker.js'), readFileSync(scriptPath));
-  writeFileSync(join(dir, 'kv.js'), KV_SERVICE);
-  mkdirSync(join(dir, 'do'), { recursive: true });
-  const port = await freePort();
-  const textBindings = Object.entries(bindings).map(([key, value]) => {
-    writeFileSync(join(dir, `var-${key}.txt`), value);
-    return `(name = ${capnpString(key)}, text = embed ${capnpString(`var-${key}.txt`)})`;
-  });
-  const switchyardBindings = isSwitchyard
-    ? ['(name = "SNAPSHOTS", kvNamespace = (name = "kv"))', '(name = "CONTROL", durableObjectNamespace = "ControlPlane")']
-    : [];
-  writeFileSync(
-    join(dir, 'config.capnp'),
-    `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [
-    (name = "main", worker = .main),
-    (name = "kv", worker = .kv),
-    (name = "internet", network = (allow = ["public", "private", "local"])),
-    (name = "do-disk", disk = (path = ${capnpString(join(dir, 'do'))}, writable = true)),
-  ],
-  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
-);
-const main :Workerd.Worker = (
-  modules = [ (name = "worker.js", esModule = embed "worker.js") ],
-  compatibilityDate = "2026-08-01",
-  compatibilityFlags = ["nodejs_compat"],
-  bindings = [ ${[...textBindings, ...switchyardBindings].join(', ')} ],
-  ${isSwitchyard ? DURABLE_OBJECTS : ''}
-);
-const kv :Workerd.Worker = (
-  modules = [ (name = "kv.js", esModule = embed "kv.js") ],
-  compatibilityDate = "2026-08-01",
-);
-`,
-  );
   const inspector = isSwitchyard && args.profile ? await freePort() : undefined;
-  const flags = inspector === undefined ? [] : ['--inspector-addr', `127.0.0.1:${inspector}`];
-  const child = spawn(WORKERD, ['serve', join(dir, 'config.capnp'), '--experimental', ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  cleanups.push(() => child.kill());
-  const url = `http://127.0.0.1:${port}/`;
-  try {
-    await waitFor(url, { 'x-lb-sim-country': 'DE' });
-  } catch (error) {
-    throw new Error(`workerd (${name}) did not start: ${stderr.slice(0, 2000)}`);
-  }
-  return { url, inspector, pid: child.pid };
-}
-
-const DURABLE_OBJECTS =
-  'durableObjectNamespaces = [ (className = "ControlPlane", uniqueKey = "switchyard-control", enableSql = true) ], durableObjectStorage = (localDisk = "do-disk"),';
-
-/** The KV binding's protocol, in memory: enough for the snapshot's get and put. */
-const KV_SERVICE = `const store = new Map();
-export default {
-  async fetch(request) {
-    const url = new URL(request.url);
-    const key = decodeURIComponent(url.pathname.slice(1));
-    if (request.method === 'GET') {
-      const value = store.get(key);
-      return value === undefined ? new Response(null, { status: 404 }) : new Response(value);
-    }
-    if (request.method === 'PUT') {
-      store.set(key, await request.arrayBuffer());
-      return new Response(null);
-    }
-    if (request.method === 'DELETE') {
-      store.delete(key);
-      return new Response(null);
-    }
-    return new Response(null, { status: 405 });
-  },
-};
-`;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
+  const worker = await startWorkerd({ dir: join(work, `workerd-${name}`), scriptPath, bindings, switchyard: isSwitchyard, inspector, ready: { path: '/', headers: { 'x-lb-sim-country': 'DE' } } });
+  cleanups.push(() => worker.stop());
+  return { url: worker.url, inspector, pid: worker.pid };
 }
 
 /** The same Worker through Miniflare (what `wrangler dev` runs), for the README's comparison. */
@@ -428,20 +329,6 @@ backend origins
 ${ports.map((p, i) => `  server o${i + 1} 127.0.0.1:${p} check inter 1s fall 2 rise 2`).join('\n')}
 `,
   });
-}
-
-async function waitFor(url, headers = {}) {
-  for (let i = 0; i < 200; i++) {
-    try {
-      const res = await fetch(url, { headers });
-      await res.arrayBuffer();
-      if (res.ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${url} did not come up`);
 }
 
 function run(target, seconds, onStart) {

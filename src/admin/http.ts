@@ -4,7 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import { edgeFindings, type ConfigWarning, type EdgeFacts, type EdgeFinding } from '../config/edge-warnings';
 import type { Config } from '../config/schema';
 import { toIssues } from '../config/validate';
-import { settings, type Env } from '../env';
+import { bindingOf, settings, type Env } from '../env';
 import { LbError } from '../proxy/errors';
 
 // What every admin route shares: body limits, the JSON requirement, validation
@@ -70,8 +70,7 @@ export function ifMatchTag(header: string | undefined): string | undefined {
 
 /** What this Worker has on the edge: its fetchable bindings (Workers VPC, services) and LB_ZONES. */
 export function edgeFacts(env: Env): EdgeFacts {
-  const bindings = env as unknown as Record<string, { fetch?: unknown } | null | undefined>;
-  return { hasBinding: (name) => typeof bindings[name]?.fetch === 'function', zones: settings(env).zones };
+  return { hasBinding: (name) => bindingOf(env, name) !== undefined, zones: settings(env).zones };
 }
 
 /**

@@ -1,4 +1,5 @@
-import { parseOriginAddress, type Config, type LoadBalancer } from './schema';
+import { hostnameOf } from '../edge/subrequest';
+import { isIpLiteral, parseOriginAddress, type Config, type LoadBalancer } from './schema';
 
 // What a configuration asks for that is valid here but will not work on Cloudflare's
 // edge (SPEC §10). Pure: the Worker's bindings and zones come in as EdgeFacts, so the
@@ -135,24 +136,14 @@ export function inZone(name: string, zone: string): boolean {
   return name === zone || name.endsWith(`.${zone}`);
 }
 
-/** URL hostnames are canonical: IPv4 as a dotted quad, IPv6 in brackets. */
-function isIpLiteral(hostname: string): boolean {
-  return hostname.startsWith('[') || /^\d{1,3}(?:\.\d{1,3}){3}$/.test(hostname);
-}
-
 /** The Host field of a header map (any case), as a bare lower-case name without a port. */
 function hostHeader(header: Record<string, string[]>): { key: string; value: string } | undefined {
   for (const [key, values] of Object.entries(header)) {
     if (key.toLowerCase() !== 'host') continue;
     const value = values.find((v) => v.trim() !== '');
-    if (value !== undefined) return { key, value: normalizeName(stripPort(value.trim())) };
+    if (value !== undefined) return { key, value: normalizeName(hostnameOf(value)) };
   }
   return undefined;
-}
-
-function stripPort(host: string): string {
-  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1) || host;
-  return host.replace(/:\d*$/, '');
 }
 
 function normalizeName(name: string): string {

@@ -25,7 +25,7 @@ export function subrequestRoute(address: URL, path: string, wantedHost: string |
 }
 
 /** "name", "name:port", "[v6]:port" → the name part, lower-cased. */
-function hostnameOf(host: string): string {
+export function hostnameOf(host: string): string {
   const trimmed = host.trim().toLowerCase();
   if (trimmed.startsWith('[')) return trimmed.slice(0, trimmed.indexOf(']') + 1);
   const colon = trimmed.indexOf(':');

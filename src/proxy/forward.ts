@@ -257,7 +257,9 @@ function describeOutcome(attempt: Attempt): string {
  * single attempt (what was read of it is sent first).
  */
 async function replayableBody(request: Request, wantRetries: boolean): Promise<{ value: BodyInit | null; replayable: boolean }> {
-  if (request.body === null) return { value: null, replayable: true };
+  // A GET or HEAD here has an empty body at most (one with content was refused before
+  // steering), and the runtime would refuse even an empty one.
+  if (request.body === null || request.method === 'GET' || request.method === 'HEAD') return { value: null, replayable: true };
   if (!wantRetries) return { value: request.body, replayable: false };
   const declared = request.headers.get('content-length');
   if (declared !== null && !(Number(declared) <= MAX_REPLAY_BYTES)) return { value: request.body, replayable: false };
