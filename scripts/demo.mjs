@@ -1,21 +1,27 @@
 #!/usr/bin/env node
 // The demo: three loopback origins answering like the seeds' backends, in three
-// simulated regions; Switchyard under `wrangler dev` with simulation on and a demo
+// simulated regions; Switchyard under wrangler's dev server (its programmatic API,
+// so the request log stays out of the tour) with simulation on and a demo
 // configuration; a short tour of what it does, then it serves until Ctrl-C.
 //
-//   npm start              run the demo and keep serving
-//   npm start -- --check   run the tour once and exit (non-zero if anything is off)
-import { spawn } from 'node:child_process';
-import { request } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+//   npm start                run the demo and keep serving
+//   npm start -- --check     run the tour once and exit (non-zero if anything is off)
+//   npm start -- --edge      every subrequest of the Worker goes through the edge
+//                            emulator (scripts/lib/edge-emulator.mjs), as on Cloudflare:
+//                            origins by name (backend1.localhost), and an extra step
+//                            where an origin given by IP address is refused and failed over
+import { createServer, request } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EdgeEmulator } from './lib/edge-emulator.mjs';
 import { Origin } from './lib/origins.mjs';
 import { run as lbctl } from './lib/lbctl/run.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const check = process.argv.includes('--check');
+const edge = process.argv.includes('--edge');
 const lbPort = Number(process.env.DEMO_PORT ?? 8787);
 const token = process.env.DEMO_ADMIN_TOKEN ?? 'demo-token';
 const base = `http://127.0.0.1:${lbPort}`;
@@ -27,6 +33,14 @@ const backends = [
   { name: 'backend3', port: 8083, body: '<h1>Response from Backend Server 3</h1>\n', region: 'South America (São Paulo)' },
 ];
 
+/** The names the edge emulator resolves to 127.0.0.1 (RFC 6761), and the Worker's zone there. */
+const EDGE_ZONE = 'localhost';
+
+/** Where the Worker reaches an origin: its loopback URL, or on the edge a name that resolves to it. */
+function addressOf(origin) {
+  return edge ? `http://${origin.name}.${EDGE_ZONE}:${origin.port}` : origin.url;
+}
+
 async function startOrigin(spec) {
   try {
     return await new Origin(spec).start();
@@ -37,7 +51,7 @@ async function startOrigin(spec) {
 }
 
 function demoConfig(origins) {
-  const [b1, b2, b3] = origins.map((o) => o.url);
+  const [b1, b2, b3] = origins.map(addressOf);
   return {
     pools: [
       { id: 'eu', name: 'Europe', latitude: 50.11, longitude: 8.68, origins: [{ name: 'backend1', address: b1 }] },
@@ -79,10 +93,9 @@ function demoConfig(origins) {
   };
 }
 
-async function waitForHealthz(child, timeoutMs = 60_000) {
+async function waitForHealthz(timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode}`);
     try {
       const res = await fetch(`${base}/__lb/healthz`);
       if (res.ok) return;
@@ -109,6 +122,7 @@ function get(host, headers = {}) {
           origin: h('x-lb-origin'),
           pool: h('x-lb-pool'),
           pop: h('x-lb-pop'),
+          attempts: h('x-lb-attempts'),
         });
       });
     });
@@ -125,7 +139,88 @@ function count(values) {
     .join(', ');
 }
 
-async function tour() {
+/**
+ * Runs lbctl in-process. Its warnings (stderr lines "warning <code> <path>: …") come
+ * back in `warnings` for the step that wants to show them; other stderr goes on to ours.
+ */
+async function cli(argv) {
+  let out = '';
+  let err = '';
+  const code = await lbctl(argv, {
+    stdout: { write: (chunk) => void (out += chunk) },
+    stderr: { write: (chunk) => void (err += chunk) },
+    env: { LB_URL: base, LB_TOKEN: token, NO_COLOR: '1' },
+  });
+  const lines = err.split('\n').filter((line) => line !== '');
+  const warnings = lines.filter((line) => line.startsWith('warning '));
+  const rest = lines.filter((line) => !line.startsWith('warning '));
+  if (rest.length > 0) process.stderr.write(`${rest.join('\n')}\n`);
+  return { code, out, warnings };
+}
+
+/** A call to the admin API for what lbctl has no command for. */
+async function adminApi(method, path, body) {
+  const res = await fetch(`${base}/__lb/api${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: await res.json().catch(() => undefined) };
+}
+
+/**
+ * On the edge only: an origin given by IP address is refused by Cloudflare (error 1003)
+ * before any connection, and the request fails over to the next origin. The admin API
+ * said so beforehand, as a warning. The pool and its load balancer stay for curl.
+ */
+async function ipLiteralStep({ origins, emulator, scratch, expect }) {
+  const target = origins[1];
+  const pool = {
+    id: 'ip-first',
+    name: 'An IP address, then a name',
+    origins: [
+      { name: 'by-ip', address: target.url },
+      { name: target.name, address: addressOf(target) },
+    ],
+  };
+  console.log('\n6. On the edge an origin given by IP address is refused (error 1003), and the request fails over:');
+  console.log(`   lbctl pool add: pool ip-first, origins by-ip ${pool.origins[0].address}, then ${target.name} ${pool.origins[1].address}`);
+  const file = join(scratch, 'ip-first.json');
+  writeFileSync(file, JSON.stringify(pool));
+  const added = await cli(['pool', 'add', file]);
+  for (const line of [added.out.trimEnd(), ...added.warnings]) console.log(`   ${line}`);
+  expect(added.code === 0, `lbctl pool add exited ${added.code}`);
+  expect(added.warnings.some((w) => w.startsWith('warning ip_origin ') && w.includes('.origins.0.address')), 'the admin API gave no ip_origin warning for by-ip');
+  const lb = await adminApi('POST', '/load_balancers', { id: 'ip-first', hostname: 'ip.localhost', default_pools: ['ip-first'] });
+  expect(lb.status === 201, `POST /load_balancers answered ${lb.status}: ${JSON.stringify(lb.json?.error ?? lb.json)}`);
+
+  const seen = emulator.log.length;
+  console.log('   a load balancer for Host ip.localhost, then four requests:');
+  const replies = [];
+  for (let i = 0; i < 4; i++) replies.push(await get('ip.localhost'));
+  for (const r of replies) console.log(`   ${r.status} ${r.origin ?? '-'}  x-lb-attempts: ${r.attempts ?? '-'}  ${r.body.slice(0, 60)}`);
+  const refused = emulator.log.slice(seen).filter((e) => new URL(e.url).hostname === '127.0.0.1');
+  console.log(`   the edge refused ${refused.length} subrequest(s) to ${new URL(target.url).host} with 403 "error code: 1003"`);
+  expect(replies.every((r) => r.status === 200 && r.origin === target.name), `ip.localhost was not served by ${target.name}: ${replies.map((r) => `${r.status} ${r.origin}`).join(', ')}`);
+  expect(replies[0].attempts === '2', `the first request took x-lb-attempts ${replies[0].attempts}, expected 2 (the IP origin refused, then ${target.name})`);
+  expect(refused.length > 0 && refused.every((e) => e.outcome === 403), 'the edge emulator did not refuse the IP-literal subrequest');
+}
+
+/** The Cloudflare export of examples/, with its origins given by name on the edge (backend1.localhost). */
+function exportFile(scratch) {
+  const file = join(root, 'examples', 'cloudflare-export.json');
+  if (!edge) return file;
+  const data = JSON.parse(readFileSync(file, 'utf8'));
+  const pools = Array.isArray(data.pools) ? data.pools : (data.pools?.result ?? []);
+  for (const pool of pools) {
+    for (const origin of pool.origins ?? []) origin.address = `${origin.name}.${EDGE_ZONE}`;
+  }
+  const named = join(scratch, 'cloudflare-export.json');
+  writeFileSync(named, JSON.stringify(data));
+  return named;
+}
+
+async function tour({ origins, emulator, scratch }) {
   const problems = [];
   const expect = (ok, what) => {
     if (!ok) problems.push(what);
@@ -164,27 +259,25 @@ async function tour() {
   }
 
   console.log('\n5. Operating it with lbctl: drain backend1 of pool "all", then look (like ipvsadm -L -n --stats):');
-  const cli = async (...argv) => {
-    let out = '';
-    const stdout = { write: (chunk) => void (out += chunk) };
-    const code = await lbctl(argv, { stdout, stderr: process.stderr, env: { LB_URL: base, LB_TOKEN: token, NO_COLOR: '1' } });
-    return { code, out };
-  };
-  const drained = await cli('origin', 'drain', 'all', 'backend1');
+  const drained = await cli(['origin', 'drain', 'all', 'backend1']);
   expect(drained.code === 0, `lbctl origin drain exited ${drained.code}`);
-  const status = await cli('status');
+  const status = await cli(['status']);
   console.log(status.out.replace(/^/gm, '   ').trimEnd());
   expect(status.code === 0 && /backend1\s+\S+\s+\S+\s+drain/.test(status.out), 'lbctl status did not show backend1 draining');
   const after = [];
   for (let i = 0; i < 4; i++) after.push((await get('rr.localhost')).origin);
   console.log(`   new requests now go to: ${after.join(', ')}`);
   expect(!after.includes('backend1'), 'a drained origin still took new requests');
-  expect((await cli('origin', 'undrain', 'all', 'backend1')).code === 0, 'lbctl origin undrain failed');
+  expect((await cli(['origin', 'undrain', 'all', 'backend1'])).code === 0, 'lbctl origin undrain failed');
+
+  if (edge) await ipLiteralStep({ origins, emulator, scratch, expect });
 
   if (check) {
     // Last, since it replaces the demo's configuration: bring a Cloudflare export.
-    console.log('\n6. lbctl import-cloudflare --apply examples/cloudflare-export.json, then a client from Brazil:');
-    const imported = await cli('import-cloudflare', join(root, 'examples', 'cloudflare-export.json'), '--apply');
+    const step = edge ? 7 : 6;
+    const origin = edge ? ' (its origins by name: backend1.localhost…)' : '';
+    console.log(`\n${step}. lbctl import-cloudflare --apply examples/cloudflare-export.json${origin}, then a client from Brazil:`);
+    const imported = await cli(['import-cloudflare', exportFile(scratch), '--apply']);
     const pools = imported.code === 0 ? JSON.parse(imported.out).pools.map((p) => p.id) : [];
     console.log(`   pools: ${pools.join(', ')}`);
     expect(pools.includes('sa-saopaulo'), `lbctl import-cloudflare exited ${imported.code}`);
@@ -207,57 +300,115 @@ Try it yourself (Switchyard on ${base}, admin token "${token}"):
   curl -s -H 'Authorization: Bearer ${token}' ${base}/__lb/api/config
   LB_TOKEN=${token} npm run lbctl -- status
   LB_TOKEN=${token} npm run lbctl -- explain --host app.localhost --country BR
-  LB_TOKEN=${token} npm run simulate
+  LB_TOKEN=${token} npm run simulate${edge ? `\n  curl -si -H 'Host: ip.localhost' ${base}/ | grep -i x-lb-      # the IP origin, refused by the edge` : ''}
 
 Dashboard: ${base}/__lb/ (token "${token}")
 
 Press Ctrl-C to stop.`);
 }
 
+/**
+ * Switchyard under wrangler's dev server (workerd, local KV and Durable Object kept in
+ * `persist`). Wrangler's own output (banner, request log) is off; the Worker's
+ * warnings and errors still reach stderr. With `emulator`, it is the Worker's
+ * outbound service: every subrequest goes through it.
+ */
+async function startSwitchyard({ origins, persist, emulator }) {
+  // wrangler's dev server waits forever for a port that is taken: say so at once.
+  await new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error) =>
+      reject(error.code === 'EADDRINUSE' ? new Error(`127.0.0.1:${lbPort} is in use: stop what listens there, or set DEMO_PORT`) : error),
+    );
+    probe.listen(lbPort, '127.0.0.1', () => probe.close(resolve));
+  });
+  // The Request.cf object is a placeholder here: the simulation headers set what matters.
+  process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
+  const { unstable_startWorker } = await import('wrangler');
+  /** @type {Record<string, { type: 'plain_text' | 'secret_text', value: string }>} */
+  const bindings = {
+    ADMIN_TOKEN: { type: 'secret_text', value: token },
+    LB_SIMULATION: { type: 'plain_text', value: 'on' },
+    LB_CONFIG: { type: 'plain_text', value: JSON.stringify(demoConfig(origins)) },
+  };
+  if (emulator) bindings.LB_ZONES = { type: 'plain_text', value: EDGE_ZONE };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const worker = await unstable_startWorker({
+    config: join(root, 'wrangler.toml'),
+    bindings,
+    dev: {
+      server: { hostname: '127.0.0.1', port: lbPort },
+      inspector: false,
+      persist,
+      watch: false,
+      liveReload: false,
+      logLevel: 'error',
+      structuredLogsHandler: ({ level, message }) => {
+        if (level === 'warn' || level === 'error') process.stderr.write(`switchyard ${level}: ${message.trimEnd()}\n`);
+      },
+      ...(emulator ? { outboundService: emulator.fetch } : {}),
+    },
+    sendMetrics: false,
+  });
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`wrangler's dev server was not ready within 60 s`)), 60_000);
+  });
+  try {
+    await Promise.race([worker.ready, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+  // Miniflare's handlers kill workerd and exit at once on a signal; the demo's own
+  // stop() disposes of the Worker itself, then stops the origins and removes its files.
+  // (Its exit hook still kills workerd if the process ends some other way.)
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal).has(listener)) process.off(signal, listener);
+    }
+  }
+  return worker;
+}
+
 async function main() {
   const origins = await Promise.all(backends.map(startOrigin));
   console.log('Origins:');
-  origins.forEach((o, i) => console.log(`   ${o.name.padEnd(9)} ${o.url.padEnd(24)} ${backends[i].region}`));
+  const width = Math.max(24, ...origins.map((o) => addressOf(o).length + 1));
+  origins.forEach((o, i) => console.log(`   ${o.name.padEnd(9)} ${addressOf(o).padEnd(width)} ${backends[i].region}`));
+
+  const emulator = edge ? new EdgeEmulator({ zones: [EDGE_ZONE] }) : undefined;
+  if (emulator) {
+    console.log(
+      `Edge emulator: every subrequest of the Worker goes through it, as on Cloudflare's network: IP addresses are refused\n` +
+        `   (error 1003), names under .${EDGE_ZONE} resolve to 127.0.0.1, a refused connection is a 521.`,
+    );
+  }
 
   const persist = mkdtempSync(join(tmpdir(), 'switchyard-demo-'));
-  const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
-  const child = spawn(
-    wrangler,
-    [
-      'dev',
-      '--ip', '127.0.0.1',
-      '--port', String(lbPort),
-      '--persist-to', persist,
-      '--show-interactive-dev-session=false',
-      '--var', 'LB_SIMULATION:on',
-      '--var', `ADMIN_TOKEN:${token}`,
-      '--var', `LB_CONFIG:${JSON.stringify(demoConfig(origins))}`,
-    ],
-    { cwd: root, stdio: ['ignore', check ? 'ignore' : 'inherit', 'inherit'] },
-  );
-
+  // Also when a signal during start-up ends the process before stop() can run.
+  process.on('exit', () => rmSync(persist, { recursive: true, force: true }));
+  let worker;
   let stopping = false;
   const stop = async (code) => {
     if (stopping) return;
     stopping = true;
-    child.kill('SIGINT');
-    await Promise.race([new Promise((r) => child.once('exit', r)), new Promise((r) => setTimeout(r, 5000))]);
-    if (child.exitCode === null) child.kill('SIGKILL');
+    await Promise.race([worker?.dispose().catch(() => {}), new Promise((r) => setTimeout(r, 5000))]);
     await Promise.all(origins.map((o) => o.stop()));
     rmSync(persist, { recursive: true, force: true });
     process.exit(code);
   };
   process.on('SIGINT', () => stop(0));
   process.on('SIGTERM', () => stop(0));
-  child.on('exit', (code) => {
-    if (!stopping) {
-      console.error(`wrangler dev exited (${code})`);
-      stop(1);
-    }
-  });
 
-  await waitForHealthz(child);
-  const problems = await tour();
+  try {
+    worker = await startSwitchyard({ origins, persist, emulator });
+    await waitForHealthz();
+  } catch (error) {
+    console.error(`Switchyard did not start: ${error?.message ?? error}`);
+    return stop(1);
+  }
+  const problems = await tour({ origins, emulator, scratch: persist });
   if (problems.length > 0) console.error(`\nThe tour found problems:\n - ${problems.join('\n - ')}`);
   if (check) return stop(problems.length === 0 ? 0 : 1);
   printCurls();
