@@ -26,6 +26,19 @@ describe('the dashboard at /__lb/', () => {
     expect(page).not.toMatch(/(src|href)="(https?:)?\/\//);
   });
 
+  it('has a labelled panel for the configuration warnings, hidden until the script fills it', async () => {
+    const page = await (await lb('/__lb/')).text();
+    const panel = /<section[^>]*\sid="warnings"[^>]*>([\s\S]*?)<\/section>/.exec(page);
+    expect(panel).not.toBeNull();
+    expect(panel![0]).toMatch(/^<section[^>]*\shidden(="")?[\s>]/);
+    expect(panel![0]).toMatch(/^<section[^>]*aria-labelledby="warnings-title"/);
+    expect(panel![1]).toMatch(/<h2 id="warnings-title">\s*Configuration warnings/);
+    expect(panel![1]).toMatch(/<ul[^>]*id="warnings-list"/);
+    // Inside the signed-in part of the page, before the pools.
+    expect(page.indexOf('id="app"')).toBeLessThan(page.indexOf('id="warnings"'));
+    expect(page.indexOf('id="warnings"')).toBeLessThan(page.indexOf('id="pools"'));
+  });
+
   it('serves the same page with a wrong Authorization header, and with the admin API off', async () => {
     const wrong = await lb('/__lb/', { headers: { authorization: 'Bearer not-the-token' } });
     expect(wrong.status).toBe(200);

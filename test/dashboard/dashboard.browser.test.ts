@@ -10,7 +10,8 @@ import type { ConfigInput } from '../../src/config/schema';
 
 // The dashboard in a real Chromium: real origins on loopback, the Worker under
 // wrangler's dev server (workerd, local KV and Durable Object), and the page driven
-// as an operator would: sign in, read the table, drain an origin, withdraw a PoP.
+// as an operator would: sign in, read the table and the configuration's warnings,
+// drain an origin, withdraw a PoP.
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TOKEN = 'browser-test-token';
@@ -148,6 +149,33 @@ describe.skipIf(!haveChromium)('the dashboard in Chromium', () => {
     await api('PATCH', '/pools/us/origins/us2', { weight: 3 });
     await expect.poll(() => text(row('us', 'us2').getByTestId('weight')), { timeout: 8_000 }).toBe('3');
     expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+  });
+
+  it("lists the configuration's warnings: an origin given by IP address is an ip_origin", async () => {
+    // Every origin here is http://127.0.0.1:<port>: valid, and served on a laptop, but
+    // Cloudflare's edge refuses a subrequest to an IP address (SPEC §10).
+    const panel = page.getByRole('region', { name: /^Configuration warnings/ });
+    await panel.waitFor();
+    const items = panel.getByTestId('warning');
+    await expect.poll(() => items.count()).toBe(4);
+    const first = items.first();
+    expect(await first.getAttribute('data-code')).toBe('ip_origin');
+    expect(await text(first.getByTestId('warning-code'))).toBe('ip_origin');
+    expect(await text(first.getByTestId('warning-path'))).toBe('pools.0.origins.0.address');
+    expect(await text(first.getByTestId('warning-message'))).toMatch(/127\.0\.0\.1/);
+    expect(await text(page.getByTestId('warnings-count'))).toBe('(4)');
+
+    // What the page lists is what GET /config says, in its order.
+    const { warnings } = (await api('GET', '/config')) as { warnings: { code: string; path: string; message: string }[] };
+    expect(await items.allTextContents()).toEqual(warnings.map((w) => `${w.code} ${w.path}: ${w.message}`));
+
+    // Give one origin a name instead and its warning goes, without reloading the page; then put it back.
+    const us2 = origins.us2.url;
+    await api('PATCH', '/pools/us/origins/us2', { address: `http://localhost:${origins.us2.port}` });
+    await expect.poll(() => items.count(), { timeout: 8_000 }).toBe(3);
+    expect(await panel.getByTestId('warning-path').allTextContents()).not.toContain('pools.1.origins.1.address');
+    await api('PATCH', '/pools/us/origins/us2', { address: us2 });
+    await expect.poll(() => items.count(), { timeout: 8_000 }).toBe(4);
   });
 
   it('drains an origin from its row, and shows the API error of a bad weight inline', async () => {

@@ -60,6 +60,19 @@ const DisabledPanel: FC = () => (
   </section>
 );
 
+/** What the configuration asks for that is valid but will not work on Cloudflare's edge (SPEC §7, §10); hidden when there is none. */
+const WarningsPanel: FC = () => (
+  <section class="panel warnings" id="warnings" aria-labelledby="warnings-title" data-testid="warnings" hidden>
+    <h2 id="warnings-title">
+      Configuration warnings <span class="count" id="warnings-count" data-testid="warnings-count"></span>
+    </h2>
+    <p class="hint">
+      Valid and in service here, but these will not work on Cloudflare's edge (SPEC.md §10). They never block a change.
+    </p>
+    <ul class="warning-list" id="warnings-list" data-testid="warnings-list" aria-live="polite"></ul>
+  </section>
+);
+
 const PoolsPanel: FC = () => (
   <section class="panel" aria-labelledby="pools-title">
     <h2 id="pools-title">Pools and origins</h2>
@@ -142,6 +155,7 @@ export const DashboardPage: FC = () => (
         <LoginPanel />
         <DisabledPanel />
         <div id="app" data-testid="app" hidden>
+          <WarningsPanel />
           <PoolsPanel />
           <MapPanel />
         </div>

@@ -25,7 +25,7 @@ export const dashboardScript = String.raw`(function () {
   var els = {
     login: byId('login'), form: byId('token-form'), input: byId('token-input'), loginMessage: byId('login-message'),
     disabled: byId('admin-disabled'), disabledMessage: byId('admin-disabled-message'), retry: byId('retry'),
-    app: byId('app'), pools: byId('pools'), version: byId('version'), status: byId('status'), logout: byId('logout'),
+    app: byId('app'), warnings: byId('warnings'), warningsCount: byId('warnings-count'), warningsList: byId('warnings-list'), pools: byId('pools'), version: byId('version'), status: byId('status'), logout: byId('logout'),
     hostSelect: byId('host-select'), mapNote: byId('map-note'), mapError: byId('map-error'), map: byId('pop-map'),
     mapPools: byId('map-pools'), mapPops: byId('map-pops'), legend: byId('legend'), popDetail: byId('pop-detail'),
     popForm: byId('pop-form'), popInput: byId('pop-input'), popCodes: byId('pop-codes'), withdrawnList: byId('withdrawn-list')
@@ -33,7 +33,7 @@ export const dashboardScript = String.raw`(function () {
 
   var state = {
     generation: 0, timer: null, inFlight: false, again: false,
-    config: null, poolNodes: new Map(), poolColors: new Map(),
+    config: null, warningsKey: '', poolNodes: new Map(), poolColors: new Map(),
     hostsKey: '', pops: [], popNodes: new Map(), selected: null, detailKey: '', withdrawnKey: ''
   };
 
@@ -156,6 +156,7 @@ export const dashboardScript = String.raw`(function () {
       var results = await Promise.all([api('GET', '/config'), api('GET', '/health'), api('GET', '/stats')]);
       if (generation !== state.generation) return;
       state.config = results[0];
+      renderWarnings(results[0].warnings);
       renderPools(results[0], results[1], results[2]);
       renderHosts(results[0]);
       await refreshMap(generation);
@@ -174,6 +175,31 @@ export const dashboardScript = String.raw`(function () {
         else state.timer = setTimeout(refresh, POLL_MS);
       }
     }
+  }
+
+  // ---- configuration warnings ----
+
+  // What the configuration asks for that is valid but will not work on Cloudflare's
+  // edge: code, path, message, one per line; the panel is hidden when there is none.
+  // Redrawn only when they change, so a screen reader's place survives the polling.
+  function renderWarnings(warnings) {
+    var list = (Array.isArray(warnings) ? warnings : []).filter(function (w) { return w !== null && typeof w === 'object'; });
+    var next = JSON.stringify(list.map(function (w) { return [w.code, w.path, w.message]; }));
+    if (next === state.warningsKey) return;
+    state.warningsKey = next;
+    els.warnings.hidden = list.length === 0;
+    setText(els.warningsCount, '(' + list.length + ')');
+    els.warningsList.textContent = '';
+    list.forEach(function (w) {
+      var code = String(w.code || 'warning');
+      var li = el('li', { 'data-testid': 'warning', 'data-code': code, 'data-path': String(w.path || '') });
+      li.append(
+        el('span', { class: 'warning-code', 'data-testid': 'warning-code' }, code), document.createTextNode(' '),
+        el('code', { class: 'warning-path', 'data-testid': 'warning-path' }, w.path ? String(w.path) : '(document)'), document.createTextNode(': '),
+        el('span', { 'data-testid': 'warning-message' }, String(w.message || ''))
+      );
+      els.warningsList.appendChild(li);
+    });
   }
 
   // ---- pools and origins ----

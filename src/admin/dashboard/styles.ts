@@ -52,6 +52,13 @@ button.primary { background: var(--accent); border-color: var(--accent); color: 
 button.primary:hover { background: #094c8f; }
 button:disabled { opacity: .55; cursor: progress; }
 :focus-visible { outline: 3px solid #f0a020; outline-offset: 1px; }
+.warnings { border-left: 4px solid var(--warn); }
+.warnings h2 .count { color: var(--muted); font-weight: 400; font-size: .9rem; }
+.warnings .hint { margin: 0 0 .5rem; }
+.warning-list { margin: 0; padding-left: 1.1rem; font-size: .9rem; }
+.warning-list li { margin: .2rem 0; }
+.warning-code { color: var(--warn); font-weight: 600; }
+.warning-path { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: .82rem; }
 .pool { margin-bottom: 1.1rem; }
 .pool-head { display: flex; align-items: baseline; gap: .75rem; flex-wrap: wrap; margin-bottom: .4rem; }
 .pool-head .name { color: var(--muted); }
