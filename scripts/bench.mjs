@@ -10,6 +10,9 @@
 //   --profile                     also sample Switchyard's CPU under load (workerd's
 //                                 inspector) and print where the time goes
 //   --only load                   the load table alone (for iterating on the hot path)
+//   --baseline DIR/index.js,…     also load other builds of Switchyard (say, main's
+//                                 `npm run build` output), named by DIR, in the same
+//                                 interleaved slices
 //
 // Workers run on workerd itself with a generated config, not under `wrangler dev` or
 // Miniflare (see the README's Performance section for why). Results:
@@ -20,7 +23,7 @@ import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import http from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +39,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: join(root, 'bench-out') },
     profile: { type: 'boolean', default: false },
     only: { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
 const smoke = args.smoke;
@@ -61,6 +65,11 @@ async function main() {
   const passThrough = await startWorker('pass-through', passThroughScript(), { ORIGIN: `127.0.0.1:${origins.ports[0]}` });
   const contract = await startWorker('header-contract', headerContractScript(), { ORIGIN: `127.0.0.1:${origins.ports[0]}` });
   const switchyard = await startWorker('switchyard', bundle, switchyardBindings(origins.ports));
+  const baselines = [];
+  for (const path of args.baseline?.split(',') ?? []) {
+    const name = `switchyard-${basename(dirname(path))}`;
+    baselines.push({ name: `Switchyard (${basename(dirname(path))})`, worker: await startWorker(name, path, switchyardBindings(origins.ports)) });
+  }
   const viaMiniflare = smoke || !all ? undefined : await startMiniflare('pass-through-miniflare', passThroughScript(), { ORIGIN: `127.0.0.1:${origins.ports[0]}` });
   const cookie = await affinityCookie(switchyard.url);
   const references = !all ? [] : (await Promise.all([startNginx(origins.ports), startHaproxy(origins.ports)])).filter(Boolean);
@@ -70,6 +79,7 @@ async function main() {
     { name: 'pass-through Worker', url: passThrough.url, requests: [{ path: '/' }], pid: passThrough.pid },
     { name: 'header-contract Worker', url: contract.url, requests: [{ path: '/', headers: { 'x-lb-sim-country': 'DE' } }], pid: contract.pid },
     { name: 'Switchyard', url: switchyard.url, requests: switchyardRequests(cookie), pid: switchyard.pid },
+    ...(await Promise.all(baselines.map(async ({ name, worker }) => ({ name, url: worker.url, requests: switchyardRequests(await affinityCookie(worker.url)), pid: worker.pid })))),
     ...references.map((r) => ({ name: r.name, url: r.url, requests: [{ path: '/' }] })),
     ...(viaMiniflare ? [{ name: 'pass-through, Miniflare', url: viaMiniflare.url, requests: [{ path: '/' }] }] : []),
   ];
@@ -223,8 +233,8 @@ function switchyardBindings(ports) {
 
 /** A Worker on workerd itself with a generated config (scripts/lib/workerd.mjs): the fast path. */
 async function startWorker(name, scriptPath, bindings) {
-  const isSwitchyard = name === 'switchyard';
-  const inspector = isSwitchyard && args.profile ? await freePort() : undefined;
+  const isSwitchyard = name.startsWith('switchyard');
+  const inspector = name === 'switchyard' && args.profile ? await freePort() : undefined;
   const worker = await startWorkerd({ dir: join(work, `workerd-${name}`), scriptPath, bindings, switchyard: isSwitchyard, inspector, ready: { path: '/', headers: { 'x-lb-sim-country': 'DE' } } });
   cleanups.push(() => worker.stop());
   return { url: worker.url, inspector, pid: worker.pid };

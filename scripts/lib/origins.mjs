@@ -2,7 +2,8 @@
 // ("<h1>Response from Backend Server 1</h1>"), for the demo and the tests. Each can be
 // taken down (connections refused), brought back on the same port, slowed or made to
 // fail, and keeps a log of the requests it saw. GET /trickle/<ms> sends its headers
-// and a first line at once and the rest of the body <ms> later.
+// and a first line at once and the rest of the body <ms> later (with ?length, under a
+// Content-Length that announces the whole body).
 import { createServer } from 'node:http';
 
 export class Origin {
@@ -63,7 +64,9 @@ export class Origin {
       const path = (req.url ?? '/').split('?')[0];
       const trickle = /^\/trickle\/(\d{1,5})$/.exec(path);
       if (trickle !== null) {
-        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-origin-name': this.name });
+        // ?length: announce the whole body's length up front (a fixed-length body that stalls).
+        const length = (req.url ?? '').includes('?length') ? { 'content-length': '21' } : {};
+        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-origin-name': this.name, ...length });
         res.write('first part\n');
         setTimeout(() => res.end('last part\n'), Number(trickle[1]));
         return;

@@ -192,14 +192,19 @@ describe('what no client or origin may do to the balancer', () => {
     expect(quiet.body).not.toContain('g1');
   });
 
-  it('an origin stalling after its headers: the response ends within read_timeout_ms + 1 s and the origin is charged', async () => {
+  it.each([
+    ['a streamed body', '/trickle/8000', 'first part\n'],
+    // A body of known length up to 64 KiB is read whole before it is passed on: nothing of it went out.
+    ['a body of announced length', '/trickle/8000?length', ''],
+  ])('an origin stalling after its headers (%s): the response ends within read_timeout_ms + 1 s and the origin is charged', async (_what, path, received) => {
     const [a, b] = await Promise.all([startOrigin('staller'), startOrigin('steady')]);
+    const id = `stall-${received === '' ? 'fixed' : 'stream'}`;
     await configure({
-      pools: [pool('stall', [{ name: 'a', address: a.url }, { name: 'b', address: b.url }])],
-      load_balancers: [loadBalancer(['stall'], { read_timeout_ms: 400, passive_health: { max_fails: 1, fail_timeout: 60, max_ejection_percent: 50 } })],
+      pools: [pool(id, [{ name: 'a', address: a.url }, { name: 'b', address: b.url }])],
+      load_balancers: [loadBalancer([id], { read_timeout_ms: 400, passive_health: { max_fails: 1, fail_timeout: 60, max_ejection_percent: 50 } })],
     });
     const started = Date.now();
-    const res = await lb('/trickle/8000');
+    const res = await lb(path);
     expect(res.status).toBe(200);
     expect(res.headers.get('x-lb-origin')).toBe('a');
     let text = '';
@@ -214,7 +219,7 @@ describe('what no client or origin may do to the balancer', () => {
       })(),
     ).rejects.toThrow();
     const elapsed = Date.now() - started;
-    expect(text).toBe('first part\n');
+    expect(text).toBe(received);
     expect(elapsed).toBeGreaterThanOrEqual(400);
     expect(elapsed).toBeLessThan(1400);
     // Charged with max_fails 1: A is out, B takes everything.
@@ -223,11 +228,18 @@ describe('what no client or origin may do to the balancer', () => {
     expect(next).toEqual(['b', 'b', 'b', 'b']);
   });
 
-  it('a body slower than read_timeout_ms in total but never silent that long streams in full', async () => {
-    const a = await startOrigin('slow-but-steady');
-    await configure({ pools: [pool('steady', [{ name: 'a', address: a.url }])], load_balancers: [loadBalancer(['steady'], { read_timeout_ms: 1000 })] });
-    const res = await lb('/trickle/600');
-    expect(await res.text()).toBe('first part\nlast part\n');
+  it('a body slower than read_timeout_ms in total but never silent that long streams in full, and its origin stays in', async () => {
+    const [a, b] = await Promise.all([startOrigin('slow-but-steady'), startOrigin('other')]);
+    await configure({
+      pools: [pool('steady', [{ name: 'a', address: a.url }, { name: 'b', address: b.url }])],
+      load_balancers: [loadBalancer(['steady'], { read_timeout_ms: 1000, passive_health: { max_fails: 1, fail_timeout: 60, max_ejection_percent: 50 } })],
+    });
+    expect(await (await lb('/trickle/600')).text()).toBe('first part\nlast part\n');
+    expect(await (await lb('/trickle/600?length')).text()).toBe('first part\nlast part\n');
+    // Nothing was charged: round robin still reaches A.
+    const next = [];
+    for (let i = 0; i < 4; i++) next.push((await served('/')).origin);
+    expect(next).toContain('a');
   });
 
   it('a pool pointed back at the balancer costs one origin attempt per client attempt, and ends there', async () => {
