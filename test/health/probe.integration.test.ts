@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 
 import { MonitorSchema, OriginSchema, type Monitor, type Origin } from '../../src/config/schema';
-import { BODY_SCAN_BYTES, mapBounded, MONITOR_USER_AGENT, probe, probeHeaders } from '../../src/health/probe';
+import { BODY_SCAN_BYTES, mapBounded, MONITOR_USER_AGENT, probe, probeHeaders, probeRoute } from '../../src/health/probe';
 import { startOrigin } from '../support/worker';
 
 // One probe against real origin servers on 127.0.0.1 (the fleet), from inside workerd.
@@ -102,6 +102,16 @@ describe('http probe', () => {
     expect(probeHeaders(m, originAt('127.0.0.1:1')).get('host')).toBe('monitor.example');
     expect(probeHeaders(m, originAt('127.0.0.1:1', { host: ['origin.example'] })).get('host')).toBe('origin.example');
     expect(probeHeaders(monitor(), originAt('127.0.0.1:1')).get('host')).toBeNull();
+  });
+
+  it('sends a Host override the way the proxy does: in the URL, resolved to the address (SPEC §10)', () => {
+    const m = monitor({ path: '/health', header: { Host: ['monitor.example'] } });
+    const address = new URL('http://origin.example.net:8080/app');
+    expect(probeRoute(m, originAt(address.href), address)).toEqual({ url: 'http://monitor.example:8080/app/health', resolveOverride: 'origin.example.net' });
+    expect(probeRoute(m, originAt(address.href, { host: ['own.example'] }), address).url).toBe('http://own.example:8080/app/health');
+    expect(probeRoute(monitor({ path: '/h' }), originAt(address.href), address)).toEqual({ url: 'http://origin.example.net:8080/app/h', resolveOverride: undefined });
+    // Behind a VPC binding the URL carries the Host and the binding picks the target.
+    expect(probeRoute(m, { ...originAt(address.href), network: 'VPC' }, address)).toEqual({ url: 'http://monitor.example:8080/app/health', resolveOverride: undefined });
   });
 
   it('keeps the path prefix of the address, and takes bare host:port', async () => {
