@@ -131,8 +131,14 @@ export const POOL_STEERING_POLICIES = [
 ] as const;
 
 export const RETRY_OUTCOMES = ['connect-failure', 'timeout'] as const;
-/** Cloudflare answers a Worker's subrequest with 521/522/523/530 when no connection was made, 524 on a timeout after connect, 525/526 on TLS (SPEC §10). */
-export const DEFAULT_RETRY_ON = ['connect-failure', 'timeout', '502', '503', '504', '521', '522', '523', '524', '525', '526', '530'] as const;
+/**
+ * Cloudflare answers a Worker's subrequest with 521/522/523/530 when no connection was
+ * made, 524 on a timeout after connect, 525/526 on TLS (SPEC §10), and 520 when the
+ * connection was reset or closed before a response: what workerd throws as "Network
+ * connection lost", and what nginx's proxy_next_upstream `error` retries. SPEC §1's
+ * list plus 520.
+ */
+export const DEFAULT_RETRY_ON = ['connect-failure', 'timeout', '502', '503', '504', '520', '521', '522', '523', '524', '525', '526', '530'] as const;
 
 const HOSTNAME = /^(\*|(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$/;
 const poolList = z.array(id).min(1);

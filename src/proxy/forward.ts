@@ -112,7 +112,7 @@ export async function forward(request: Request, client: ClientSide, candidates: 
     attempts.push(attempt.record);
     const { outcome } = attempt.record;
 
-    if (attempt.response !== undefined && outcome === 'ok') {
+    if (attempt.response !== undefined && outcome === 'ok' && !isEdgeStatus(attempt.response.status)) {
       fc.passive.recordSuccess(origin.pool, origin.name);
       const response = await guardResponse(attempt.response, request.method, origin, fc, attempt.controller);
       return { response, attempts, served: origin, upstreamMs: fc.now() - started };

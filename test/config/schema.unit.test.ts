@@ -348,7 +348,7 @@ describe('config: defaults', () => {
       enabled: true,
       steering_policy: '',
       retries: 2,
-      retry_on: ['connect-failure', 'timeout', '502', '503', '504', '521', '522', '523', '524', '525', '526', '530'],
+      retry_on: ['connect-failure', 'timeout', '502', '503', '504', '520', '521', '522', '523', '524', '525', '526', '530'],
       attempt_timeout_ms: 10_000,
       read_timeout_ms: 60_000,
       session_affinity: 'none',

@@ -131,6 +131,17 @@ describe.runIf(edge)('the edge refuses what workerd forgives', () => {
     }
   });
 
+  it("an edge answer retry_on leaves out is neither retried nor relayed: the client gets Switchyard's 502", async () => {
+    const [a, b] = await Promise.all([startOrigin('refused-unlisted'), startOrigin('never-tried')]);
+    await a.down();
+    await configure({ pools: [pool('unlisted', [{ name: 'a', address: a.url }, { name: 'b', address: b.url }])], load_balancers: [loadBalancer(['unlisted'], { retry_on: ['timeout'] })] });
+    const res = await served('/');
+    expect(res.status).toBe(502);
+    expect(JSON.parse(res.body).error).toMatchObject({ code: 'upstream_error', message: expect.stringContaining('connection refused (521)') });
+    expect(res.body).not.toContain('error code');
+    expect(await b.log()).toHaveLength(0);
+  });
+
   it('header.Host reaches the origin through cf.resolveOverride when both names are in the zone, and fails over when not', async () => {
     const [a, b] = await Promise.all([startOrigin('vhost'), startOrigin('plain-host')]);
     await configure({
