@@ -24,6 +24,7 @@
 import { request as httpRequest } from 'node:http';
 import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 
 export const CONTROL_HOST = 'edge-emulator.control';
 export const TUNNEL_CONTROL_HOST = 'tunnel.control';
@@ -69,8 +70,15 @@ function forwardToLoopback(request, port, host, { originTimeoutMs, timeoutStatus
       }
       const status = res.statusCode ?? 502;
       const empty = request.method === 'HEAD' || status === 204 || status === 304;
+      // Miniflare's hop back into workerd does not carry a compressed body faithfully:
+      // hand it over decoded (the Worker's fetch would decode it all the same).
+      const gzipped = !empty && /^(x-)?gzip$/i.test(String(res.headers['content-encoding'] ?? ''));
+      if (gzipped) {
+        out.delete('content-encoding');
+        out.delete('content-length');
+      }
       // A client that stops reading (the Worker cancelled the body) must not leave the origin's socket open.
-      const body = empty ? null : Readable.toWeb(res);
+      const body = empty ? null : Readable.toWeb(gzipped ? res.pipe(createGunzip()) : res);
       if (empty) res.resume();
       settle(new Response(body, { status, headers: out }));
     });

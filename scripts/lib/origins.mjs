@@ -3,8 +3,9 @@
 // taken down (connections refused), brought back on the same port, slowed or made to
 // fail, and keeps a log of the requests it saw. GET /trickle/<ms> sends its headers
 // and a first line at once and the rest of the body <ms> later (with ?length, under a
-// Content-Length that announces the whole body).
+// Content-Length that announces the whole body). GET /gzip/<n> sends n bytes gzipped.
 import { createServer } from 'node:http';
+import { gzipSync } from 'node:zlib';
 
 export class Origin {
   /** @param {{ name: string, body?: string, port?: number, host?: string }} options */
@@ -69,6 +70,14 @@ export class Origin {
         res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-origin-name': this.name, ...length });
         res.write('first part\n');
         setTimeout(() => res.end('last part\n'), Number(trickle[1]));
+        return;
+      }
+      const gzip = /^\/gzip\/(\d{1,7})$/.exec(path);
+      if (gzip !== null) {
+        // A compressed body whose Content-Length is a small part of what it decodes to.
+        const body = gzipSync(Buffer.alloc(Number(gzip[1]), 'a'));
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip', 'content-length': String(body.length), 'x-origin-name': this.name });
+        res.end(body);
         return;
       }
       const send = () => {

@@ -1,4 +1,4 @@
-import { hostnameOf } from '../edge/subrequest';
+import { hostnameOf, inZone } from '../edge/subrequest';
 import { isIpLiteral, parseOriginAddress, type Config, type LoadBalancer } from './schema';
 
 // What a configuration asks for that is valid here but will not work on Cloudflare's
@@ -56,7 +56,14 @@ export function edgeFindings(config: Config, edge: EdgeFacts): EdgeFinding[] {
             `network "${origin.network}" is not a binding of this Worker: declare it in wrangler.toml ([[vpc_services]] or [[vpc_networks]])`,
           );
         }
-        // Through a VPC binding the Host goes in the URL given to the binding: no override needed.
+        // Through a VPC binding the address is the URL: its host is what the origin sees.
+        const own = hostHeader(origin.header);
+        const overrides = [own !== undefined ? `${at}.header.${own.key}` : undefined, ...preserving.map(({ index }) => `load_balancers.${index}.preserve_host`)];
+        for (const path of overrides) {
+          if (path !== undefined) {
+            add(path, 'host_override', `${origin.name} is reached through ${origin.network}: the host of its address is sent as Host, so write the wanted Host in the address (a VPC service routes to its own target whatever the URL's host)`);
+          }
+        }
         return;
       }
       if (isIpLiteral(host)) {
@@ -105,7 +112,7 @@ interface Check {
   certain: boolean;
 }
 
-const VIA = 'works on the edge only through cf.resolveOverride, with both names in one zone of the Worker';
+const VIA = 'is sent only through cf.resolveOverride, with both names in one zone of LB_ZONES';
 const HOW = 'cf.resolveOverride needs both names in one zone of the Worker (or use a VPC service in "network")';
 
 /**
@@ -114,9 +121,9 @@ const HOW = 'cf.resolveOverride needs both names in one zone of the Worker (or u
  * Worker's zones. `wanted` undefined: any name (preserve_host with hostname "*").
  */
 function checkHost(wanted: string | undefined, host: string, zones: readonly string[] | undefined): Check | undefined {
-  if (zones === undefined) return { predicate: `${VIA}; cannot be checked: set LB_ZONES to the zones of the Worker's routes`, certain: false };
+  if (zones === undefined) return { predicate: `${VIA}; LB_ZONES is not set, so the origin gets the address's own host: set LB_ZONES to the zones of the Worker's routes`, certain: false };
   const problem = zoneProblem(wanted === undefined ? [host] : [wanted, host], zones);
-  if (problem !== undefined) return { predicate: `cannot be sent on the edge: ${problem}; ${HOW}`, certain: true };
+  if (problem !== undefined) return { predicate: `is not sent (the origin gets the address's own host): ${problem}; ${HOW}`, certain: true };
   if (wanted === undefined) return { predicate: `works only for client hosts in the zone of ${host}; cannot be checked for hostname "*"`, certain: false };
   return undefined;
 }
@@ -131,10 +138,7 @@ function zoneProblem(names: readonly string[], zones: readonly string[]): string
   return undefined;
 }
 
-/** A name is inside zone Z when it is Z or ends with "." + Z. */
-export function inZone(name: string, zone: string): boolean {
-  return name === zone || name.endsWith(`.${zone}`);
-}
+export { inZone };
 
 /** The Host field of a header map (any case), as a bare lower-case name without a port. */
 function hostHeader(header: Record<string, string[]>): { key: string; value: string } | undefined {

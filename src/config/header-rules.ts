@@ -18,3 +18,6 @@ export function isReservedRequestHeader(name: string): boolean {
   const lower = name.toLowerCase();
   return RESERVED_EXACT.has(lower) || lower.startsWith('x-forwarded-') || lower.startsWith('x-lb-');
 }
+
+/** A Host value: a DNS name, an IPv4 address or a bracketed IPv6 one, with an optional port. */
+export const HOST_VALUE = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { REGIONS } from '../geo/regions';
-import { HEADER_NAME, HEADER_VALUE, isReservedRequestHeader } from './header-rules';
+import { HEADER_NAME, HEADER_VALUE, HOST_VALUE, isReservedRequestHeader } from './header-rules';
 
 // The vocabulary follows Cloudflare Load Balancing's API objects (snake_case), so an
 // operator can bring an existing configuration. Every object is strict: a typo in a
@@ -26,7 +26,15 @@ function headerRecord<V extends z.ZodType>(value: V, reserved?: (name: string) =
     }
   });
 }
-const headerMap = headerRecord(z.array(headerValue));
+/** Header lists, where a Host must be a host[:port] (it becomes the URL's host: SPEC §10). */
+const headerMap = headerRecord(z.array(headerValue)).superRefine((record, ctx) => {
+  for (const [name, values] of Object.entries(record)) {
+    if (name.toLowerCase() !== 'host') continue;
+    values.forEach((value, index) => {
+      if (!HOST_VALUE.test(value)) ctx.addIssue({ code: 'custom', path: [name, index], message: 'a Host must be a host name or address with an optional port' });
+    });
+  }
+});
 const latitude = z.number().min(-90).max(90);
 const longitude = z.number().min(-180).max(180);
 

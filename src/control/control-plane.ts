@@ -249,7 +249,7 @@ export class ControlPlane extends DurableObject<Env> {
     for (const target of targets) this.probing.add(target.key);
     let outcomes: ProbeOutcome[];
     try {
-      outcomes = await mapBounded(targets, PROBE_CONCURRENCY, (t) => probe(t.monitor, t.origin, { network: (name) => bindingOf(this.env, name) }), (error) => ({
+      outcomes = await mapBounded(targets, PROBE_CONCURRENCY, (t) => probe(t.monitor, t.origin, { network: (name) => bindingOf(this.env, name), zones: settings(this.env).zones }), (error) => ({
         ok: false,
         rtt_ms: 0,
         reason: `probe failed: ${(error as Error)?.message ?? String(error)}`,

@@ -11,17 +11,34 @@ export interface SubrequestRoute {
 
 /**
  * `address` (with its path prefix) plus `path` ("/a?b"). A Worker cannot set Host: the
- * runtime sends the URL's host. So a wanted Host goes into the URL; a public origin is
- * then reached through cf.resolveOverride = the address's hostname (on the edge both
- * names must be in the Worker's zone), and an origin behind a VPC binding (`network`)
- * takes Host and SNI from the URL while the binding fixes the target.
+ * runtime sends the URL's host. A wanted Host therefore goes into the URL, with
+ * cf.resolveOverride = the address's hostname so that the connection still goes to the
+ * origin, and only when both names are in one of the Worker's `zones` (LB_ZONES):
+ * Cloudflare honours the override only there, and anywhere else (workerd on a laptop,
+ * a name outside the zone) the request would go to whatever the wanted name resolves
+ * to, which for preserve_host is a name the client chose. Otherwise the address's own
+ * host is sent (and the configuration carries a host_override warning).
  */
-export function subrequestRoute(address: URL, path: string, wantedHost: string | undefined, network: string, protocol = address.protocol): SubrequestRoute {
+export function subrequestRoute(address: URL, path: string, wantedHost: string | undefined, zones: readonly string[] | undefined, protocol = address.protocol): SubrequestRoute {
   const prefix = address.pathname.endsWith('/') ? address.pathname.slice(0, -1) : address.pathname;
   const name = wantedHost === undefined ? undefined : hostnameOf(wantedHost);
-  if (name === undefined || name === '' || name === address.hostname) return { url: `${protocol}//${address.host}${prefix}${path}`, resolveOverride: undefined };
+  if (name === undefined || name === '' || name === address.hostname || zones === undefined || !sameZone(name, address.hostname, zones)) {
+    return { url: `${protocol}//${address.host}${prefix}${path}`, resolveOverride: undefined };
+  }
   const host = address.port === '' ? name : `${name}:${address.port}`;
-  return { url: `${protocol}//${host}${prefix}${path}`, resolveOverride: network === '' ? address.hostname : undefined };
+  return { url: `${protocol}//${host}${prefix}${path}`, resolveOverride: address.hostname };
+}
+
+/** A name is inside zone Z when it is Z or ends with "." + Z. */
+export function inZone(name: string, zone: string): boolean {
+  return name === zone || name.endsWith(`.${zone}`);
+}
+
+/** Are both names inside one zone of `zones` (the most specific zone of each)? */
+export function sameZone(a: string, b: string, zones: readonly string[]): boolean {
+  const zoneOf = (name: string) => zones.filter((zone) => inZone(name, zone)).sort((x, y) => y.length - x.length)[0];
+  const zone = zoneOf(a);
+  return zone !== undefined && zone === zoneOf(b);
 }
 
 /** "name", "name:port", "[v6]:port" → the name part, lower-cased. */
@@ -57,10 +74,26 @@ export function edgeReason(status: number): string | undefined {
 
 /**
  * Cloudflare answers a Worker's subrequest to an IP address with 403 "error code: 1003".
- * Worth asking only for a 403 from an IP-literal address; reads a copy, so an origin's
- * own 403 goes on intact.
+ * Worth asking only for a 403 from an IP-literal address. Reads at most the first 64
+ * bytes of a copy, for at most a second, so an origin's own 403 goes on intact and a
+ * hostile one can make it read neither much nor long.
  */
 export async function isEdgeIpRefusal(response: Response): Promise<boolean> {
-  if (response.status !== 403) return false;
-  return /^\s*error code: 1003\b/.test(await response.clone().text());
+  if (response.status !== 403 || response.body === null) return false;
+  const length = Number(response.headers.get('content-length') ?? 0);
+  if (length > 64) return false;
+  const reader = response.clone().body!.getReader();
+  const read = async (): Promise<string> => {
+    const decoder = new TextDecoder();
+    let text = '';
+    while (text.length <= 64) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    return text;
+  };
+  const text = await Promise.race([read(), scheduler.wait(1000).then(() => '')]).catch(() => '');
+  reader.cancel().catch(() => undefined);
+  return /^\s*error code: 1003\b/.test(text);
 }

@@ -30,12 +30,14 @@ export interface ProbeOptions {
   now?: () => number;
   /** The Workers VPC binding an origin's `network` names (its probes go the same way as its traffic). */
   network?: (name: string) => Fetcher | undefined;
+  /** The zones of the Worker's routes (LB_ZONES), where a Host override can be sent. */
+  zones?: readonly string[];
 }
 
 export async function probe(monitor: Monitor, origin: Origin, options: ProbeOptions = {}): Promise<ProbeOutcome> {
   const allowed = Math.max(0, Math.floor(monitor.retries)) + 1;
   for (let attempts = 1; ; attempts++) {
-    const outcome = await attempt(monitor, origin, options.now ?? Date.now, options.network);
+    const outcome = await attempt(monitor, origin, options.now ?? Date.now, options);
     if (outcome.ok || attempts >= allowed) return { ...outcome, attempts };
   }
 }
@@ -69,9 +71,9 @@ export async function mapBounded<T, R>(
  * path prefix, the monitor's path; a Host override (the origin's header.Host, else the
  * monitor's) travels as the proxy's does (SPEC §10).
  */
-export function probeRoute(monitor: Monitor, origin: Origin, address: URL): SubrequestRoute {
-  const wanted = firstHost(origin.header) ?? firstHost(monitor.header);
-  return subrequestRoute(address, monitor.path, wanted, origin.network, monitor.type === 'https' ? 'https:' : 'http:');
+export function probeRoute(monitor: Monitor, origin: Origin, address: URL, zones: readonly string[] | undefined): SubrequestRoute {
+  const wanted = origin.network !== '' ? undefined : (firstHost(origin.header) ?? firstHost(monitor.header));
+  return subrequestRoute(address, monitor.path, wanted, zones, monitor.type === 'https' ? 'https:' : 'http:');
 }
 
 function firstHost(header: Record<string, string[]>): string | undefined {
@@ -93,7 +95,7 @@ export function probeHeaders(monitor: Monitor, origin: Origin): Headers {
   return headers;
 }
 
-async function attempt(monitor: Monitor, origin: Origin, now: () => number, network: ProbeOptions['network']): Promise<AttemptOutcome> {
+async function attempt(monitor: Monitor, origin: Origin, now: () => number, { network, zones }: ProbeOptions): Promise<AttemptOutcome> {
   const started = now();
   const timeoutMs = monitor.timeout * 1000;
   const deadline = new Deadline(timeoutMs);
@@ -113,7 +115,7 @@ async function attempt(monitor: Monitor, origin: Origin, now: () => number, netw
 
     const binding = origin.network === '' ? undefined : network?.(origin.network);
     if (origin.network !== '' && binding === undefined) return failed(`no binding named ${origin.network} (the origin's network)`, 0);
-    const route = probeRoute(monitor, origin, address);
+    const route = probeRoute(monitor, origin, address, zones);
     const init: RequestInit<RequestInitCfProperties> = { method: monitor.method, headers: probeHeaders(monitor, origin), redirect: 'manual', signal: deadline.signal };
     if (route.resolveOverride !== undefined) init.cf = { resolveOverride: route.resolveOverride };
     const response = await deadline.race(binding === undefined ? fetch(route.url, init) : binding.fetch(route.url, init));

@@ -36,11 +36,14 @@ export class InFlight {
 }
 
 /**
- * What one attempt came to. `connect-failure`: no connection was made; `timeout`: no
- * response headers within attempt_timeout_ms; `status`: a response whose status is in
- * retry_on; `internal`: the runtime refused to send the request (never the origin's).
+ * What one attempt came to. `connect-failure`: no connection was made (the edge's
+ * 521/522/523/530, its 1003 for an IP-literal URL); `network`: a connection error the
+ * runtime threw, which may have come after the request left; `timeout`: no response
+ * headers within attempt_timeout_ms, or a small body silent for read_timeout_ms;
+ * `status`: a response whose status is in retry_on; `internal`: the balancer or the
+ * runtime refused to send the request (never the origin's doing).
  */
-export type AttemptOutcome = 'ok' | 'status' | 'timeout' | 'connect-failure' | 'internal';
+export type AttemptOutcome = 'ok' | 'status' | 'timeout' | 'connect-failure' | 'network' | 'internal';
 
 export interface Attempt {
   origin: CompiledOrigin;
@@ -70,6 +73,8 @@ export interface ForwardContext {
   now: () => number;
   /** The Workers VPC binding an origin's `network` names; undefined when the Worker has none by that name. */
   network: (name: string) => Fetcher | undefined;
+  /** The zones of the Worker's routes (LB_ZONES), where a Host override can be sent. */
+  zones: readonly string[] | undefined;
 }
 
 /** retry_on, parsed once per load balancer object. */
@@ -110,30 +115,40 @@ export async function forward(request: Request, client: ClientSide, candidates: 
     const last = i === candidates.length - 1;
     const attempt = await attemptOn(origin, request.method, headers, body.value, client, fc);
     attempts.push(attempt.record);
-    const { outcome } = attempt.record;
+    const { record } = attempt;
 
-    if (attempt.response !== undefined && outcome === 'ok' && !isEdgeStatus(attempt.response.status)) {
-      fc.passive.recordSuccess(origin.pool, origin.name);
-      const response = await guardResponse(attempt.response, request.method, origin, fc, attempt.controller);
-      return { response, attempts, served: origin, upstreamMs: fc.now() - started };
+    // A response to pass on (the origin's success, or its own error page when nothing
+    // else is left) is readied here: a small body is read whole first, and a stall
+    // before anything went to the client is still this attempt's failure.
+    const relay = attempt.response !== undefined && !isEdgeStatus(attempt.response.status) && (record.outcome === 'ok' || (record.outcome === 'status' && (last || !body.replayable || !idempotent)));
+    if (relay) {
+      const ready = await passOn(attempt.response!, request.method, origin, fc, attempt.controller);
+      if (ready.response !== undefined) {
+        if (record.outcome === 'ok') fc.passive.recordSuccess(origin.pool, origin.name);
+        else record.ejected = charge(origin, fc);
+        return { response: ready.response, attempts, served: origin, upstreamMs: fc.now() - started };
+      }
+      record.outcome = ready.stalled ? 'timeout' : 'network';
+      record.detail = ready.stalled ? `response body silent for ${lb.read_timeout_ms} ms` : 'response body cut off';
     }
 
+    const { outcome } = record;
     const failed =
-      outcome === 'connect-failure' ? policy.connectFailure || attempt.statusListed : outcome === 'timeout' ? policy.timeout : outcome === 'status';
-    if (failed) attempt.record.ejected = charge(origin, fc);
-    // Retry only what could not have reached the origin, unless the method may be repeated.
+      outcome === 'connect-failure'
+        ? policy.connectFailure || attempt.statusListed
+        : outcome === 'network'
+          ? policy.connectFailure
+          : outcome === 'timeout'
+            ? policy.timeout
+            : outcome === 'status';
+    // While the client's body is still streaming up, a slow attempt may be the client's doing.
+    if (failed && !(outcome === 'timeout' && body.streamed)) record.ejected = charge(origin, fc);
+    // Retry only what cannot have reached the origin, unless the method may be repeated.
+    // workerd throws the same error for a refused connection and for a reset after the
+    // request was sent ("network"): only the edge's 52x answers say nothing arrived.
     const retry = failed && !last && body.replayable && (idempotent || outcome === 'connect-failure');
-    if (retry) {
-      await attempt.response?.body?.cancel();
-      continue;
-    }
-    // The origin's own answer (a 502 from nginx behind it, a 503 page) goes to the
-    // client as it is; the edge's answers and the runtime's errors do not.
-    if (attempt.response !== undefined && outcome === 'status' && !isEdgeStatus(attempt.response.status)) {
-      return { response: await guardResponse(attempt.response, request.method, origin, fc, attempt.controller), attempts, served: origin, upstreamMs: fc.now() - started };
-    }
-    await attempt.response?.body?.cancel();
-    break;
+    await attempt.response?.body?.cancel().catch(() => undefined);
+    if (!retry) break;
   }
 
   return { response: failureResponse(attempts, lb), attempts, served: undefined, upstreamMs: fc.now() - started };
@@ -157,7 +172,7 @@ async function attemptOn(
   fc: ForwardContext,
 ): Promise<AttemptResult> {
   const { lb } = fc;
-  const route = upstreamRoute(origin, client.url, lb);
+  const route = upstreamRoute(origin, client.url, lb, fc.zones);
   const network = origin.config.network;
   const binding = network === '' ? undefined : fc.network(network);
   const attemptStarted = fc.now();
@@ -168,7 +183,7 @@ async function attemptOn(
     controller,
     statusListed,
   });
-  if (network !== '' && binding === undefined) return result('connect-failure', { detail: `no binding named ${network} (the origin's network)` });
+  if (network !== '' && binding === undefined) return result('internal', { detail: `no binding named ${network} (the origin's network)` });
 
   const init: RequestInit<RequestInitCfProperties> = { method, headers, body, redirect: 'manual', signal: controller.signal };
   if (route.resolveOverride !== undefined) init.cf = { resolveOverride: route.resolveOverride };
@@ -188,7 +203,7 @@ async function attemptOn(
     // A TypeError is the runtime refusing the request itself (a body it cannot send,
     // a header it rejects): nothing left the balancer.
     const detail = `${route.url}: ${(error as Error)?.message ?? String(error)}`;
-    return result(error instanceof TypeError ? 'internal' : 'connect-failure', { detail });
+    return result(error instanceof TypeError ? 'internal' : 'network', { detail });
   } finally {
     fc.inflight.add(origin, -1);
   }
@@ -213,45 +228,47 @@ function charge(origin: CompiledOrigin, fc: ForwardContext): boolean {
 
 /**
  * The origin's response, re-wrapped so its headers can be changed, with its body under
- * read_timeout_ms: a body silent that long is cut (the attempt is aborted), and its
- * origin charged. A body of known length up to BUFFERED_BODY_BYTES is read whole
- * before it is passed on (nginx's proxy_buffering does the same), under one deadline:
- * the runtime reads it without the Worker's code in between, which a stream watching
- * every chunk would cost about a fifth of the request's CPU. Any other body passes
- * through a stream that measures each silence.
+ * read_timeout_ms. A body of known length up to BUFFERED_BODY_BYTES, not compressed
+ * (its Content-Length would not bound what decoding yields), is read whole before it
+ * is passed on, as nginx's proxy_buffering does: within read_timeout_ms, or the attempt
+ * is aborted and nothing has gone to the client yet. The runtime reads such a body
+ * without the Worker's code in between; a stream watching every chunk cost about a
+ * fifth of the request's CPU. Any other body passes through that stream, which cuts it
+ * after read_timeout_ms of silence and charges the origin.
  */
-async function guardResponse(response: Response, method: string, origin: CompiledOrigin, fc: ForwardContext, attempt: AbortController): Promise<Response> {
-  if (response.status === 101) return response;
+async function passOn(
+  response: Response,
+  method: string,
+  origin: CompiledOrigin,
+  fc: ForwardContext,
+  attempt: AbortController,
+): Promise<{ response?: Response; stalled?: boolean }> {
+  if (response.status === 101) return { response };
   const source = response.body;
-  if (source === null || method === 'HEAD') return new Response(source, response);
+  if (source === null || method === 'HEAD') return { response: new Response(source, response) };
   const limit = fc.lb.read_timeout_ms;
-  let cut = false;
-  const stalled = (): void => {
-    if (cut) return;
-    cut = true;
-    console.warn(`origin ${origin.key} sent nothing for ${limit} ms after its headers: response cut`);
-    charge(origin, fc);
-    attempt.abort();
-  };
   const declared = response.headers.get('content-length');
-  if (declared !== null && Number(declared) <= BUFFERED_BODY_BYTES) {
-    // The timer aborts the attempt, which fails the read.
-    const timer = setTimeout(stalled, limit);
+  const encoding = response.headers.get('content-encoding');
+  if (declared !== null && Number(declared) <= BUFFERED_BODY_BYTES && (encoding === null || encoding === 'identity')) {
+    let stalled = false;
+    const timer = setTimeout(() => {
+      stalled = true;
+      attempt.abort();
+    }, limit);
     try {
-      return new Response(await response.arrayBuffer(), response);
+      return { response: new Response(await response.arrayBuffer(), response) };
     } catch {
-      stalled();
-      return new Response(cutShort(), response);
+      return { stalled };
     } finally {
       clearTimeout(timer);
     }
   }
-  return new Response(guardBody(source, limit, stalled), response);
-}
-
-/** A body that ends in an error at once: the client sees the response end early. */
-function cutShort(): ReadableStream<Uint8Array> {
-  return new ReadableStream({ start: (controller) => controller.error(new Error('origin stalled')) });
+  const body = guardBody(source, limit, () => {
+    console.warn(`origin ${origin.key} sent nothing for ${limit} ms after its headers: response cut`);
+    charge(origin, fc);
+    attempt.abort();
+  });
+  return { response: new Response(body, response) };
 }
 
 /**
@@ -275,6 +292,8 @@ function describeOutcome(attempt: Attempt): string {
   switch (attempt.outcome) {
     case 'connect-failure':
       return attempt.status === 403 ? 'refused by the edge (an IP-literal address)' : attempt.status === undefined ? 'connection failed' : (edgeReason(attempt.status) ?? `connection failed (${attempt.status})`);
+    case 'network':
+      return 'connection failed';
     case 'timeout':
       return 'timed out';
     case 'internal':
@@ -289,13 +308,13 @@ function describeOutcome(attempt: Attempt): string {
  * when there is another candidate to send it to. A larger body streams through on a
  * single attempt (what was read of it is sent first).
  */
-async function replayableBody(request: Request, wantRetries: boolean): Promise<{ value: BodyInit | null; replayable: boolean }> {
+async function replayableBody(request: Request, wantRetries: boolean): Promise<RequestBody> {
   // A GET or HEAD here has an empty body at most (one with content was refused before
   // steering), and the runtime would refuse even an empty one.
-  if (request.body === null || request.method === 'GET' || request.method === 'HEAD') return { value: null, replayable: true };
-  if (!wantRetries) return { value: request.body, replayable: false };
+  if (request.body === null || request.method === 'GET' || request.method === 'HEAD') return { value: null, replayable: true, streamed: false };
+  if (!wantRetries) return { value: request.body, replayable: false, streamed: true };
   const declared = request.headers.get('content-length');
-  if (declared !== null && !(Number(declared) <= MAX_REPLAY_BYTES)) return { value: request.body, replayable: false };
+  if (declared !== null && !(Number(declared) <= MAX_REPLAY_BYTES)) return { value: request.body, replayable: false, streamed: true };
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -306,7 +325,7 @@ async function replayableBody(request: Request, wantRetries: boolean): Promise<{
     size += value.byteLength;
     if (size > MAX_REPLAY_BYTES) {
       // Too large to keep: send what was read, then the rest, on one attempt.
-      return { value: prepend(chunks, reader), replayable: false };
+      return { value: prepend(chunks, reader), replayable: false, streamed: true };
     }
   }
   const whole = new Uint8Array(size);
@@ -315,7 +334,15 @@ async function replayableBody(request: Request, wantRetries: boolean): Promise<{
     whole.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return { value: whole, replayable: true };
+  return { value: whole, replayable: true, streamed: false };
+}
+
+interface RequestBody {
+  value: BodyInit | null;
+  /** Can be sent again to another origin. */
+  replayable: boolean;
+  /** Still arriving from the client while an attempt runs. */
+  streamed: boolean;
 }
 
 function prepend(chunks: Uint8Array[], rest: ReadableStreamDefaultReader<Uint8Array>): ReadableStream<Uint8Array> {

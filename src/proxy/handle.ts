@@ -25,6 +25,8 @@ let lastFlush: number | undefined;
 let flushing: Promise<void> | undefined;
 let planSeen: Plan | undefined;
 const RETRY_AFTER_SECONDS = '5';
+/** Response fields the balancer sets when expose_headers is on; never an origin's to set. */
+const EXPOSED = ['x-lb-pool', 'x-lb-origin', 'x-lb-pop', 'x-lb-attempts'];
 
 export interface Steered {
   url: URL;
@@ -96,14 +98,14 @@ export async function proxyRequest(request: Request, env: Env, ctx: ExecutionCon
     request,
     { url, headers: request.headers, ip: facts.ip, pop: facts.colo, lbName: config.lbName },
     decision.candidates,
-    { plan: loaded.plan!, lb: lb.config, passive, inflight, now: Date.now, network: (name) => bindingOf(env, name) },
+    { plan: loaded.plan!, lb: lb.config, passive, inflight, now: Date.now, network: (name) => bindingOf(env, name), zones: config.zones },
   );
 
   traffic.record(
     result.attempts.map((a) => ({
       key: a.origin.key,
       status: a.status,
-      failed: a.outcome !== 'ok',
+      failed: a.outcome !== 'ok' && a.outcome !== 'internal',
       ejected: a.ejected === true,
       ms: a.ms,
     })),
@@ -121,7 +123,7 @@ export async function proxyRequest(request: Request, env: Env, ctx: ExecutionCon
   if (response.status === 101) return response;
   const h = response.headers;
   const served = result.served;
-  // The affinity cookie is the balancer's: an origin may not set or replace it.
+  // The affinity cookie and the x-lb-* fields are the balancer's: an origin may not set them.
   if (served !== undefined && h.has('set-cookie')) stripAffinityCookies(h);
   if (lb.config.expose_headers) {
     if (served !== undefined) {
@@ -129,8 +131,11 @@ export async function proxyRequest(request: Request, env: Env, ctx: ExecutionCon
       h.set('x-lb-origin', served.name);
     }
     if (facts.colo !== undefined) h.set('x-lb-pop', facts.colo);
+    else h.delete('x-lb-pop');
     h.set('x-lb-attempts', String(result.attempts.length));
     h.append('server-timing', `lb;dur=${steeringMs}, origin;dur=${result.upstreamMs}`);
+  } else if (served !== undefined) {
+    for (const name of EXPOSED) h.delete(name);
   }
   if (served !== undefined && shouldPin(decision, served, lb.config)) h.append('set-cookie', await affinityCookie(loaded, lb.config, served, url));
   return response;
@@ -145,7 +150,8 @@ function hasForbiddenBody(request: Request): boolean {
 
 function stripAffinityCookies(headers: Headers): void {
   const cookies = headers.getSetCookie();
-  const kept = cookies.filter((cookie) => !cookie.trimStart().startsWith(`${AFFINITY_COOKIE}=`));
+  // Browsers trim the name, so "__lb_affinity =x" would still replace the pin.
+  const kept = cookies.filter((cookie) => cookie.slice(0, cookie.indexOf('=')).trim() !== AFFINITY_COOKIE);
   if (kept.length === cookies.length) return;
   headers.delete('set-cookie');
   for (const cookie of kept) headers.append('set-cookie', cookie);

@@ -61,10 +61,15 @@ export function upstreamHeaders(client: ClientSide, lb: LoadBalancer, isWebSocke
   return headers;
 }
 
-/** Where an attempt goes: the wanted Host is the origin's header.Host, else the client's Host with preserve_host (SPEC §3, §10). */
-export function upstreamRoute(origin: CompiledOrigin, client: URL, lb: LoadBalancer): SubrequestRoute {
-  const wanted = origin.hostHeader ?? (lb.preserve_host ? client.hostname : undefined);
-  return subrequestRoute(origin.url, `${client.pathname}${client.search}`, wanted, origin.config.network);
+/**
+ * Where an attempt goes (SPEC §3, §10): the wanted Host is the origin's header.Host,
+ * else the client's Host with preserve_host, sent when both names are in one of
+ * `zones`. An origin behind a VPC binding gets its address as the URL, always: through
+ * a VPC network the URL chooses the destination, and a client's Host must not.
+ */
+export function upstreamRoute(origin: CompiledOrigin, client: URL, lb: LoadBalancer, zones: readonly string[] | undefined): SubrequestRoute {
+  const wanted = origin.config.network !== '' ? undefined : (origin.hostHeader ?? (lb.preserve_host ? client.hostname : undefined));
+  return subrequestRoute(origin.url, `${client.pathname}${client.search}`, wanted, zones);
 }
 
 function append(headers: Headers, name: string, value: string): void {

@@ -63,12 +63,14 @@ describe('edgeWarnings: unknown_binding', () => {
     expect(warnings[0].message).toMatch(/"NOPE".*wrangler\.toml/);
   });
 
-  it('gives no host_override for an origin behind a binding: the Host goes in the URL given to it', () => {
+  it('warns of any Host override for an origin behind a binding: its address is the URL, and its host the Host', () => {
     const doc: ConfigInput = {
       pools: [pool('p', [origin('a', { address: 'http://app.internal', network: 'VPC', header: { Host: ['other.internal'] } })])],
       load_balancers: [loadBalancer({ hostname: 'x.example.org', default_pools: ['p'], preserve_host: true })],
     };
-    expect(summary(doc, facts(undefined, ['VPC']))).toEqual([]);
+    expect(summary(doc, facts(undefined, ['VPC']))).toEqual(['pools.0.origins.0.header.Host host_override', 'load_balancers.0.preserve_host host_override']);
+    const plain: ConfigInput = { pools: [pool('p', [origin('a', { address: 'http://app.internal', network: 'VPC' })])] };
+    expect(summary(plain, facts(undefined, ['VPC']))).toEqual([]);
   });
 });
 
@@ -209,6 +211,8 @@ describe('edgeWarnings: order and shape', () => {
       'load_balancers.0.preserve_host host_override',
       'load_balancers.1.preserve_host host_override',
       'pools.1.origins.0.network unknown_binding',
+      // b1 is behind a binding: preserve_host cannot change what it is sent.
+      'load_balancers.1.preserve_host host_override',
     ]);
     for (const w of warnings) expect(Object.keys(w).sort()).toEqual(['code', 'message', 'path']);
     expect(warn(doc)).toEqual(warnings);

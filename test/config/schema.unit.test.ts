@@ -263,13 +263,26 @@ describe('config: headers cannot break the proxy contract (SPEC §1)', () => {
     ['a request_headers value with CR LF', (d: ReturnType<typeof base>) => Object.assign(d.load_balancers[0], { request_headers: { 'X-A': 'x\r\nInjected: 1' } }), 'load_balancers.0.request_headers.X-A'],
     ['a request_headers value with NUL', (d: ReturnType<typeof base>) => Object.assign(d.load_balancers[0], { request_headers: { 'X-A': 'x\u0000' } }), 'load_balancers.0.request_headers.X-A'],
     ['a monitor header name with a space', (d: ReturnType<typeof base>) => Object.assign(d.monitors[0], { header: { 'Bad Name': ['v'] } }), 'monitors.0.header.Bad Name'],
-    ['a monitor header value with LF', (d: ReturnType<typeof base>) => Object.assign(d.monitors[0], { header: { Host: ['a\nb'] } }), 'monitors.0.header.Host.0'],
+    ['a monitor header value with LF', (d: ReturnType<typeof base>) => Object.assign(d.monitors[0], { header: { 'X-Check': ['a\nb'] } }), 'monitors.0.header.X-Check.0'],
     ['an origin header name with a colon', (d: ReturnType<typeof base>) => Object.assign(d.pools[0].origins[0], { header: { 'Host:': ['a'] } }), 'pools.0.origins.0.header.Host:'],
     ['an affinity header name with a space', (d: ReturnType<typeof base>) => Object.assign(d.load_balancers[0], { session_affinity: 'header', session_affinity_attributes: { headers: ['x session'] } }), 'load_balancers.0.session_affinity_attributes.headers.0'],
   ])('rejects %s with its path', (_what, breakIt, path) => {
     const doc = base();
     breakIt(doc);
     expect(paths(doc)).toEqual([path]);
+  });
+
+  it('takes a Host header only as a host[:port]', () => {
+    for (const good of ['app.example.com', 'app.example.com:8443', 'App.Internal', '10.0.0.1:80', '[2001:db8::1]:443', 'localhost']) {
+      const doc = base();
+      Object.assign(doc.pools[0].origins[0], { header: { Host: [good] } });
+      expect(validateConfig(doc).ok, good).toBe(true);
+    }
+    for (const bad of ['', 'bad host', 'a/b', 'a?b', 'user@host', 'host:port', '-lead.example']) {
+      const doc = base();
+      Object.assign(doc.monitors[0], { header: { host: [bad] } });
+      expect(paths(doc), bad).toEqual(['monitors.0.header.host.0']);
+    }
   });
 
   it.each(['CDN-Loop', 'cdn-loop', 'Via', 'Host', 'Forwarded', 'X-Forwarded-For', 'x-forwarded-proto', 'X-LB-Pop', 'Connection', 'Transfer-Encoding', 'Upgrade', 'TE', 'Keep-Alive', 'Proxy-Authorization'])(

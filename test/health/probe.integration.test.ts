@@ -104,14 +104,16 @@ describe('http probe', () => {
     expect(probeHeaders(monitor(), originAt('127.0.0.1:1')).get('host')).toBeNull();
   });
 
-  it('sends a Host override the way the proxy does: in the URL, resolved to the address (SPEC §10)', () => {
-    const m = monitor({ path: '/health', header: { Host: ['monitor.example'] } });
+  it('sends a Host override the way the proxy does: in the URL, resolved to the address, inside the zones (SPEC §10)', () => {
+    const m = monitor({ path: '/health', header: { Host: ['monitor.example.net'] } });
     const address = new URL('http://origin.example.net:8080/app');
-    expect(probeRoute(m, originAt(address.href), address)).toEqual({ url: 'http://monitor.example:8080/app/health', resolveOverride: 'origin.example.net' });
-    expect(probeRoute(m, originAt(address.href, { host: ['own.example'] }), address).url).toBe('http://own.example:8080/app/health');
-    expect(probeRoute(monitor({ path: '/h' }), originAt(address.href), address)).toEqual({ url: 'http://origin.example.net:8080/app/h', resolveOverride: undefined });
-    // Behind a VPC binding the URL carries the Host and the binding picks the target.
-    expect(probeRoute(m, { ...originAt(address.href), network: 'VPC' }, address)).toEqual({ url: 'http://monitor.example:8080/app/health', resolveOverride: undefined });
+    const zones = ['example.net'];
+    expect(probeRoute(m, originAt(address.href), address, zones)).toEqual({ url: 'http://monitor.example.net:8080/app/health', resolveOverride: 'origin.example.net' });
+    expect(probeRoute(m, originAt(address.href, { host: ['own.example.net'] }), address, zones).url).toBe('http://own.example.net:8080/app/health');
+    expect(probeRoute(monitor({ path: '/h' }), originAt(address.href), address, zones)).toEqual({ url: 'http://origin.example.net:8080/app/h', resolveOverride: undefined });
+    // Without LB_ZONES, or behind a VPC binding, the address is the URL.
+    expect(probeRoute(m, originAt(address.href), address, undefined)).toEqual({ url: 'http://origin.example.net:8080/app/health', resolveOverride: undefined });
+    expect(probeRoute(m, { ...originAt(address.href), network: 'VPC' }, address, zones)).toEqual({ url: 'http://origin.example.net:8080/app/health', resolveOverride: undefined });
   });
 
   it('keeps the path prefix of the address, and takes bare host:port', async () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { configure, lb, startOrigin, type TestOrigin } from '../support/worker';
 
 // The proxy against real origin servers on 127.0.0.1, through the Worker in workerd.
@@ -157,14 +157,22 @@ describe('retries (SPEC §2.10)', () => {
     await b.mode({ delayMs: 0 });
   });
 
-  it('retries a POST only when nothing reached the origin (a refused connection), with its body', async () => {
+  it('retries a POST only when nothing can have reached the origin, with its body', async () => {
     const [a, b] = await Promise.all([startOrigin('down'), startOrigin('up')]);
     await a.down();
     await onePool('post', [a, b]);
     const res = await lb('/form', { method: 'POST', body: 'a=1' });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('x-lb-origin')).toBe('backend2');
-    expect((await b.log()).map((r) => `${r.method} ${r.body}`)).toEqual(['POST a=1']);
+    if (inject('edge')) {
+      // The edge says 521: refused, nothing sent. The POST goes to B.
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-lb-origin')).toBe('backend2');
+      expect((await b.log()).map((r) => `${r.method} ${r.body}`)).toEqual(['POST a=1']);
+    } else {
+      // workerd throws the same error for a refused connection and for a reset after
+      // the request was sent: the POST may have arrived, so it is not sent again.
+      expect(res.status).toBe(502);
+      expect(await b.log()).toHaveLength(0);
+    }
 
     // A 503 means the origin got the request: a POST is not sent again, and the
     // origin's own answer goes to the client.

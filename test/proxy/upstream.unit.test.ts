@@ -32,32 +32,50 @@ const client = (headers: Record<string, string> = {}): ClientSide => ({
 
 describe('where an attempt goes (SPEC §10: a Worker cannot set Host)', () => {
   const to = new URL('https://www.example.com:8443/a/b?c=1');
+  const zones = ['example.net', 'example.com'];
 
   it("joins the origin address, its path prefix and the request path and query; the address's own host needs no override", () => {
     const { lb, plain } = setup();
-    expect(upstreamRoute(plain, to, lb)).toEqual({ url: 'http://10.0.0.1:8080/a/b?c=1', resolveOverride: undefined });
+    expect(upstreamRoute(plain, to, lb, zones)).toEqual({ url: 'http://10.0.0.1:8080/a/b?c=1', resolveOverride: undefined });
   });
 
-  it("puts header.Host in the URL and resolves it to the address's hostname", () => {
+  it("puts header.Host in the URL and resolves it to the address's hostname when both are in one zone", () => {
     const { lb, named } = setup();
-    expect(upstreamRoute(named, to, lb)).toEqual({ url: 'https://b1.internal/api/a/b?c=1', resolveOverride: 'origin.example.net' });
-  });
-
-  it("sends the client's host with preserve_host (on the origin's port), header.Host still first", () => {
-    const preserving = setup({ preserve_host: true });
-    expect(upstreamRoute(preserving.plain, to, preserving.lb)).toEqual({ url: 'http://www.example.com:8080/a/b?c=1', resolveOverride: '10.0.0.1' });
-    expect(upstreamRoute(preserving.named, to, preserving.lb).url).toBe('https://b1.internal/api/a/b?c=1');
-  });
-
-  it('leaves resolving to the binding for an origin behind a VPC network', () => {
     const result = validateConfig({
-      pools: [{ id: 'p', origins: [{ name: 'vpc', address: 'http://10.1.2.3:8080', network: 'PRIVATE_NET', header: { Host: ['App.Internal:9999'] } }] }],
+      pools: [{ id: 'p', origins: [{ name: 'o', address: 'https://origin.example.net/api/', header: { Host: ['App.Example.NET:9999'] } }] }],
       load_balancers: [{ id: 'main', hostname: '*', default_pools: ['p'] }],
     });
     if (!result.ok) throw new Error(JSON.stringify(result.issues));
-    const plan = new Plan(1, result.config, {}, new Set());
-    const [vpc] = plan.pools.get('p')!.origins;
-    expect(upstreamRoute(vpc, to, result.config.load_balancers[0])).toEqual({ url: 'http://app.internal:8080/a/b?c=1', resolveOverride: undefined });
+    const [inZone] = new Plan(1, result.config, {}, new Set()).pools.get('p')!.origins;
+    expect(upstreamRoute(inZone, to, lb, zones)).toEqual({ url: 'https://app.example.net/api/a/b?c=1', resolveOverride: 'origin.example.net' });
+    // b1.internal is in no zone: the edge would ignore the override and look the name
+    // up, so the origin gets its address's own host instead.
+    expect(upstreamRoute(named, to, lb, zones)).toEqual({ url: 'https://origin.example.net/api/a/b?c=1', resolveOverride: undefined });
+    expect(upstreamRoute(inZone, to, lb, undefined).resolveOverride).toBeUndefined();
+  });
+
+  it("sends the client's host with preserve_host only into the origin's own zone: a client cannot choose the destination", () => {
+    const result = validateConfig({
+      pools: [{ id: 'p', origins: [{ name: 'o', address: 'https://origin.example.net/api/' }, { name: 'ip', address: '10.0.0.1:8080' }] }],
+      load_balancers: [{ id: 'main', hostname: '*', default_pools: ['p'], preserve_host: true }],
+    });
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    const [o, ip] = new Plan(1, result.config, {}, new Set()).pools.get('p')!.origins;
+    const lb = result.config.load_balancers[0];
+    expect(upstreamRoute(o, new URL('https://shop.example.net/x'), lb, zones)).toEqual({ url: 'https://shop.example.net/api/x', resolveOverride: 'origin.example.net' });
+    // www.example.com is in another zone, 10.0.0.1 in none: the address is used as it is.
+    expect(upstreamRoute(o, to, lb, zones).url).toBe('https://origin.example.net/api/a/b?c=1');
+    expect(upstreamRoute(ip, new URL('http://evil.example.net/'), lb, zones)).toEqual({ url: 'http://10.0.0.1:8080/', resolveOverride: undefined });
+  });
+
+  it('sends an origin behind a VPC binding to its address, whatever Host is wanted', () => {
+    const result = validateConfig({
+      pools: [{ id: 'p', origins: [{ name: 'vpc', address: 'http://10.1.2.3:8080', network: 'PRIVATE_NET', header: { Host: ['app.example.net'] } }] }],
+      load_balancers: [{ id: 'main', hostname: '*', default_pools: ['p'], preserve_host: true }],
+    });
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    const [vpc] = new Plan(1, result.config, {}, new Set()).pools.get('p')!.origins;
+    expect(upstreamRoute(vpc, to, result.config.load_balancers[0], zones)).toEqual({ url: 'http://10.1.2.3:8080/a/b?c=1', resolveOverride: undefined });
   });
 });
 
