@@ -101,8 +101,9 @@ describe('warnings on resources', () => {
     expect(replaced.warnings).toEqual([]);
 
     const lb = await call('PUT', '/load_balancers/main', { hostname: 'app.example.com', default_pools: ['eu'], preserve_host: true });
-    // One per origin of its pools that is reached by name on the public internet: not "ip", not "nope" (a VPC binding).
-    expect(codes(lb)).toEqual(['load_balancers.0.preserve_host host_override']);
+    // One per origin of its pools a Host override cannot reach: "named" (no LB_ZONES) and
+    // "nope" (behind a VPC binding, where the address is the URL); not "ip" (ip_origin says enough).
+    expect(codes(lb)).toEqual(['load_balancers.0.preserve_host host_override', 'load_balancers.0.preserve_host host_override']);
     expect(lb.warnings[0]!.message).toMatch(/client's Host \(app\.example\.com\) for pool eu origin named.*set LB_ZONES/);
 
     const created = await call('POST', '/pools', { id: 'ap', origins: [{ name: 'a1', address: '[2001:db8::1]:8080' }] });
@@ -111,6 +112,7 @@ describe('warnings on resources', () => {
     // A DELETE returns no resource: it carries the warnings of the whole configuration left.
     const deleted = await call('DELETE', '/pools/eu/origins/ip');
     expect(codes(deleted)).toEqual([
+      'load_balancers.0.preserve_host host_override',
       'load_balancers.0.preserve_host host_override',
       'monitors.0.header.Host host_override',
       'pools.2.origins.0.address ip_origin',
@@ -141,5 +143,24 @@ describe('warnings in the OpenAPI document', () => {
       expect(Object.keys(answer(path, method, status).properties ?? {}), `${method} ${path}`).toContain('warnings');
     }
     expect(Object.keys(doc.components.schemas.Warning!.properties).sort()).toEqual(['code', 'message', 'path']);
+  });
+});
+
+describe('configuration that would break the proxy contract (SPEC §1, §8)', () => {
+  it.each([
+    ['request_headers naming CDN-Loop', (doc: ReturnType<typeof withIpOrigin>) => Object.assign(doc.load_balancers[0]!, { request_headers: { 'CDN-Loop': 'x' } }), 'load_balancers.0.request_headers.CDN-Loop'],
+    ['a request_headers value with CR LF', (doc: ReturnType<typeof withIpOrigin>) => Object.assign(doc.load_balancers[0]!, { request_headers: { 'X-A': 'x\r\nInjected: 1' } }), 'load_balancers.0.request_headers.X-A'],
+    ['a bad monitor header name', (doc: ReturnType<typeof withIpOrigin>) => Object.assign(doc.monitors[0]!, { header: { 'X Bad': ['1'] } }), 'monitors.0.header.X Bad'],
+  ])('refuses %s with 400 invalid_config and its path; the stored version is unchanged', async (_what, breakIt, path) => {
+    const version = await configure(withIpOrigin());
+    const doc = withIpOrigin();
+    breakIt(doc);
+    const res = await admin('PUT', '/config', doc);
+    expect(res.status).toBe(400);
+    const { error } = (await res.json()) as { error: { code: string; issues: { path: string }[] } };
+    expect(error.code).toBe('invalid_config');
+    expect(error.issues.map((i) => i.path)).toEqual([path]);
+    const stored = (await (await admin('GET', '/config')).json()) as { version: number };
+    expect(stored.version).toBe(version);
   });
 });
