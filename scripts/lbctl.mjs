@@ -7,17 +7,9 @@
 //
 // `lbctl --help` lists the commands. The work is done in scripts/lib/lbctl/;
 // `run` is exported for driving it in-process.
-import { exitQuietlyOnClosedPipe, invokedDirectly } from './lib/cli.mjs';
+import { runAsProgram } from './lib/cli.mjs';
 import { run } from './lib/lbctl/run.mjs';
 
 export { run };
 
-if (invokedDirectly(import.meta.url)) {
-  exitQuietlyOnClosedPipe();
-  try {
-    process.exitCode = await run(process.argv.slice(2));
-  } catch (error) {
-    console.error('lbctl: internal error:', error);
-    process.exitCode = 70;
-  }
-}
+await runAsProgram(import.meta.url, 'lbctl', run);

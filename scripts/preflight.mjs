@@ -8,17 +8,9 @@
 //
 // It checks with the Worker's own code (src/config/validate.ts, edge-warnings.ts);
 // the work is in scripts/lib/preflight/. Exit code 1 when something will certainly fail.
-import { exitQuietlyOnClosedPipe, invokedDirectly } from './lib/cli.mjs';
+import { runAsProgram } from './lib/cli.mjs';
 import { run } from './lib/preflight/run.mjs';
 
 export { run };
 
-if (invokedDirectly(import.meta.url)) {
-  exitQuietlyOnClosedPipe();
-  try {
-    process.exitCode = await run(process.argv.slice(2));
-  } catch (error) {
-    console.error('preflight: internal error:', error);
-    process.exitCode = 70;
-  }
-}
+await runAsProgram(import.meta.url, 'preflight', run);

@@ -1,4 +1,4 @@
-// What the Node CLIs (lbctl, simulate) share about being run as a program.
+// What the Node CLIs (lbctl, simulate, preflight) share about being run as a program.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -17,4 +17,22 @@ export function exitQuietlyOnClosedPipe() {
     if (/** @type {NodeJS.ErrnoException} */ (error).code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw error;
   });
+}
+
+/**
+ * Runs `run(argv)` as the program `name` when `moduleUrl` is what Node was started with:
+ * its result is the exit code, and an unexpected error is an internal error (70).
+ * @param {string} moduleUrl
+ * @param {string} name
+ * @param {(argv: string[]) => Promise<number>} run
+ */
+export async function runAsProgram(moduleUrl, name, run) {
+  if (!invokedDirectly(moduleUrl)) return;
+  exitQuietlyOnClosedPipe();
+  try {
+    process.exitCode = await run(process.argv.slice(2));
+  } catch (error) {
+    console.error(`${name}: internal error:`, error);
+    process.exitCode = 70;
+  }
 }
