@@ -14,8 +14,23 @@ import { isLoop } from './proxy/upstream';
 /** The Worker's fetch: proxied requests (nearly all traffic) skip the admin router. */
 export function handleFetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
   const url = new URL(request.url);
-  return isSwitchyardPath(url.pathname) ? app.fetch(request, env, ctx) : proxy(request, url, env, ctx);
+  if (isSwitchyardPath(url.pathname)) return app.fetch(request, env, ctx);
+  // The admin host serves the admin and nothing else, not even for a "*" load balancer.
+  if (url.hostname === settings(env).adminHostname) return errorResponse(404, 'not_found', 'this host serves only the admin API and dashboard under /__lb/');
+  return proxy(request, url, env, ctx);
 }
+
+/**
+ * May this host reach the admin API, metrics and dashboard (SPEC §7)? Only
+ * ADMIN_HOSTNAME when it is set; loopback names otherwise (local development). A page
+ * served by a balanced origin must never share a browser origin with the dashboard,
+ * or its scripts could read the admin token.
+ */
+export function isAdminHost(hostname: string, adminHostname: string | undefined): boolean {
+  return adminHostname === undefined ? LOOPBACK_NAMES.has(hostname) : hostname === adminHostname;
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** Paths the router may claim; it percent-decodes, so an encoded path goes to it too. */
 function isSwitchyardPath(path: string): boolean {
@@ -44,13 +59,20 @@ export const app = new Hono<{ Bindings: Env }>()
     await next();
   })
   .get('/__lb/healthz', (c) => c.json({ ok: true }))
+  .use('/__lb/*', async (c, next) => {
+    if (!isAdminHost(new URL(c.req.url).hostname, settings(c.env).adminHostname)) throw new LbError(404, 'not_found', 'no such route');
+    await next();
+  })
   .route('/', adminApi)
   .route('/', metricsApp)
   .route('/', dashboard)
   .all('/__lb/*', () => {
     throw new LbError(404, 'not_found', 'no such Switchyard route');
   })
-  .all('*', (c) => proxyRequest(c.req.raw, c.env, c.executionCtx as ExecutionContext));
+  .all('*', (c) => {
+    if (new URL(c.req.url).hostname === settings(c.env).adminHostname) throw new LbError(404, 'not_found', 'this host serves only the admin API and dashboard under /__lb/');
+    return proxyRequest(c.req.raw, c.env, c.executionCtx as ExecutionContext);
+  });
 
 app.onError((error, c) => errorToResponse(error, c.req.method, c.req.path));
 

@@ -12,6 +12,7 @@ export interface Env {
   AFFINITY_SECRET?: string;
   HEALTH_WEBHOOK_URL?: string;
   LB_ZONES?: string;
+  ADMIN_HOSTNAME?: string;
 }
 
 /** String vars parsed once per env object. */
@@ -22,6 +23,8 @@ export interface Settings {
   adminToken: string | undefined;
   /** The zones this Worker's routes are in (LB_ZONES, comma-separated); undefined = not said, so a Host override cannot be checked (SPEC §10). */
   zones: readonly string[] | undefined;
+  /** The only host the admin answers on (ADMIN_HOSTNAME, lower-cased); undefined = loopback names only. */
+  adminHostname: string | undefined;
 }
 
 const parsed = new WeakMap<object, Settings>();
@@ -36,6 +39,7 @@ export function settings(env: Env): Settings {
       snapshotTtlMs: Number.isFinite(ttl) && ttl >= 0 ? ttl : 2000,
       adminToken: env.ADMIN_TOKEN || undefined,
       zones: parseZones(env.LB_ZONES),
+      adminHostname: env.ADMIN_HOSTNAME?.trim().toLowerCase().replace(/\.$/, '') || undefined,
     };
     parsed.set(env, found);
   }

@@ -189,7 +189,7 @@ export const LoadBalancerSchema = z.strictObject({
     .transform((list) => [...new Set(list)])
     .default([...DEFAULT_RETRY_ON]),
   attempt_timeout_ms: z.number().int().min(1).max(600_000).default(10_000),
-  read_timeout_ms: z.number().int().min(1).max(3_600_000).default(60_000),
+  read_timeout_ms: z.number().int().min(0).max(3_600_000).default(60_000),
   passive_health: z
     .strictObject({
       max_fails: z.number().int().min(0).default(3),

@@ -247,6 +247,8 @@ async function passOn(
   const source = response.body;
   if (source === null || method === 'HEAD') return { response: new Response(source, response) };
   const limit = fc.lb.read_timeout_ms;
+  // 0: no read timeout; the runtime passes the body on untouched (the cheapest path).
+  if (limit === 0) return { response: new Response(source, response) };
   const declared = response.headers.get('content-length');
   const encoding = response.headers.get('content-encoding');
   if (declared !== null && Number(declared) <= BUFFERED_BODY_BYTES && (encoding === null || encoding === 'identity')) {

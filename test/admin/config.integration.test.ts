@@ -127,7 +127,7 @@ describe('admin authentication', () => {
     const withoutToken = { ...(env as Env), ADMIN_TOKEN: undefined } as Env;
     const call = async (path: string, headers: Record<string, string> = {}) => {
       const ctx = createExecutionContext();
-      const res = await worker.fetch(new Request(`http://app.test${path}`, { headers }), withoutToken, ctx);
+      const res = await worker.fetch(new Request(`http://localhost${path}`, { headers }), withoutToken, ctx);
       await waitOnExecutionContext(ctx);
       return res;
     };

@@ -43,7 +43,7 @@ describe('the dashboard at /__lb/', () => {
     const wrong = await lb('/__lb/', { headers: { authorization: 'Bearer not-the-token' } });
     expect(wrong.status).toBe(200);
     const off = { ...(env as Env), ADMIN_TOKEN: undefined } as Env;
-    const res = await app.fetch(new Request('http://app.test/__lb/'), off, createExecutionContext());
+    const res = await app.fetch(new Request('http://localhost/__lb/'), off, createExecutionContext());
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('data-testid="token-form"');
   });

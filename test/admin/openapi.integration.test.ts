@@ -117,7 +117,7 @@ describe('authentication on every admin route', () => {
   it.each(AUTHENTICATED)('%s: 503 admin_disabled when ADMIN_TOKEN is unset, while proxying goes on', async (route) => {
     const { method, path } = concrete(route);
     const off = { ...(env as Env), ADMIN_TOKEN: undefined } as Env;
-    const res = await app.fetch(new Request(`http://app.test${path}`, { method, headers: { authorization: 'Bearer anything' } }), off, createExecutionContext());
+    const res = await app.fetch(new Request(`http://localhost${path}`, { method, headers: { authorization: 'Bearer anything' } }), off, createExecutionContext());
     expect(res.status).toBe(503);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('admin_disabled');
   });

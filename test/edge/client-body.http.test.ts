@@ -64,7 +64,7 @@ describe('a GET or HEAD with a body (SPEC §3, §8)', () => {
     expect(origin.log).toHaveLength(0);
 
     // The origin was never charged: with max_fails 1 a single charge would have ejected it.
-    const stats = JSON.parse((await send('GET', '/__lb/api/stats', undefined, { authorization: `Bearer ${TOKEN}` })).body);
+    const stats = JSON.parse((await send('GET', '/__lb/api/stats', undefined, { host: 'localhost', authorization: `Bearer ${TOKEN}` })).body);
     const only = stats.origins.find((o: { origin: string }) => o.origin === 'only');
     expect(only).toMatchObject({ failures: 0, ejections: 0 });
     const ok = await send('GET', '/after');

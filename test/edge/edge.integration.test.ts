@@ -272,6 +272,13 @@ describe('what no client or origin may do to the balancer', () => {
     });
     expect(await (await lb('/trickle/600')).text()).toBe('first part\nlast part\n');
     expect(await (await lb('/trickle/600?length')).text()).toBe('first part\nlast part\n');
+    // read_timeout_ms 0: no read timeout, the body passes through untouched.
+    await configure({ pools: [pool('steady-off', [{ name: 'a', address: a.url }])], load_balancers: [loadBalancer(['steady-off'], { read_timeout_ms: 0 })] });
+    expect(await (await lb('/trickle/300?length')).text()).toBe('first part\nlast part\n');
+    await configure({
+      pools: [pool('steady', [{ name: 'a', address: a.url }, { name: 'b', address: b.url }])],
+      load_balancers: [loadBalancer(['steady'], { read_timeout_ms: 1000, passive_health: { max_fails: 1, fail_timeout: 60, max_ejection_percent: 50 } })],
+    });
     // Nothing was charged: round robin still reaches A.
     const next = [];
     for (let i = 0; i < 4; i++) next.push((await served('/')).origin);

@@ -6,9 +6,13 @@ import type { ConfigInput } from '../../src/config/schema';
 
 export const ADMIN_TOKEN = 'test-admin-token';
 
-/** Sends a request through the Worker under test (its default export). */
+/**
+ * Sends a request through the Worker under test (its default export). Paths under
+ * /__lb/ go to "localhost" unless a host is given: without ADMIN_HOSTNAME the admin
+ * answers only on loopback names.
+ */
 export function lb(path: string, init: RequestInit & { host?: string } = {}): Promise<Response> {
-  const url = new URL(path, `http://${init.host ?? 'app.test'}`);
+  const url = new URL(path, `http://${init.host ?? (path.startsWith('/__lb') ? 'localhost' : 'app.test')}`);
   return exports.default.fetch(new Request(url, init));
 }
 

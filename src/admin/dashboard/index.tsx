@@ -24,6 +24,7 @@ const CONTENT_SECURITY_POLICY = [
 const pageHeaders = {
   'content-security-policy': CONTENT_SECURITY_POLICY,
   'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
 };
@@ -31,6 +32,7 @@ const pageHeaders = {
 const assetHeaders = (type: string) => ({
   'content-type': type,
   'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
   'cache-control': 'no-cache',
 });
 
