@@ -25,17 +25,19 @@ interface CfLocation {
 /**
  * Client facts from `request.cf` and `cf-connecting-ip`, or, when simulating, from the
  * x-lb-sim-* headers. A simulated client that names no PoP lands on the nearest PoP
- * that is not withdrawn, as BGP anycast would deliver it.
+ * that is not withdrawn, as BGP anycast would deliver it. A malformed simulation header
+ * is ignored on its own (SPEC §8): a hostile x-lb-sim-ip never reaches Forwarded, an
+ * unknown colo never becomes a PoP in stats.
  */
 export function clientFacts(headers: Headers, cf: CfLocation | undefined, simulation: boolean, withdrawn: ReadonlySet<string>): ClientFacts {
-  const ip = (simulation ? headers.get('x-lb-sim-ip') : null) ?? headers.get('cf-connecting-ip') ?? '';
+  const ip = (simulation ? ipAddress(headers.get('x-lb-sim-ip')) : undefined) ?? headers.get('cf-connecting-ip') ?? '';
   if (simulation) {
-    const country = headers.get('x-lb-sim-country');
+    const country = countryCode(headers.get('x-lb-sim-country'));
     const lat = coordinate(headers.get('x-lb-sim-lat'), 90);
     const lon = coordinate(headers.get('x-lb-sim-lon'), 180);
-    const colo = headers.get('x-lb-sim-colo');
-    if (country !== null || colo !== null || (lat !== undefined && lon !== undefined)) {
-      return simulatedFacts(ip, country?.toUpperCase(), lat, lon, colo?.toUpperCase(), withdrawn);
+    const colo = knownColo(headers.get('x-lb-sim-colo'));
+    if (country !== undefined || colo !== undefined || (lat !== undefined && lon !== undefined)) {
+      return simulatedFacts(ip, country, lat, lon, colo, withdrawn);
     }
   }
   const country = typeof cf?.country === 'string' ? cf.country.toUpperCase() : undefined;
@@ -77,8 +79,40 @@ function simulatedFacts(
   };
 }
 
+/** A decimal number within ±limit; a string such as "0x10", "1e2" or " " is not one. */
 function coordinate(value: unknown, limit: number): number | undefined {
-  if (value === null || value === undefined || value === '') return undefined;
-  const n = typeof value === 'number' ? value : Number(value);
+  let n: number;
+  if (typeof value === 'number') n = value;
+  else if (typeof value === 'string' && DECIMAL.test(value)) n = Number(value);
+  else return undefined;
   return Number.isFinite(n) && Math.abs(n) <= limit ? n : undefined;
+}
+
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
+
+/** A country code the region table knows, upper-cased. */
+function countryCode(value: string | null): string | undefined {
+  if (value === null || !/^[A-Za-z]{2}$/.test(value)) return undefined;
+  const code = value.toUpperCase();
+  return regionOfCountry(code) === undefined ? undefined : code;
+}
+
+/** A colo of the PoP table, upper-cased: any other value would become a new PoP in stats. */
+function knownColo(value: string | null): string | undefined {
+  return value === null || !/^[A-Za-z]{3}$/.test(value) ? undefined : popByColo(value)?.colo;
+}
+
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const IPV4 = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
+
+/**
+ * Exactly one IPv4 (dotted decimal, no leading zeros) or IPv6 address, else undefined:
+ * the value is copied into X-Forwarded-For and Forwarded, so a list, a port, a zone or
+ * a parameter (`1.2.3.4;proto=https, 6.6.6.6`) must not pass. IPv6 is checked by the
+ * WHATWG URL parser once the characters are limited to hex digits, colons and dots.
+ */
+export function ipAddress(value: string | null): string | undefined {
+  if (value === null) return undefined;
+  if (IPV4.test(value)) return value;
+  return /^[0-9A-Fa-f:.]+$/.test(value) && value.includes(':') && URL.canParse(`http://[${value}]/`) ? value : undefined;
 }
