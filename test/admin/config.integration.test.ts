@@ -121,6 +121,57 @@ describe('admin authentication', () => {
     expect(await storedVersion()).toBe(before);
   });
 
+  /** Calls the Worker with ADMIN_TOKEN set to `token`. */
+  async function withToken(token: string, path: string, headers: Record<string, string> = {}): Promise<Response> {
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(new Request(`http://localhost${path}`, { headers }), { ...(env as Env), ADMIN_TOKEN: token } as Env, ctx);
+    await waitOnExecutionContext(ctx);
+    return res;
+  }
+
+  it('any printable-ASCII token without spaces signs in, whatever the scheme case; a wrong or malformed one is 401', async () => {
+    const token = 'p@ss:w0rd!$#%^&*()"\\\'<>,;[]{}|`~?';
+    for (const authorization of [`Bearer ${token}`, `bearer ${token}`, `BEARER  ${token}`]) {
+      const res = await withToken(token, '/__lb/api/config', { authorization });
+      expect(res.status, authorization).toBe(200);
+    }
+    // The dashboard's own call: `authorization: 'Bearer ' + token`, the token as typed.
+    expect((await withToken(token, '/__lb/api/pops', { authorization: 'Bearer ' + token })).status).toBe(200);
+    expect((await withToken(token, '/__lb/metrics', { authorization: `Bearer ${token}` })).status).toBe(200);
+
+    for (const authorization of [`Bearer ${token}x`, `Bearer ${token.slice(0, -1)}`, 'Bearer p@ss:w0rd!$', `Bearer ${token.toUpperCase()}`]) {
+      const res = await withToken(token, '/__lb/api/config', { authorization });
+      expect(res.status, authorization).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="switchyard", error="invalid_token"');
+      expect((await errorOf(res)).code).toBe('unauthorized');
+    }
+    for (const authorization of [`Basic ${token}`, `Bearer${token}`, `Bearer ${token} extra`, `Bearer ${token}, Bearer ${token}`, 'Bearer', `Bearer t\tst`]) {
+      const res = await withToken(token, '/__lb/api/config', { authorization });
+      expect(res.status, authorization).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="switchyard", error="invalid_request"');
+      expect((await errorOf(res)).message).toMatch(/^malformed Authorization header/);
+    }
+    const missing = await withToken(token, '/__lb/api/config');
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer realm="switchyard"');
+  });
+
+  it.each([
+    ['two words', /a space or other whitespace inside it/],
+    ['trailing-newline\n', /leading or trailing whitespace/],
+    ['bell\x07', /a control character/],
+    ['caf\u00e9', /a non-ASCII character/],
+  ])('an ADMIN_TOKEN no header can carry (%j): 503 admin_disabled saying why, proxying unaffected', async (token, why) => {
+    const res = await withToken(token, '/__lb/api/config', { authorization: 'Bearer two' });
+    expect(res.status).toBe(503);
+    const error = await errorOf(res);
+    expect(error.code).toBe('admin_disabled');
+    expect(error.message).toMatch(why);
+    expect(error.message).toMatch(/printable ASCII without spaces/);
+    expect(error.message).not.toContain(token.trim());
+    expect((await withToken(token, '/__lb/healthz')).status).toBe(200);
+  });
+
   it('503 admin_disabled without ADMIN_TOKEN, while proxying keeps working', async () => {
     const a = await startOrigin('no-admin');
     await configure({ pools: [{ id: 'noadm', origins: [{ name: 'x', address: a.url }] }], load_balancers: [{ id: 'main', hostname: '*', default_pools: ['noadm'] }] });
