@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { edgeFindings, type ConfigWarning, type EdgeFacts, type EdgeFinding } from '../config/edge-warnings';
 import type { Config } from '../config/schema';
-import { toIssues } from '../config/validate';
+import { toIssues, type Issue } from '../config/validate';
 import { bindingOf, settings, type Env } from '../env';
 import { LbError } from '../proxy/errors';
 
@@ -36,18 +36,48 @@ export const jsonBody = [limitBody, requireJson];
 /** A sub-app whose failed validations answer 400 in the error shape; `bodyCode` names a bad body. */
 export function adminRoutes(bodyCode: 'invalid_config' | 'invalid_request') {
   return new OpenAPIHono<AdminEnv>({
-    defaultHook: (result) => {
-      if (result.success) return;
+    defaultHook: async (result, c) => {
       const body = result.target === 'json';
+      const protoIssues = body ? protoKeyIssues(await c.req.text()) : [];
+      if (result.success && protoIssues.length === 0) return;
       const code = body ? bodyCode : 'invalid_request';
       const message = body
         ? bodyCode === 'invalid_config'
           ? 'the body is not a valid configuration object'
           : 'the body is not valid for this route'
         : `invalid ${result.target === 'param' ? 'path' : result.target}`;
-      throw new LbError(400, code, message, toIssues(result.error));
+      throw new LbError(400, code, message, [...protoIssues, ...(result.success ? [] : toIssues(result.error))]);
     },
   });
+}
+
+/**
+ * An own "__proto__" key anywhere in a JSON body, however it is spelled ("\u005f_proto__"
+ * too), as an issue at the key's path. JSON.parse keeps such a key as an own property,
+ * but zod's objects and records drop it without a word where any other unknown key is
+ * refused: it is refused here like one. The text was parsed once already (by the
+ * validator); it is parsed again only when it holds "__proto__" or an escape.
+ */
+export function protoKeyIssues(text: string): Issue[] {
+  if (!text.includes('__proto__') && !text.includes('\\u')) return [];
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  const issues: Issue[] = [];
+  // A stack rather than recursion: a 1 MiB body can nest deeper than the call stack.
+  const stack: { value: unknown; path: string }[] = [{ value: root, path: '' }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { value, path } = item;
+    if (typeof value !== 'object' || value === null) continue;
+    const at = (key: string) => (path === '' ? key : `${path}.${key}`);
+    if (Object.hasOwn(value, '__proto__')) issues.push({ path: at('__proto__'), message: 'Unrecognized key: "__proto__"' });
+    const entries: [string, unknown][] = Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value);
+    for (let i = entries.length - 1; i >= 0; i--) stack.push({ value: entries[i]![1], path: at(entries[i]![0]) });
+  }
+  return issues;
 }
 
 /** `If-Match: "n"` (or `W/"n"`, or a bare n) as a configuration version. */

@@ -104,6 +104,65 @@ describe('row: schema violation -> 400 with issues naming the field, nothing cha
   });
 });
 
+describe('an own "__proto__" key is refused like any unknown key, nothing changed', () => {
+  /** The code a route gives a bad body: configuration routes say invalid_config, the others invalid_request. */
+  const bodyCode = (route: string) => (/ \/(pops|import)\//.test(route) ? 'invalid_request' : 'invalid_config');
+  /** `text` (a JSON object) with `key` as its first member. */
+  const withFirst = (text: string, key: string, value = '{"polluted":true}') => `{"${key}":${value}${text === '{}' ? '' : `,${text.slice(1)}`}`;
+
+  it.each(BODY_ROUTES)('$route', async ({ route, valid }) => {
+    const [method, path] = split(route);
+    const text = JSON.stringify(valid);
+    const before = await state();
+    // Plain, escaped as JSON allows (it parses to the same key), and beside "constructor".
+    for (const key of ['__proto__', '\\u005f_proto__', '__pr\\u006Fto__']) {
+      const error = await refused(await admin(method, path, withFirst(text, key)), 400);
+      expect(error.code, key).toBe(bodyCode(route));
+      expect(error.issues, key).toContainEqual({ path: '__proto__', message: expect.stringMatching(/__proto__/) });
+    }
+    if (route !== 'POST /import/cloudflare') {
+      const constructor = await refused(await admin(method, path, withFirst(text, 'constructor')), 400);
+      expect(constructor.code).toBe(bodyCode(route));
+    }
+    expect(await state()).toBe(before);
+    // The same body without it is taken.
+    expect((await admin(method, path, text)).status).toBeLessThan(300);
+  });
+
+  it('deep in a configuration, in an object or a map, with the path of the key', async () => {
+    const before = await state();
+    const config = base();
+    const text = JSON.stringify({
+      ...config,
+      pools: [{ ...config.pools[0], origins: [{ ...config.pools[0]!.origins[0], header: { Host: ['a.test'] } }] }, config.pools[1]],
+      load_balancers: [{ ...config.load_balancers[0], request_headers: { 'x-a': '1' } }],
+    })
+      .replace('"header":{', '"header":{"__proto__":["x"],')
+      .replace('"request_headers":{', '"request_headers":{"\\u005f\\u005fproto__":"x",')
+      .replace('"origins":[{', '"origins":[{"__proto__":{"weight":5},');
+    const error = await refused(await admin('PUT', '/config', text), 400);
+    expect(error.code).toBe('invalid_config');
+    expect(error.issues?.map((i) => i.path)).toEqual([
+      'pools.0.origins.0.__proto__',
+      'pools.0.origins.0.header.__proto__',
+      'load_balancers.0.request_headers.__proto__',
+    ]);
+    expect(await state()).toBe(before);
+    // A value spelled "__proto__" is only a string.
+    const named = base();
+    named.pools[1]!.origins[0]!.name = 'proto';
+    expect((await admin('PUT', '/config', JSON.stringify(named).replace('"name":"proto"', '"name":"proto","header":{"x-note":["__proto__"]}'))).status).toBe(200);
+  });
+
+  it('a body nested 400,000 deep is looked through without a 500', async () => {
+    const before = await state();
+    const deep = `{"__proto__":${'['.repeat(400_000)}"\\u0041"${']'.repeat(400_000)}}`;
+    const error = await refused(await admin('PUT', '/config', deep), 400);
+    expect(error.issues?.map((i) => i.path)).toContain('__proto__');
+    expect(await state()).toBe(before);
+  });
+});
+
 describe('row: dangling reference -> 400 with issues, nothing changed', () => {
   it.each(DANGLING)('$route', async ({ route, body, path: field }) => {
     const [method, path] = split(route);
