@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { importCloudflare } from '../config/cloudflare-import';
+import { importCloudflare, importRefusal } from '../config/cloudflare-import';
 import { ConfigSchema } from '../config/schema';
 import { validateConfig } from '../config/validate';
 import { adoptSnapshot, controlPlane } from '../control/snapshot-cache';
@@ -19,9 +19,14 @@ import {
 
 // POST /__lb/api/import/cloudflare: Cloudflare Load Balancing API objects in, a
 // Switchyard configuration out (the same function `lbctl import-cloudflare` calls),
-// with a note for everything that could not be mapped. `?apply=true` stores it.
+// with a note for everything that could not be mapped. `?apply=true` stores it, unless
+// storing it would take traffic down (SPEC §7's import guard): then 400 import_empty,
+// and a dry run says the same in `refusal` beside the conversion.
 
 const Note = z.object({ path: z.string(), message: z.string() });
+const Refusal = z
+  .object({ code: z.literal('import_empty'), message: z.string() })
+  .meta({ description: 'present when apply=true would refuse this conversion (400 import_empty): no load balancer, or a referenced pool without usable origins' });
 
 export const importRoutes = adminRoutes('invalid_request').openapi(
   createRoute({
@@ -46,8 +51,14 @@ export const importRoutes = adminRoutes('invalid_request').openapi(
     },
     responses: {
       200: jsonContent(
-        z.object({ config: ConfigSchema, unmapped: z.array(Note), warnings: warningsField, version: z.number().int().optional() }),
-        'the converted configuration, its edge warnings for this Worker (and the stored version with apply=true)',
+        z.object({
+          config: ConfigSchema,
+          unmapped: z.array(Note),
+          warnings: warningsField,
+          refusal: Refusal.optional(),
+          version: z.number().int().optional(),
+        }),
+        'the converted configuration, its edge warnings for this Worker, why apply=true would refuse it (dry run), and the stored version with apply=true',
       ),
       ...bodyErrors,
       ...stale,
@@ -66,7 +77,12 @@ export const importRoutes = adminRoutes('invalid_request').openapi(
       throw new LbError(400, 'invalid_config', 'the converted configuration is not valid (see issues; unmapped parts are listed by a dry run)', validation.issues);
     }
     const warnings = configWarnings(c.env, validation.config);
-    if (c.req.valid('query').apply === 'false') return c.json({ config: validation.config, unmapped: imported.unmapped, warnings }, 200);
+    const refusal = importRefusal(imported);
+    if (c.req.valid('query').apply === 'false') {
+      const dry = { config: validation.config, unmapped: imported.unmapped, warnings };
+      return c.json(refusal === undefined ? dry : { ...dry, refusal: { code: 'import_empty' as const, message: refusal } }, 200);
+    }
+    if (refusal !== undefined) throw new LbError(400, 'import_empty', `not applied: ${refusal}`);
 
     const ifMatch = ifMatchVersion(c.req.header('if-match'));
     const result = await controlPlane(c.env).putConfig(validation.config, ifMatch, 'import-cloudflare');

@@ -27,9 +27,21 @@ export interface ImportNote {
   message: string;
 }
 
+/** A pool a load balancer refers to that was not imported: it has no usable origins. */
+export interface EmptyPool {
+  /** How notes name it: its Cloudflare name, quoted. */
+  pool: string;
+  /** Where it is in the input ("pools[0]"). */
+  path: string;
+  /** The references to it that were dropped ("load_balancers[0].default_pools[1]"). */
+  referencedBy: string[];
+}
+
 export interface CloudflareImport {
   config: ConfigInput;
   unmapped: ImportNote[];
+  /** Pools some load balancer refers to that were left out for lack of usable origins. */
+  emptyPools: EmptyPool[];
 }
 
 type MonitorInput = NonNullable<ConfigInput['monitors']>[number];
@@ -69,7 +81,33 @@ export function importCloudflare(input: unknown): CloudflareImport {
   eachObject(sources.load_balancers, 'load_balancers', note, (raw, path) =>
     keep(loadBalancers, importLoadBalancer(raw, path, lbIds, hostnames, ctx)),
   );
-  return { config: { monitors, pools, load_balancers: loadBalancers }, unmapped };
+  const emptyPools = [...ctx.pools.values()].flatMap((ref) =>
+    ref.id === undefined && ref.path !== undefined && ref.referencedBy !== undefined ? [{ pool: ref.label, path: ref.path, referencedBy: ref.referencedBy }] : [],
+  );
+  return { config: { monitors, pools, load_balancers: loadBalancers }, unmapped, emptyPools };
+}
+
+/**
+ * Why storing this conversion would take traffic down, or undefined when it would not
+ * (SPEC §7's import guard): a conversion without any load balancer leaves every hostname
+ * without one (404 no_load_balancer), and a pool a load balancer refers to that has no
+ * usable origins would silently stop taking its share. A dry run may still show it.
+ */
+export function importRefusal(imported: CloudflareImport): string | undefined {
+  const empty = imported.emptyPools.map(
+    ({ pool, path, referencedBy }) => `pool ${pool} (${path}) has no usable origins but ${referencedBy.join(', ')} refer${referencedBy.length === 1 ? 's' : ''} to it`,
+  );
+  if ((imported.config.load_balancers ?? []).length === 0) {
+    return [
+      'the conversion has no load balancer: applied, it would leave every hostname without one (404 no_load_balancer)',
+      ...empty,
+      'see unmapped (a dry run, without apply=true) for what was left out',
+    ].join('; ');
+  }
+  if (empty.length > 0) {
+    return `${empty.join('; ')}: applying would drop it from those load balancers without a word; give it usable origins in the export, or remove the references`;
+  }
+  return undefined;
 }
 
 type Note = (path: string, message: string) => void;
@@ -91,6 +129,9 @@ interface ImportedRef {
   dropped?: string;
   /** For monitors: the type, which decides the origins' scheme. */
   type?: string;
+  /** For dropped pools: where the pool is in the input, and the references to it that were dropped. */
+  path?: string;
+  referencedBy?: string[];
 }
 
 function eachObject(items: readonly unknown[], kind: Kind, note: Note, fn: (raw: Json, path: string, index: number) => void): void {
@@ -276,7 +317,7 @@ function importPool(raw: Json, path: string, position: number, ids: IdSpace, ctx
   }
   if (origins.length === 0) {
     note(at('origins'), 'no usable origins (a Switchyard pool needs at least one); pool not imported');
-    if (cfId !== undefined) refs.set(cfId, { id: undefined, dropped: 'it has no usable origins', label });
+    if (cfId !== undefined) refs.set(cfId, { id: undefined, dropped: 'it has no usable origins', label, path });
     return undefined;
   }
 
@@ -593,7 +634,10 @@ function poolRef(value: unknown, path: string, pools: Map<string, ImportedRef>, 
   if (typeof value !== 'string') return void note(path, `expected a pool id, got ${JSON.stringify(value)}; dropped`);
   const ref = pools.get(value);
   if (ref?.id !== undefined) return ref.id;
-  if (ref !== undefined) note(path, `pool ${ref.label} was not imported (${ref.dropped}); reference dropped`);
+  if (ref !== undefined) {
+    note(path, `pool ${ref.label} was not imported (${ref.dropped}); reference dropped`);
+    (ref.referencedBy ??= []).push(path);
+  }
   else note(path, `unknown pool "${value}"; reference dropped`);
   return undefined;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import sample from '../../examples/cloudflare-export.json';
-import { importCloudflare, type ImportNote } from '../../src/config/cloudflare-import';
+import { importCloudflare, importRefusal, type ImportNote } from '../../src/config/cloudflare-import';
 import { ID_PATTERN, type Config } from '../../src/config/schema';
 import { validateConfig } from '../../src/config/validate';
 import { regionOfCountry } from '../../src/geo/regions';
@@ -557,3 +557,49 @@ describe('importCloudflare: odd values are noted, never thrown', () => {
     expect([config.monitors, config.pools, config.load_balancers, paths]).toEqual([[], [], [], []]);
   });
 });
+
+describe('importRefusal: what apply=true refuses (import_empty)', () => {
+  it('the sample export is applied', () => {
+    const result = importCloudflare(sample);
+    expect(result.emptyPools).toEqual([]);
+    expect(importRefusal(result)).toBeUndefined();
+  });
+
+  it('refuses a conversion without any load balancer', () => {
+    for (const input of [{ pools: [{ id: 'x' }] }, { pools: [cfPool(1, 'fine')] }, { monitors: [], pools: [], load_balancers: [] }]) {
+      expect(importRefusal(importCloudflare(input)), JSON.stringify(input)).toMatch(/^the conversion has no load balancer/);
+    }
+  });
+
+  it('refuses a referenced pool without usable origins, naming it and every reference to it', () => {
+    const result = importCloudflare({
+      pools: [cfPool(1, 'kept'), cfPool(2, 'hollow', { origins: [] }), cfPool(3, 'spare', { origins: [] })],
+      load_balancers: [
+        cfLb('a.example', [cfId(1), cfId(2)], { fallback_pool: cfId(2), random_steering: { pool_weights: { [cfId(2)]: 0.5 } } }),
+      ],
+    });
+    expect(result.config.load_balancers).toHaveLength(1);
+    // "spare" is dropped too, but nothing refers to it: it blocks nothing.
+    expect(result.emptyPools).toEqual([
+      {
+        pool: '"hollow"',
+        path: 'pools[1]',
+        referencedBy: ['load_balancers[0].default_pools[1]', 'load_balancers[0].fallback_pool', `load_balancers[0].random_steering.pool_weights.${cfId(2)}`],
+      },
+    ]);
+    expect(importRefusal(result)).toMatch(/^pool "hollow" \(pools\[1\]\) has no usable origins but load_balancers\[0\]\.default_pools\[1\], .* refer to it/);
+  });
+
+  it('a load balancer dropped because all its pools are empty: both reasons are given', () => {
+    const message = importRefusal(importCloudflare({ pools: [cfPool(1, 'hollow', { origins: [] })], load_balancers: [cfLb('a.example', [cfId(1)])] }));
+    expect(message).toMatch(/no load balancer/);
+    expect(message).toMatch(/pool "hollow" \(pools\[0\]\) has no usable origins but load_balancers\[0\]\.default_pools\[0\] refers to it/);
+  });
+
+  it('a reference to a pool the export does not hold is a note, not a refusal', () => {
+    const result = importCloudflare({ pools: [cfPool(1, 'kept')], load_balancers: [cfLb('a.example', [cfId(1), cfId(9)])] });
+    expect(result.emptyPools).toEqual([]);
+    expect(importRefusal(result)).toBeUndefined();
+  });
+});
+
