@@ -3,21 +3,32 @@ import { ConfigSchema } from '../config/schema';
 import { adoptSnapshot, controlPlane } from '../control/snapshot-cache';
 import { LbError } from '../proxy/errors';
 import {
+  actorOf,
   adminRoutes,
   bodyErrors,
   commonErrors,
   configWarnings,
+  conflict,
   ifMatchHeader,
   ifMatchVersion,
   jsonBody,
   jsonContent,
+  notFound,
   stale,
   warningsField,
 } from './http';
 
 // The whole configuration at once (SPEC §7): GET with its version as ETag, PUT to
 // replace it, optionally guarded by If-Match. Both carry the configuration's edge
-// warnings (SPEC §10).
+// warnings (SPEC §10). The last versions are kept: list them, read one, roll back.
+
+const VersionSummary = z.object({
+  version: z.number().int(),
+  at: z.string().meta({ description: 'when it was stored (ISO 8601)' }),
+  actor: z.string(),
+  summary: z.string(),
+});
+const VersionParam = z.object({ n: z.coerce.number().int().min(0).meta({ description: 'a version number' }) });
 
 const Stored = z.object({ version: z.number().int(), config: ConfigSchema.nullable(), warnings: warningsField });
 
@@ -53,7 +64,7 @@ export const configRoutes = adminRoutes('invalid_config')
     }),
     async (c) => {
       const ifMatch = ifMatchVersion(c.req.header('if-match'));
-      const result = await controlPlane(c.env).putConfig(c.req.valid('json'), ifMatch, 'admin-api');
+      const result = await controlPlane(c.env).putConfig(c.req.valid('json'), ifMatch, actorOf(c));
       if (!result.ok) {
         if (result.code === 'version_mismatch') {
           throw new LbError(412, 'version_mismatch', `If-Match names version ${ifMatch} but the stored version is ${result.version}`);
@@ -63,5 +74,56 @@ export const configRoutes = adminRoutes('invalid_config')
       await adoptSnapshot(c.env, result.snapshot);
       c.header('ETag', `"${result.version}"`);
       return c.json({ version: result.version, warnings: configWarnings(c.env, result.snapshot.config) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/config/versions',
+      tags: ['Configuration'],
+      summary: 'The kept configuration versions (the last 50), newest first',
+      responses: { 200: jsonContent(z.object({ versions: z.array(VersionSummary) }), 'version, time, actor and a one-line summary of each'), ...commonErrors },
+    }),
+    async (c) => c.json({ versions: await controlPlane(c.env).versions() }, 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/config/versions/{n}',
+      tags: ['Configuration'],
+      summary: 'One kept version, with its configuration',
+      request: { params: VersionParam },
+      responses: { 200: jsonContent(VersionSummary.extend({ config: ConfigSchema }), 'the version'), ...notFound, ...commonErrors },
+    }),
+    async (c) => {
+      const { n } = c.req.valid('param');
+      const found = await controlPlane(c.env).version(n);
+      if (found === undefined) throw new LbError(404, 'not_found', `version ${n} is not kept (the last 50 are)`);
+      return c.json(found, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/config/rollback',
+      tags: ['Configuration'],
+      summary: 'Make a kept version current again, as a new version',
+      middleware: jsonBody,
+      request: { body: { required: true, content: { 'application/json': { schema: z.strictObject({ version: z.number().int().min(0) }) } } } },
+      responses: {
+        200: jsonContent(z.object({ version: z.number().int(), restored: z.number().int(), warnings: warningsField }), 'the new version'),
+        ...notFound,
+        ...conflict,
+        ...bodyErrors,
+        ...commonErrors,
+      },
+    }),
+    async (c) => {
+      const { version } = c.req.valid('json');
+      const result = await controlPlane(c.env).rollback(version, actorOf(c));
+      if (!result.ok) throw new LbError(result.status, result.code, result.message);
+      await adoptSnapshot(c.env, result.snapshot);
+      c.header('ETag', `"${result.version}"`);
+      return c.json({ version: result.version, restored: version, warnings: configWarnings(c.env, result.snapshot.config) }, 200);
     },
   );

@@ -160,3 +160,10 @@ export const stale = { 412: error('If-Match does not match: the resource changed
 export const ifMatchHeader = z.object({
   'if-match': z.string().optional().meta({ description: 'An ETag from a previous response; the change is refused with 412 if it is stale' }),
 });
+
+/** The admin caller, as the history and the events name it. */
+export function actorOf(c: { req: { header(name: string): string | undefined } }): string {
+  const agent = c.req.header('user-agent');
+  const ip = c.req.header('cf-connecting-ip');
+  return ['admin-api', agent && `agent ${agent}`, ip && `from ${ip}`].filter(Boolean).join(' ');
+}

@@ -17,7 +17,7 @@ const EventSchema = z
   .object({
     id: z.number().int(),
     at: z.string().meta({ description: 'ISO 8601 time' }),
-    kind: z.string().meta({ description: 'config | pop | health' }),
+    kind: z.string().meta({ description: 'config | pop | health | storage' }),
     message: z.string(),
     detail: z.any().meta({ description: 'what changed: actor, resource, id, action, from, to, version' }),
   })
@@ -97,7 +97,7 @@ export const operationRoutes = adminRoutes('invalid_request')
       request: {
         query: z.object({
           limit: z.coerce.number().int().min(1).max(1000).default(100),
-          kind: z.enum(['config', 'pop', 'health']).optional(),
+          kind: z.enum(['config', 'pop', 'health', 'storage']).optional(),
         }),
       },
       responses: { 200: jsonContent(z.object({ events: z.array(EventSchema) }), 'events'), 400: bodyErrors[400], ...commonErrors },

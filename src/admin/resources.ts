@@ -17,6 +17,7 @@ import type { Config, Origin } from '../config/schema';
 import { adoptSnapshot, controlPlane } from '../control/snapshot-cache';
 import { LbError } from '../proxy/errors';
 import {
+  actorOf,
   adminRoutes,
   bodyErrors,
   commonErrors,
@@ -63,12 +64,6 @@ function aboutCollection(kind: CollectionKind): About {
 }
 
 /** Who made a change, for the event log. */
-function actorOf(c: Context): string {
-  const agent = c.req.header('user-agent');
-  const ip = c.req.header('cf-connecting-ip');
-  return ['admin-api', agent && `agent ${agent}`, ip && `from ${ip}`].filter(Boolean).join(' ');
-}
-
 async function applyEdit(c: Context<AdminEnv>, edit: ConfigEdit) {
   const result = (await controlPlane(c.env).edit(edit, ifMatchTag(c.req.header('if-match')), actorOf(c))) as EditResult;
   if (!result.ok) throw new LbError(result.status, result.code, result.message, result.issues);

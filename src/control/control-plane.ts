@@ -19,6 +19,8 @@ import { REVISION_KEY, SNAPSHOT_KEY, type Snapshot } from './snapshot';
 // the newest state. Storage layout: docs/storage-schema.md.
 
 const MAX_EVENTS = 1000;
+/** Configuration versions kept for history and rollback (SPEC §5). */
+export const MAX_VERSIONS = 50;
 /** Workers allow six open connections per invocation. */
 export const PROBE_CONCURRENCY = 6;
 /** Without a transition, new check results (RTTs for dynamic_latency) are published at most this often. */
@@ -47,6 +49,17 @@ export type EditResult =
   | { ok: true; version: number; snapshot: Snapshot; resource: unknown; tag: string | undefined }
   | { ok: false; status: 400 | 404 | 409 | 412; code: string; message: string; issues?: Issue[] };
 
+export interface VersionRecord {
+  version: number;
+  at: string;
+  actor: string;
+  summary: string;
+}
+
+export type RollbackResult =
+  | { ok: true; version: number; snapshot: Snapshot }
+  | { ok: false; status: 404 | 409; code: string; message: string };
+
 export interface EventRecord {
   id: number;
   at: string;
@@ -66,6 +79,13 @@ export class ControlPlane extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS versions (
+        version INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        config TEXT NOT NULL
+      );
       CREATE TABLE IF NOT EXISTS events (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         at TEXT NOT NULL,
@@ -89,7 +109,7 @@ export class ControlPlane extends DurableObject<Env> {
 
   async getConfig(): Promise<StoredConfig> {
     await this.ensureSeeded();
-    return { version: this.read<number>('version') ?? 0, config: this.read<Config>('config') ?? null };
+    return { version: this.read<number>('version') ?? 0, config: this.config() ?? null };
   }
 
   /** Replaces the configuration; `ifMatch` is the version the caller last saw. */
@@ -109,10 +129,9 @@ export class ControlPlane extends DurableObject<Env> {
         return 'unchanged';
       }
       version = current + 1;
-      const changes = diffConfigs(this.read<Config>('config') ?? null, validation.config);
-      this.write('config', validation.config);
-      this.write('version', version);
-      this.remove('config_error');
+      const changes = diffConfigs(this.config() ?? null, validation.config);
+      const summary = `configuration replaced: ${describeDiff(changes)}`;
+      this.commitConfig(validation.config, version, actor, summary);
       this.record('config', `configuration replaced (version ${version}): ${describeDiff(changes)}`, {
         actor,
         resource: 'config',
@@ -135,7 +154,7 @@ export class ControlPlane extends DurableObject<Env> {
     await this.ensureSeeded();
     let result: EditResult | undefined;
     const snapshot = await this.mutate(() => {
-      const stored = this.read<Config>('config') ?? null;
+      const stored = this.config() ?? null;
       const current = this.read<number>('version') ?? 0;
       const outcome = applyEdit(stored, edit, current, ifMatch);
       if (!outcome.ok) {
@@ -154,11 +173,10 @@ export class ControlPlane extends DurableObject<Env> {
         return 'unchanged';
       }
       const version = current + 1;
-      this.write('config', validation.config);
-      this.write('version', version);
-      this.remove('config_error');
       const change = outcome.change.action === 'patch' || resource === undefined ? outcome.change : { ...outcome.change, to: resource };
-      this.record('config', describeChange(change, version), { actor, ...change, version });
+      const summary = describeChange(change, version);
+      this.commitConfig(validation.config, version, actor, summary.replace(/ \(version \d+\)/, ''));
+      this.record('config', summary, { actor, ...change, version });
       result = { ok: true, version, resource, tag: resource === undefined ? undefined : resourceTag(resource) } as EditResult;
     });
     if (result!.ok) {
@@ -261,7 +279,7 @@ export class ControlPlane extends DurableObject<Env> {
 
     const transitions: { pool: string; origin: string; transition: Transition; at: number; rtt_ms: number | undefined }[] = [];
     const snapshot = await this.mutate(() => {
-      const config = this.read<Config>('config');
+      const config = this.config();
       if (config === undefined) return 'unchanged';
       const health = pruneHealth(this.read<HealthMap>('health') ?? {}, config);
       const at = Date.now();
@@ -317,7 +335,7 @@ export class ControlPlane extends DurableObject<Env> {
 
   /** Monitored origins of enabled pools, enabled, not being probed, and due (or all). */
   private dueTargets(all: boolean, now: number): CheckTarget[] {
-    const config = this.read<Config>('config');
+    const config = this.config();
     if (config === undefined) return [];
     const health = this.read<HealthMap>('health') ?? {};
     const monitors = new Map(config.monitors.map((m) => [m.id, m]));
@@ -336,7 +354,7 @@ export class ControlPlane extends DurableObject<Env> {
 
   /** Sets the alarm to the next due probe, or clears it when nothing is monitored. */
   private async scheduleChecks(): Promise<void> {
-    const config = this.read<Config>('config');
+    const config = this.config();
     const health = this.read<HealthMap>('health') ?? {};
     const now = Date.now();
     let next = Infinity;
@@ -351,6 +369,55 @@ export class ControlPlane extends DurableObject<Env> {
 
   private async ensureSeeded(): Promise<void> {
     if (this.read<number>('revision') === undefined) await this.snapshot();
+  }
+
+  /** The kept configuration versions, newest first. */
+  async versions(): Promise<VersionRecord[]> {
+    await this.ensureSeeded();
+    return this.sql.exec<{ version: number; at: string; actor: string; summary: string }>('SELECT version, at, actor, summary FROM versions ORDER BY version DESC').toArray();
+  }
+
+  /** One kept version with its configuration; undefined when it is not kept (or its stored copy is damaged). */
+  async version(n: number): Promise<(VersionRecord & { config: Config }) | undefined> {
+    await this.ensureSeeded();
+    const row = this.sql.exec<{ version: number; at: string; actor: string; summary: string; config: string }>('SELECT * FROM versions WHERE version = ?', n).toArray()[0];
+    const config = row === undefined ? undefined : validStoredConfig(row.config);
+    return row === undefined || config === undefined ? undefined : { version: row.version, at: row.at, actor: row.actor, summary: row.summary, config };
+  }
+
+  /** Makes kept version `n` current again, as a new version. */
+  async rollback(n: number, actor: string): Promise<RollbackResult> {
+    await this.ensureSeeded();
+    let result: RollbackResult | undefined;
+    const snapshot = await this.mutate(() => {
+      const target = this.sql.exec<{ config: string }>('SELECT config FROM versions WHERE version = ?', n).toArray()[0];
+      if (target === undefined) {
+        result = { ok: false, status: 404, code: 'not_found', message: `version ${n} is not kept (the last ${MAX_VERSIONS} are)` };
+        return 'unchanged';
+      }
+      const config = validStoredConfig(target.config);
+      if (config === undefined) {
+        result = { ok: false, status: 409, code: 'invalid_version', message: `the stored copy of version ${n} is damaged and cannot be restored` };
+        return 'unchanged';
+      }
+      const current = this.read<number>('version') ?? 0;
+      const version = current + 1;
+      this.commitConfig(config, version, actor, `rollback to version ${n}`);
+      this.record('config', `configuration rolled back to version ${n} (version ${version})`, {
+        actor,
+        resource: 'config',
+        action: 'rollback',
+        from: { version: current },
+        to: { version, restored: n },
+        version,
+      });
+      result = { ok: true, version, snapshot: undefined as unknown as Snapshot };
+    });
+    if (result!.ok) {
+      result!.snapshot = snapshot;
+      await this.scheduleChecks();
+    }
+    return result!;
   }
 
   /** The newest events first; `kind` narrows them to one kind (config, pop, health). */
@@ -410,8 +477,7 @@ export class ControlPlane extends DurableObject<Env> {
       this.write('config_error', `LB_CONFIG is not a valid configuration: ${first.join('; ')}`);
       return;
     }
-    this.write('config', validation.config);
-    this.write('version', 1);
+    this.commitConfig(validation.config, 1, 'LB_CONFIG', 'configuration seeded from LB_CONFIG');
     this.record('config', 'configuration seeded from LB_CONFIG (version 1)', { actor: 'LB_CONFIG', resource: 'config', action: 'replace', from: 0, to: 1, version: 1 });
   }
 
@@ -419,13 +485,77 @@ export class ControlPlane extends DurableObject<Env> {
     return {
       revision: this.read<number>('revision') ?? 0,
       version: this.read<number>('version') ?? 0,
-      config: this.read<Config>('config') ?? null,
+      config: this.config() ?? null,
       configError: this.read<string>('config_error'),
       health: this.read<HealthMap>('health') ?? {},
       withdrawn: this.read<string[]>('withdrawn') ?? [],
       affinitySecret: this.read<string>('affinity_secret') ?? '',
       publishedAt: Date.now(),
     };
+  }
+
+  /** Stores `config` as version `version` and keeps it in the history (the newest MAX_VERSIONS). */
+  private commitConfig(config: Config, version: number, actor: string, summary: string): void {
+    this.write('config', config);
+    this.configRaw = JSON.stringify(config);
+    this.configParsed = config;
+    this.write('version', version);
+    this.remove('config_error');
+    this.sql.exec(
+      'INSERT OR REPLACE INTO versions (version, at, actor, summary, config) VALUES (?, ?, ?, ?, ?)',
+      version,
+      new Date().toISOString(),
+      actor,
+      summary,
+      JSON.stringify(config),
+    );
+    this.sql.exec('DELETE FROM versions WHERE version NOT IN (SELECT version FROM versions ORDER BY version DESC LIMIT ?)', MAX_VERSIONS);
+  }
+
+  /**
+   * The stored configuration, validated as it is read (SPEC §5): a damaged one is never
+   * served or built upon. The newest kept version that is valid takes its place, as a
+   * new version, and a `storage` event says so; with none, nothing is configured.
+   */
+  private config(): Config | undefined {
+    const raw = this.sql.exec<{ value: string }>('SELECT value FROM state WHERE key = ?', 'config').toArray()[0]?.value;
+    if (raw === undefined) return undefined;
+    if (raw === this.configRaw) return this.configParsed;
+    const valid = validStoredConfig(raw);
+    if (valid !== undefined) {
+      this.configRaw = raw;
+      this.configParsed = valid;
+      return valid;
+    }
+    return this.repairConfig(raw);
+  }
+
+  private configRaw: string | undefined;
+  private configParsed: Config | undefined;
+
+  private repairConfig(raw: string): Config | undefined {
+    const current = this.read<number>('version') ?? 0;
+    const why = describeDamage(raw);
+    for (const row of this.sql.exec<{ version: number; config: string }>('SELECT version, config FROM versions ORDER BY version DESC').toArray()) {
+      const config = validStoredConfig(row.config);
+      if (config === undefined) continue;
+      const version = current + 1;
+      this.commitConfig(config, version, 'storage', `restored version ${row.version}: the stored configuration was damaged`);
+      this.record('storage', `the stored configuration was damaged (${why}); version ${row.version} restored as version ${version}`, {
+        actor: 'storage',
+        resource: 'config',
+        action: 'restore',
+        reason: why,
+        from: { version: current },
+        to: { version, restored: row.version },
+        version,
+      });
+      return config;
+    }
+    this.remove('config');
+    this.write('config_error', `the stored configuration was damaged (${why}) and no valid earlier version is kept`);
+    this.record('storage', `the stored configuration was damaged (${why}) and no valid earlier version is kept: nothing is configured`, { actor: 'storage', resource: 'config', action: 'drop', reason: why });
+    return undefined;
   }
 
   private record(kind: string, message: string, detail: unknown): void {
@@ -472,4 +602,26 @@ function pruneHealth(health: HealthMap, config: Config): HealthMap {
     }
   }
   return kept;
+}
+
+/** A stored configuration's text, parsed and validated; undefined when it is damaged. */
+function validStoredConfig(raw: string): Config | undefined {
+  try {
+    const validation = validateConfig(JSON.parse(raw));
+    return validation.ok ? validation.config : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What is wrong with a damaged stored configuration, briefly. */
+function describeDamage(raw: string): string {
+  try {
+    const validation = validateConfig(JSON.parse(raw));
+    if (validation.ok) return 'unknown';
+    const [first] = validation.issues;
+    return `${first.path || '(root)'}: ${first.message}`;
+  } catch (error) {
+    return `not JSON: ${(error as Error).message}`;
+  }
 }

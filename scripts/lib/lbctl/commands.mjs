@@ -87,6 +87,12 @@ function patchOrigin(body) {
   ];
 }
 
+/** A version number argument. */
+function versionNumber(value, usage) {
+  if (!/^\d+$/.test(value)) throw new UsageError(`version must be a whole number, got "${value}"`, usage);
+  return Number(value);
+}
+
 const stored = (what) => (r) => ({ out: `${what(r)}: version ${r.result.version}\n` });
 
 /**
@@ -143,6 +149,35 @@ export const COMMANDS = [
       { key: 'config', method: 'PUT', path: '/config', bodyFile: args.file, ifMatch: ifMatchHeader(options['if-match']) },
     ],
     render: stored(() => 'configuration stored'),
+  },
+  {
+    name: 'config history',
+    usage: 'config history',
+    summary: 'the kept configuration versions (the last 50), newest first',
+    args: [],
+    options: [],
+    plan: () => [{ key: 'versions', method: 'GET', path: '/config/versions' }],
+    render: ({ result }) => ({
+      out: (result.versions ?? []).map((v) => `${String(v.version).padStart(6)}  ${v.at}  ${v.summary}  (${v.actor})`).join('\n') + '\n',
+    }),
+  },
+  {
+    name: 'config show',
+    usage: 'config show <version>',
+    summary: 'print a kept version of the configuration (JSON)',
+    args: ['version'],
+    options: [],
+    plan: ({ args, usage }) => [{ key: 'version', method: 'GET', path: `/config/versions/${versionNumber(args.version, usage)}` }],
+    render: ({ result }) => ({ out: json(result.config) }),
+  },
+  {
+    name: 'config rollback',
+    usage: 'config rollback <version>',
+    summary: 'make a kept version current again (as a new version)',
+    args: ['version'],
+    options: [],
+    plan: ({ args, usage }) => [{ key: 'rollback', method: 'POST', path: '/config/rollback', body: { version: versionNumber(args.version, usage) } }],
+    render: ({ result }) => ({ out: `version ${result.restored} restored: version ${result.version}\n` }),
   },
   {
     name: 'pool list',
