@@ -72,6 +72,8 @@ export class ControlPlane extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   /** Origins being probed now ("pool\0origin"): a check never overlaps the previous one. */
   private readonly probing = new Set<string>();
+  /** Check rounds running now, for POST /health/check to wait for. */
+  private readonly rounds = new Set<Promise<Snapshot>>();
   private healthPublishedAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -230,11 +232,18 @@ export class ControlPlane extends DurableObject<Env> {
     return this.buildSnapshot();
   }
 
-  /** POST /health/check: every probe now; the health document after it. */
+  /**
+   * POST /health/check: every probe now; the health document once they have all
+   * finished, including those another round was already running (which this round
+   * skips: a check of an origin never overlaps the previous one).
+   */
   async checkNow(): Promise<{ report: HealthReport; snapshot: Snapshot }> {
     await this.ensureSeeded();
-    const snapshot = await this.runChecks(true, Date.now());
+    const running = [...this.rounds];
+    await this.runChecks(true, Date.now());
+    await Promise.allSettled(running);
     await this.scheduleChecks();
+    const snapshot = await this.current();
     return { report: healthReport(snapshot.config, snapshot.health), snapshot };
   }
 
@@ -262,7 +271,15 @@ export class ControlPlane extends DurableObject<Env> {
    * once, outside the serialized section so admin calls go on meanwhile; then applies
    * the results in one serialized change, records transitions and tells the webhook.
    */
-  private async runChecks(all: boolean, now: number): Promise<Snapshot> {
+  private runChecks(all: boolean, now: number): Promise<Snapshot> {
+    const round = this.runRound(all, now);
+    this.rounds.add(round);
+    const done = (): void => void this.rounds.delete(round);
+    round.then(done, done);
+    return round;
+  }
+
+  private async runRound(all: boolean, now: number): Promise<Snapshot> {
     const targets = this.dueTargets(all, now);
     for (const target of targets) this.probing.add(target.key);
     let outcomes: ProbeOutcome[];

@@ -240,3 +240,21 @@ describe('dynamic_latency steering', () => {
     await after.arrayBuffer();
   });
 });
+
+describe('POST /health/check, called concurrently', () => {
+  it('returns only after the probes it asked for, those another call was running included', async () => {
+    const origins = await Promise.all(['join-1', 'join-2', 'join-3'].map((n) => startOrigin(n)));
+    await Promise.all(origins.map((o) => o.mode({ delayMs: 400 })));
+    await configure({
+      monitors: [{ id: 'join', interval: 3600, timeout: 5 }],
+      pools: [{ id: 'join', monitor: 'join', origins: origins.map((o, i) => ({ name: `j${i + 1}`, address: o.url })) }],
+      load_balancers: [{ id: 'main', hostname: '*', default_pools: ['join'] }],
+    });
+    const reports = await Promise.all(Array.from({ length: 10 }, () => check()));
+    for (const r of reports) {
+      const states = r.origins.filter((o) => o.pool === 'join').map((o) => `${o.origin} ${o.state} ${o.last_check_at === undefined || o.last_check_at === null ? 'never' : 'checked'}`);
+      expect(states).toEqual(['j1 healthy checked', 'j2 healthy checked', 'j3 healthy checked']);
+    }
+    await Promise.all(origins.map((o) => o.mode({ delayMs: 0 })));
+  });
+});
