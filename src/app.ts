@@ -16,7 +16,7 @@ export function handleFetch(request: Request, env: Env, ctx: ExecutionContext): 
   const url = new URL(request.url);
   if (isSwitchyardPath(url.pathname)) return app.fetch(request, env, ctx);
   // The admin host serves the admin and nothing else, not even for a "*" load balancer.
-  if (url.hostname === settings(env).adminHostname) return errorResponse(404, 'not_found', 'this host serves only the admin API and dashboard under /__lb/');
+  if (withoutTrailingDot(url.hostname) === settings(env).adminHostname) return errorResponse(404, 'not_found', 'this host serves only the admin API and dashboard under /__lb/');
   return proxy(request, url, env, ctx);
 }
 
@@ -27,8 +27,12 @@ export function handleFetch(request: Request, env: Env, ctx: ExecutionContext): 
  * or its scripts could read the admin token.
  */
 export function isAdminHost(hostname: string, adminHostname: string | undefined): boolean {
-  return adminHostname === undefined ? LOOPBACK_NAMES.has(hostname) : hostname === adminHostname;
+  const name = withoutTrailingDot(hostname);
+  return adminHostname === undefined ? LOOPBACK_NAMES.has(name) : name === adminHostname;
 }
+
+/** "admin.example.com." is the same host as "admin.example.com". */
+const withoutTrailingDot = (hostname: string): string => (hostname.endsWith('.') ? hostname.slice(0, -1) : hostname);
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -60,7 +64,9 @@ export const app = new Hono<{ Bindings: Env }>()
   })
   .get('/__lb/healthz', (c) => c.json({ ok: true }))
   .use('/__lb/*', async (c, next) => {
-    if (!isAdminHost(new URL(c.req.url).hostname, settings(c.env).adminHostname)) throw new LbError(404, 'not_found', 'no such route');
+    if (!isAdminHost(new URL(c.req.url).hostname, settings(c.env).adminHostname)) {
+      throw new LbError(404, 'not_found', 'the admin API does not answer on this host (see ADMIN_HOSTNAME)');
+    }
     await next();
   })
   .route('/', adminApi)
@@ -70,7 +76,7 @@ export const app = new Hono<{ Bindings: Env }>()
     throw new LbError(404, 'not_found', 'no such Switchyard route');
   })
   .all('*', (c) => {
-    if (new URL(c.req.url).hostname === settings(c.env).adminHostname) throw new LbError(404, 'not_found', 'this host serves only the admin API and dashboard under /__lb/');
+    if (withoutTrailingDot(new URL(c.req.url).hostname) === settings(c.env).adminHostname) throw new LbError(404, 'not_found', 'this host serves only the admin API and dashboard under /__lb/');
     return proxyRequest(c.req.raw, c.env, c.executionCtx as ExecutionContext);
   });
 

@@ -28,7 +28,13 @@ const VersionSummary = z.object({
   actor: z.string(),
   summary: z.string(),
 });
-const VersionParam = z.object({ n: z.coerce.number().int().min(0).meta({ description: 'a version number' }) });
+const VersionParam = z.object({
+  n: z
+    .string()
+    .regex(/^\d{1,15}$/, 'must be a version number')
+    .transform(Number)
+    .meta({ description: 'a version number' }),
+});
 
 const Stored = z.object({ version: z.number().int(), config: ConfigSchema.nullable(), warnings: warningsField });
 
@@ -93,13 +99,14 @@ export const configRoutes = adminRoutes('invalid_config')
       tags: ['Configuration'],
       summary: 'One kept version, with its configuration',
       request: { params: VersionParam },
-      responses: { 200: jsonContent(VersionSummary.extend({ config: ConfigSchema }), 'the version'), ...notFound, ...commonErrors },
+      responses: { 200: jsonContent(VersionSummary.extend({ config: ConfigSchema, warnings: warningsField }), 'the version'), ...notFound, ...conflict, ...commonErrors },
     }),
     async (c) => {
       const { n } = c.req.valid('param');
       const found = await controlPlane(c.env).version(n);
       if (found === undefined) throw new LbError(404, 'not_found', `version ${n} is not kept (the last 50 are)`);
-      return c.json(found, 200);
+      if (found === 'damaged') throw new LbError(409, 'invalid_version', `the stored copy of version ${n} is damaged`);
+      return c.json({ ...found, warnings: configWarnings(c.env, found.config) }, 200);
     },
   )
   .openapi(

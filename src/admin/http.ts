@@ -165,5 +165,5 @@ export const ifMatchHeader = z.object({
 export function actorOf(c: { req: { header(name: string): string | undefined } }): string {
   const agent = c.req.header('user-agent');
   const ip = c.req.header('cf-connecting-ip');
-  return ['admin-api', agent && `agent ${agent}`, ip && `from ${ip}`].filter(Boolean).join(' ');
+  return ['admin-api', agent && `agent ${agent.slice(0, 200)}`, ip && `from ${ip.slice(0, 64)}`].filter(Boolean).join(' ');
 }

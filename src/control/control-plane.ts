@@ -111,7 +111,8 @@ export class ControlPlane extends DurableObject<Env> {
 
   async getConfig(): Promise<StoredConfig> {
     await this.ensureSeeded();
-    return { version: this.read<number>('version') ?? 0, config: this.config() ?? null };
+    const config = this.config() ?? null;
+    return { version: this.read<number>('version') ?? 0, config };
   }
 
   /** Replaces the configuration; `ifMatch` is the version the caller last saw. */
@@ -120,6 +121,7 @@ export class ControlPlane extends DurableObject<Env> {
     let refused: PutConfigResult | undefined;
     let version = 0;
     const snapshot = await this.mutate(() => {
+      const previous = this.config() ?? null;
       const current = this.read<number>('version') ?? 0;
       if (ifMatch !== undefined && ifMatch !== current) {
         refused = { ok: false, code: 'version_mismatch', version: current };
@@ -131,7 +133,7 @@ export class ControlPlane extends DurableObject<Env> {
         return 'unchanged';
       }
       version = current + 1;
-      const changes = diffConfigs(this.config() ?? null, validation.config);
+      const changes = diffConfigs(previous, validation.config);
       const summary = `configuration replaced: ${describeDiff(changes)}`;
       this.commitConfig(validation.config, version, actor, summary);
       this.record('config', `configuration replaced (version ${version}): ${describeDiff(changes)}`, {
@@ -177,7 +179,8 @@ export class ControlPlane extends DurableObject<Env> {
       const version = current + 1;
       const change = outcome.change.action === 'patch' || resource === undefined ? outcome.change : { ...outcome.change, to: resource };
       const summary = describeChange(change, version);
-      this.commitConfig(validation.config, version, actor, summary.replace(/ \(version \d+\)/, ''));
+      const suffix = ` (version ${version})`;
+      this.commitConfig(validation.config, version, actor, summary.endsWith(suffix) ? summary.slice(0, -suffix.length) : summary);
       this.record('config', summary, { actor, ...change, version });
       result = { ok: true, version, resource, tag: resource === undefined ? undefined : resourceTag(resource) } as EditResult;
     });
@@ -384,8 +387,31 @@ export class ControlPlane extends DurableObject<Env> {
     else await this.ctx.storage.setAlarm(Math.max(next, now + DUE_SLACK_MS));
   }
 
+  /**
+   * Seeds the store on first use; brings a store from before the version history into
+   * it; and, when the stored configuration turns out damaged, repairs it as a change of
+   * its own (a new version and revision, published), before anything reads it.
+   */
   private async ensureSeeded(): Promise<void> {
     if (this.read<number>('revision') === undefined) await this.snapshot();
+    if (this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM versions').one().n === 0) {
+      const raw = this.sql.exec<{ value: string }>("SELECT value FROM state WHERE key = 'config'").toArray()[0]?.value;
+      if (raw !== undefined) {
+        this.sql.exec(
+          "INSERT INTO versions (version, at, actor, summary, config) VALUES (?, ?, 'migration', 'the configuration stored before the version history', ?)",
+          this.read<number>('version') ?? 0,
+          new Date().toISOString(),
+          raw,
+        );
+      }
+    }
+    if (this.configDamaged()) await this.mutate(() => void this.config());
+  }
+
+  /** Is the stored configuration's text one that does not validate (not yet repaired)? */
+  private configDamaged(): boolean {
+    const raw = this.sql.exec<{ value: string }>("SELECT value FROM state WHERE key = 'config'").toArray()[0]?.value;
+    return raw !== undefined && raw !== this.configRaw && validStoredConfig(raw) === undefined;
   }
 
   /** The kept configuration versions, newest first. */
@@ -394,12 +420,13 @@ export class ControlPlane extends DurableObject<Env> {
     return this.sql.exec<{ version: number; at: string; actor: string; summary: string }>('SELECT version, at, actor, summary FROM versions ORDER BY version DESC').toArray();
   }
 
-  /** One kept version with its configuration; undefined when it is not kept (or its stored copy is damaged). */
-  async version(n: number): Promise<(VersionRecord & { config: Config }) | undefined> {
+  /** One kept version with its configuration; undefined when it is not kept, `damaged` when its stored copy does not validate. */
+  async version(n: number): Promise<(VersionRecord & { config: Config }) | 'damaged' | undefined> {
     await this.ensureSeeded();
     const row = this.sql.exec<{ version: number; at: string; actor: string; summary: string; config: string }>('SELECT * FROM versions WHERE version = ?', n).toArray()[0];
-    const config = row === undefined ? undefined : validStoredConfig(row.config);
-    return row === undefined || config === undefined ? undefined : { version: row.version, at: row.at, actor: row.actor, summary: row.summary, config };
+    if (row === undefined) return undefined;
+    const config = validStoredConfig(row.config);
+    return config === undefined ? 'damaged' : { version: row.version, at: row.at, actor: row.actor, summary: row.summary, config };
   }
 
   /** Makes kept version `n` current again, as a new version. */
@@ -407,6 +434,7 @@ export class ControlPlane extends DurableObject<Env> {
     await this.ensureSeeded();
     let result: RollbackResult | undefined;
     const snapshot = await this.mutate(() => {
+      this.config();
       const target = this.sql.exec<{ config: string }>('SELECT config FROM versions WHERE version = ?', n).toArray()[0];
       if (target === undefined) {
         result = { ok: false, status: 404, code: 'not_found', message: `version ${n} is not kept (the last ${MAX_VERSIONS} are)` };
@@ -468,6 +496,9 @@ export class ControlPlane extends DurableObject<Env> {
   }
 
   private async publish(snapshot: Snapshot): Promise<void> {
+    // A damaged configuration with nothing valid to replace it is never published as
+    // "nothing configured": the snapshot already in KV goes on serving.
+    if (snapshot.config === null && this.read<string>('config_damaged') !== undefined) return;
     // The snapshot first: a reader that sees the new revision must find the new snapshot.
     await this.env.SNAPSHOTS.put(SNAPSHOT_KEY, JSON.stringify(snapshot));
     await this.env.SNAPSHOTS.put(REVISION_KEY, String(snapshot.revision));
@@ -499,10 +530,11 @@ export class ControlPlane extends DurableObject<Env> {
   }
 
   private buildSnapshot(): Snapshot {
+    const config = this.config() ?? null;
     return {
       revision: this.read<number>('revision') ?? 0,
       version: this.read<number>('version') ?? 0,
-      config: this.config() ?? null,
+      config,
       configError: this.read<string>('config_error'),
       health: this.read<HealthMap>('health') ?? {},
       withdrawn: this.read<string[]>('withdrawn') ?? [],
@@ -514,6 +546,7 @@ export class ControlPlane extends DurableObject<Env> {
   /** Stores `config` as version `version` and keeps it in the history (the newest MAX_VERSIONS). */
   private commitConfig(config: Config, version: number, actor: string, summary: string): void {
     this.write('config', config);
+    this.remove('config_damaged');
     this.configRaw = JSON.stringify(config);
     this.configParsed = config;
     this.write('version', version);
@@ -569,9 +602,18 @@ export class ControlPlane extends DurableObject<Env> {
       });
       return config;
     }
+    // Nothing valid to go back to: keep the damaged text aside (never delete an
+    // operator's document) and stop publishing, so isolates keep serving the last
+    // snapshot they have until a valid configuration is stored.
+    this.write('config_damaged', raw);
     this.remove('config');
-    this.write('config_error', `the stored configuration was damaged (${why}) and no valid earlier version is kept`);
-    this.record('storage', `the stored configuration was damaged (${why}) and no valid earlier version is kept: nothing is configured`, { actor: 'storage', resource: 'config', action: 'drop', reason: why });
+    this.write('config_error', `the stored configuration was damaged (${why}) and no valid earlier version is kept; it is kept aside as config_damaged: store a valid one`);
+    this.record('storage', `the stored configuration was damaged (${why}) and no valid earlier version is kept: isolates keep the last published snapshot`, {
+      actor: 'storage',
+      resource: 'config',
+      action: 'set_aside',
+      reason: why,
+    });
     return undefined;
   }
 

@@ -25,6 +25,8 @@ describe('the admin host (ADMIN_HOSTNAME)', () => {
     await configure({ pools: [{ id: 'star', origins: [{ name: 'a', address: a.url }] }], load_balancers: [{ id: 'main', hostname: '*', default_pools: ['star'] }] });
     const withAdminHost = { ...(env as Env), ADMIN_HOSTNAME: 'Admin.Test' };
 
+    expect((await send('http://admin.test./anything', withAdminHost)).status).toBe(404);
+    expect((await send('http://admin.test./__lb/api/config', withAdminHost, auth)).status).toBe(200);
     const anything = await send('http://admin.test/anything', withAdminHost);
     expect(anything.status).toBe(404);
     expect(await codeOf(anything)).toBe('not_found');

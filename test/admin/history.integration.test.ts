@@ -103,3 +103,35 @@ describe('a damaged stored configuration (SPEC §5)', () => {
     expect((await admin('PUT', '/config', doc(2, a.url))).status).toBe(200);
   });
 });
+
+describe('a store from before the version history', () => {
+  it('keeps its configuration as the first kept version', async () => {
+    const version = await configure(doc(4));
+    await runInDurableObject(controlStub(), async (_instance, state) => {
+      state.storage.sql.exec('DELETE FROM versions');
+    });
+    const { versions } = await json<Versions>(await admin('GET', '/config/versions'));
+    expect(versions).toEqual([expect.objectContaining({ version, actor: 'migration' })]);
+  });
+
+  it('damaged with nothing valid kept: the document is set aside, never deleted, and KV goes on serving the last snapshot', async () => {
+    const a = await startOrigin('kept-serving');
+    await configure(doc(1, a.url));
+    const published = await testEnv.SNAPSHOTS.get('snapshot');
+    await runInDurableObject(controlStub(), async (_instance, state) => {
+      state.storage.sql.exec('DELETE FROM versions');
+      state.storage.sql.exec("UPDATE state SET value = '{\"pools\":5}' WHERE key = 'config'");
+    });
+    const stored = await json<{ config: unknown }>(await admin('GET', '/config'));
+    expect(stored.config).toBeNull();
+    const { events } = await json<{ events: { message: string }[] }>(await admin('GET', '/events?kind=storage&limit=1'));
+    expect(events[0].message).toContain('no valid earlier version');
+    expect(await testEnv.SNAPSHOTS.get('snapshot')).toBe(published);
+    await runInDurableObject(controlStub(), async (_instance, state) => {
+      expect(JSON.parse(state.storage.sql.exec<{ value: string }>("SELECT value FROM state WHERE key = 'config_damaged'").one().value)).toBe('{"pools":5}');
+    });
+    // A valid configuration ends it.
+    expect((await admin('PUT', '/config', doc(2, a.url))).status).toBe(200);
+    expect((await lb('/')).status).toBe(200);
+  });
+});
