@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { admin, ADMIN_TOKEN, configure, lb } from '../support/worker';
+import { POPS } from '../../src/geo/pops';
+import { admin, ADMIN_TOKEN, configure, lb, startOrigin } from '../support/worker';
 
 // Property-based fuzzing of every admin route (SPEC §7, §8): random and malformed
 // requests (odd ids in paths, bodies that are not JSON or almost valid, wrong
@@ -144,6 +145,8 @@ interface Outcome {
   status: number;
   /** The error code of a 4xx. */
   code?: string;
+  /** The issue paths of a 4xx, when it has issues. */
+  issuePaths?: string[];
   headers: Headers;
 }
 
@@ -162,7 +165,7 @@ async function expectWellFormed(call: Call, res: Response): Promise<Outcome> {
   expect(res.headers.get('content-type'), `a 4xx is application/json: ${seen}`).toMatch(/^application\/json\s*(;|$)/);
   const shape = ErrorShape.safeParse(body);
   expect(shape.success, `a 4xx has the SPEC error shape (${shape.error?.message}): ${seen}`).toBe(true);
-  return { status: res.status, code: shape.data!.error.code, headers: res.headers };
+  return { status: res.status, code: shape.data!.error.code, issuePaths: shape.data!.error.issues?.map((issue) => issue.path), headers: res.headers };
 }
 
 /**
@@ -793,5 +796,134 @@ describe('fuzzing the Authorization header', () => {
       }),
       { numRuns: 50, seed: SEED },
     );
+  }, TIMEOUT_MS);
+});
+
+// ---------------------------------------------------------------------------
+// Header maps with CR, LF or NUL, names that are not tokens, and own "__proto__" keys
+// at any depth (SPEC §8): 400 with the path, never a 5xx, nothing changed.
+
+/** A route whose body carries header maps; `maps` are the paths to them inside the body, `list` when a map's values are arrays. */
+interface HeaderTarget {
+  method: string;
+  path: string;
+  body: () => Json;
+  maps: { at: Path; list: boolean }[];
+}
+
+const HEADER_TARGETS: HeaderTarget[] = [
+  {
+    method: 'PUT',
+    path: '/config',
+    body: () => {
+      const config = base() as Json & ReturnType<typeof base>;
+      (config.monitors[0] as Json).header = { 'X-Probe': ['1'] };
+      (config.load_balancers[0] as Json).request_headers = { 'X-Test': '1' };
+      return config;
+    },
+    maps: [
+      { at: ['load_balancers', 0, 'request_headers'], list: false },
+      { at: ['pools', 2, 'origins', 0, 'header'], list: true },
+      { at: ['monitors', 0, 'header'], list: true },
+    ],
+  },
+  { method: 'PUT', path: '/pools/eu', body: () => ({ monitor: 'root', origins: [{ name: 'e1', address: 'http://127.0.0.1:9', header: {} }] }), maps: [{ at: ['origins', 0, 'header'], list: true }] },
+  { method: 'POST', path: '/pools', body: () => ({ id: 'fz', origins: [{ name: 'f1', address: '127.0.0.1:9', header: {} }] }), maps: [{ at: ['origins', 0, 'header'], list: true }] },
+  { method: 'POST', path: '/pools/eu/origins', body: () => ({ name: 'e3', address: 'http://127.0.0.1:9', header: {} }), maps: [{ at: ['header'], list: true }] },
+  { method: 'PUT', path: '/pools/eu/origins/e1', body: () => ({ address: 'http://127.0.0.1:9', header: {} }), maps: [{ at: ['header'], list: true }] },
+  { method: 'PATCH', path: '/pools/eu/origins/e1', body: () => ({ weight: 3, header: {} }), maps: [{ at: ['header'], list: true }] },
+  { method: 'PUT', path: '/monitors/root', body: () => ({ path: '/health', header: {} }), maps: [{ at: ['header'], list: true }] },
+  { method: 'POST', path: '/monitors', body: () => ({ id: 'fz', header: {} }), maps: [{ at: ['header'], list: true }] },
+  { method: 'PUT', path: '/load_balancers/main', body: () => ({ hostname: '*', default_pools: ['eu', 'us'], request_headers: {} }), maps: [{ at: ['request_headers'], list: false }] },
+  { method: 'POST', path: '/load_balancers', body: () => ({ id: 'fz', hostname: 'fz.test', default_pools: ['eu'], request_headers: {} }), maps: [{ at: ['request_headers'], list: false }] },
+];
+
+const tokenish = fc.stringMatching(/^[A-Za-z0-9-]{0,8}$/);
+const CONTROL = ['\r', '\n', '\0', '\r\n', '\n\r', '\0\r\n'];
+/** A value with CR, LF or NUL somewhere: injection attempts, a lone control character, or printable text around one. */
+const badHeaderValue = fc.oneof(
+  fc.tuple(printable, fc.constantFrom(...CONTROL), printable).map(([a, c, b]) => `${a}${c}${b}`),
+  fc.constantFrom('\r', '\n', '\0', 'a\r\nSet-Cookie: x=1', 'v\r\n\r\nGET / HTTP/1.1', '1\nX-Injected: yes', 'x\0y', '\r\nHost: evil.test'),
+);
+const NOT_TOKEN = [' ', ':', '(', ')', '"', '/', '@', '[', ']', '{', '}', '=', ',', ';', '?', '\\', '<', '>', '\t', 'é', '\u00ff', '✓', '\r', '\n', '\0', '\u007f'];
+/** A name that is not an RFC 9110 token: empty, or with one or more characters a token may not have. */
+const badHeaderName = fc.oneof(
+  { weight: 1, arbitrary: fc.constantFrom('', ' ', 'X-A ', ' X-A', 'X-A:', 'Host:', 'x a', 'X-Inj\r\nX-B') },
+  { weight: 6, arbitrary: fc.tuple(tokenish, fc.array(fc.constantFrom(...NOT_TOKEN), { minLength: 1, maxLength: 3 }), tokenish).map(([a, bad, b]) => `${a}${bad.join('')}${b}`) },
+);
+const GOOD_NAMES = ['X-Fuzz', 'x-a', 'Accept', 'X-Trace-Id'];
+
+/** How "__proto__" is spelled in the JSON text; every one parses to the same own key. */
+const PROTO_SPELLINGS = ['"__proto__"', '"\\u005f_proto__"', '"\\u005F\\u005Fproto\\u005F\\u005F"', '"__pr\\u006fto__"', '"\\u005f\\u005f\\u0070\\u0072\\u006f\\u0074\\u006f\\u005f\\u005f"', '"_\\u005Fproto_\\u005F"'];
+const PROTO_VALUES: unknown[] = [['x'], 'x', { weight: 5 }, {}, null, 1, [], { polluted: true }, { monitor: 'root' }, [{ name: 'z', address: '127.0.0.1:9' }]];
+const SLOT = '__fuzz_proto_slot__';
+
+type HeaderCorruption =
+  | { kind: 'value'; map: number; name: string; value: string; alongside: boolean }
+  | { kind: 'name'; map: number; name: string }
+  | { kind: 'proto'; at: number; spelling: string; value: unknown; first: boolean };
+
+const headerCorruption: fc.Arbitrary<HeaderCorruption> = fc.oneof(
+  fc.record({ kind: fc.constant('value' as const), map: fc.nat(), name: fc.constantFrom(...GOOD_NAMES), value: badHeaderValue, alongside: fc.boolean() }),
+  fc.record({ kind: fc.constant('name' as const), map: fc.nat(), name: badHeaderName }),
+  fc.record({ kind: fc.constant('proto' as const), at: fc.nat(), spelling: fc.constantFrom(...PROTO_SPELLINGS), value: fc.constantFrom(...PROTO_VALUES), first: fc.boolean() }),
+);
+
+const setOwn = (object: Record<string, unknown>, key: string, value: unknown) => Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+
+/** The JSON text of a target's body with one corruption, and the issue path segment the refusal must name. */
+function corrupt(target: HeaderTarget, c: HeaderCorruption): { text: string; names: string } {
+  const body = target.body();
+  if (c.kind === 'proto') {
+    const paths = objectPaths(body);
+    const object = nodeAt(body, paths[c.at % paths.length]!) as Record<string, unknown>;
+    // First or last key of its object: the parser must not care where it stands.
+    const rest = Object.entries(object);
+    if (c.first) for (const [key] of rest) delete object[key];
+    setOwn(object, SLOT, c.value);
+    if (c.first) for (const [key, value] of rest) object[key] = value;
+    return { text: JSON.stringify(body).replace(`"${SLOT}"`, c.spelling), names: '__proto__' };
+  }
+  const { at, list } = target.maps[c.map % target.maps.length]!;
+  const map = nodeAt(body, at) as Record<string, unknown>;
+  const wrap = (value: string) => (list ? (c.kind === 'value' && c.alongside ? ['ok', value] : [value]) : value);
+  if (c.kind === 'value') {
+    if (c.alongside) map['X-Ok'] = list ? ['1'] : '1';
+    setOwn(map, c.name, wrap(c.value));
+  } else {
+    setOwn(map, c.name, wrap('v'));
+  }
+  return { text: JSON.stringify(body), names: String(at.at(-1)) };
+}
+
+function describeCorruption(c: HeaderCorruption): string {
+  return JSON.stringify(c);
+}
+
+describe('fuzzing header maps and "__proto__" keys in configuration bodies', () => {
+  it('the uncorrupted bodies are accepted (so that a refusal below is the corruption\'s)', async () => {
+    for (const target of HEADER_TARGETS) {
+      const call: Call = { method: target.method, path: target.path, contentType: 'application/json', body: { text: JSON.stringify(target.body()) } };
+      const { status } = await check(call);
+      expect(status, describeCall(call)).toBeLessThan(300);
+      await reset();
+    }
+  }, TIMEOUT_MS);
+
+  it('CR, LF or NUL in a value, a name that is not a token, an own "__proto__" at any depth: 400 with the path, nothing changed', async () => {
+    const codes: Record<string, number> = {};
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...HEADER_TARGETS), headerCorruption, async (target, c) => {
+        const { text, names } = corrupt(target, c);
+        const call: Call = { method: target.method, path: target.path, contentType: 'application/json', body: { text } };
+        const what = `${describeCorruption(c)}\n  ${describeCall(call)}`;
+        const { status, code, issuePaths } = await check(call);
+        codes[code ?? status] = (codes[code ?? status] ?? 0) + 1;
+        expect(status, what).toBe(400);
+        expect(issuePaths ?? [], `the issues name ${names}: ${what}`).toEqual(expect.arrayContaining([expect.stringContaining(names)]));
+      }),
+      { numRuns: 80, seed: SEED },
+    );
+    expect(Object.keys(codes), JSON.stringify(codes)).toEqual(['invalid_config']);
   }, TIMEOUT_MS);
 });
