@@ -927,3 +927,162 @@ describe('fuzzing header maps and "__proto__" keys in configuration bodies', () 
     expect(Object.keys(codes), JSON.stringify(codes)).toEqual(['invalid_config']);
   }, TIMEOUT_MS);
 });
+
+// ---------------------------------------------------------------------------
+// Percent-encoded admin paths (SPEC §7, §8): the router decodes, so an encoded admin
+// path is the admin path; it answers on the admin host only, and elsewhere it is 404.
+
+const ADMIN_GETS = ['/__lb/api/config', '/__lb/api/pools', '/__lb/api/pops', '/__lb/api/monitors', '/__lb/api/load_balancers/main', '/__lb/api/openapi.json'];
+
+/** A path with some of its characters (never a slash) percent-encoded, in upper- or lower-case hex. */
+const encodedAdminPath = fc
+  .tuple(fc.constantFrom(...ADMIN_GETS), fc.infiniteStream(fc.constantFrom('keep', 'keep', 'upper', 'lower')))
+  .map(([path, how]) => {
+    const chosen = [...path].map((ch) => (ch === '/' ? 'keep' : how.next().value));
+    // At least one character is encoded: the first one after "/".
+    if (!chosen.some((c) => c !== 'keep')) chosen[1] = 'upper';
+    const encoded = [...path]
+      .map((ch, i) => {
+        const hex = ch.charCodeAt(0).toString(16).padStart(2, '0');
+        return chosen[i] === 'keep' ? ch : `%${chosen[i] === 'upper' ? hex.toUpperCase() : hex.toLowerCase()}`;
+      })
+      .join('');
+    return { plain: path, encoded };
+  });
+
+/** Spellings the router does not decode to an admin path (an encoded slash, double encoding): never admin content. */
+const NOT_DECODED = ['/__lb%2Fapi%2Fconfig', '/%5F%5Flb%2Fapi/config', '/__lb/api%2Fconfig', '/%255F%255Flb/api/config', '/__lb%2fapi/config', '/%2F__lb/api/config', '/__lb/api/%2e%2e/api/config', '/__lb/%2e%2e/__lb/api/config'];
+
+/** Does a body look like an admin answer (a configuration, a resource list, the PoP table, OpenAPI)? */
+function isAdminContent(text: string): boolean {
+  try {
+    const body = JSON.parse(text) as Record<string, unknown>;
+    return body !== null && typeof body === 'object' && ['config', 'version', 'pools', 'pops', 'monitors', 'openapi', 'hostname', 'paths'].some((key) => key in body);
+  } catch {
+    return false;
+  }
+}
+
+describe('fuzzing percent-encoded admin paths', () => {
+  const authorized = { authorization: `Bearer ${ADMIN_TOKEN}` };
+
+  it('on a host that is not the admin host: 404 not_found, never admin content, with a valid token', async () => {
+    await fc.assert(
+      fc.asyncProperty(encodedAdminPath, async ({ encoded }) => {
+        const res = await lb(encoded, { host: 'app.test', headers: authorized });
+        const text = await res.text();
+        const what = `GET http://app.test${encoded} -> ${res.status} ${text.slice(0, 200)}`;
+        expect(res.status, what).toBe(404);
+        expect(ErrorShape.safeParse(JSON.parse(text)).data?.error.code, what).toBe('not_found');
+        expect(isAdminContent(text), what).toBe(false);
+        expect(await readState(), what).toEqual(baseline);
+      }),
+      { numRuns: 40, seed: SEED },
+    );
+  }, TIMEOUT_MS);
+
+  it('on the admin host (localhost): the same answer as the plain path', async () => {
+    const plain = new Map<string, unknown>();
+    for (const path of ADMIN_GETS) {
+      const res = await lb(path, { headers: authorized });
+      expect(res.status, path).toBe(200);
+      plain.set(path, await res.json());
+    }
+    await fc.assert(
+      fc.asyncProperty(encodedAdminPath, async ({ plain: path, encoded }) => {
+        // Explicit: lb() would send a path that does not start with "/__lb" to app.test.
+        const res = await lb(encoded, { host: 'localhost', headers: authorized });
+        const text = await res.text();
+        const what = `GET http://localhost${encoded} -> ${res.status} ${text.slice(0, 200)}`;
+        expect(res.status, what).toBe(200);
+        expect(JSON.parse(text), what).toEqual(plain.get(path));
+      }),
+      { numRuns: 40, seed: SEED },
+    );
+  }, TIMEOUT_MS);
+
+  it('encoded slashes and double encoding: never a 500 and never admin content, on either host', async () => {
+    for (const path of NOT_DECODED) {
+      for (const host of ['app.test', 'localhost']) {
+        const res = await lb(path, { host, headers: authorized });
+        const text = await res.text();
+        const what = `GET http://${host}${path} -> ${res.status} ${text.slice(0, 200)}`;
+        expect(res.status, what).not.toBe(500);
+        if (host === 'app.test') expect(isAdminContent(text), what).toBe(false);
+      }
+    }
+    expect(await readState()).toEqual(baseline);
+  }, TIMEOUT_MS);
+});
+
+// ---------------------------------------------------------------------------
+// Malformed simulation headers on proxied requests (SPEC §6, §8): each is ignored on its
+// own; never a 5xx; no PoP in the stats is named by a bad colo.
+
+const KNOWN_COLOS = new Set(POPS.map((pop) => pop.colo));
+
+/** Printable ASCII and tab, without CR, LF or NUL (fetch refuses those in a header). */
+const junk = fc.string({ unit: fc.oneof(fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), fc.constant('\t')), maxLength: 30 });
+const list = (arb: fc.Arbitrary<string>) => fc.array(arb, { minLength: 2, maxLength: 4 }).chain((items) => fc.constantFrom(', ', ',', ' ,').map((sep) => items.join(sep)));
+
+const SIM_JUNK: Record<string, string[]> = {
+  'x-lb-sim-ip': ['', ' ', '1.2.3.4, 5.6.7.8', '1.2.3.4;proto=http', 'for=1.2.3.4;proto=https', '01.2.3.4', '1.2.3.4:80', '[::1]', '::1%eth0', '256.1.1.1', '1.2.3', 'unknown', '_hidden', '"1.2.3.4"', '1.2.3.4 ', 'fe80::1%25lo', '::ffff:1.2.3.4:80', '2001:db8::1/64', 'localhost', '0x7f.0.0.1'],
+  'x-lb-sim-colo': ['', 'ZZZ', 'XXX', 'FR', 'FRAX', 'FRA,LHR', 'FRA, SIN', 'fra;proto=http', '123', 'F1A', 'unknown', '__proto__', 'constructor', 'FRA ', ' FRA', 'FRA\tLHR', 'ÅÅÅ', 'toString', 'AAA', 'QQQ', 'LHR;', '"FRA"'],
+  'x-lb-sim-country': ['', 'XX', 'ZZ', 'USA', 'U', 'US,BR', 'us;proto=http', '12', 'U1', '__proto__', 'EU', 'T1', 'A1', 'constructor', '"US"'],
+  'x-lb-sim-lat': ['', ' ', 'NaN', 'Infinity', '-Infinity', '1e3', '0x10', '91', '-90.0001', '1,2', '50.11;proto=x', '50.11, 8.68', '--1', '+', '.', '1e-400', '9'.repeat(400), '１２'],
+  'x-lb-sim-lon': ['', ' ', 'NaN', 'Infinity', '181', '-180.5', '0x1', '1e2', '8.68,1', '8.68;x', '.', '-', '1_0'],
+};
+const REAL_VALUES: Record<string, string[]> = {
+  'x-lb-sim-ip': ['192.0.2.1', '2001:db8::1'],
+  'x-lb-sim-colo': ['FRA', 'sin', 'GRU', 'Lhr'],
+  'x-lb-sim-country': ['US', 'br', 'DE'],
+  'x-lb-sim-lat': ['50.11', '-33.9', '0'],
+  'x-lb-sim-lon': ['8.68', '151.2', '-0'],
+};
+
+function simValue(name: string): fc.Arbitrary<string> {
+  return fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(...SIM_JUNK[name]!) },
+    { weight: 2, arbitrary: junk },
+    { weight: 1, arbitrary: list(fc.oneof(fc.constantFrom(...REAL_VALUES[name]!, ...SIM_JUNK[name]!), junk)) },
+    { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...REAL_VALUES[name]!), fc.constantFrom(';proto=https', ';for=1.2.3.4', '; proto=http', ',', ';')).map(([a, b]) => `${a}${b}`) },
+    { weight: 1, arbitrary: fc.constantFrom(...REAL_VALUES[name]!) },
+  );
+}
+
+/** Each simulation header present about half the time, with a junk or real value. */
+const simHeaders: fc.Arbitrary<Record<string, string>> = fc
+  .tuple(...Object.keys(SIM_JUNK).map((name) => fc.option(simValue(name).map((value) => [name, value] as const), { nil: undefined })))
+  .map((entries) => Object.fromEntries(entries.filter((entry) => entry !== undefined)));
+
+describe('fuzzing simulation headers on proxied requests', () => {
+  it('malformed x-lb-sim-* values: never a 5xx, and the stats name only real PoPs', async () => {
+    const origin = await startOrigin('fuzz-sim');
+    await configure({
+      pools: [{ id: 'sim', origins: [{ name: 'fuzz-sim', address: origin.url }] }],
+      load_balancers: [{ id: 'main', hostname: '*', default_pools: ['sim'] }],
+    });
+    const colos = new Set<string>();
+    await fc.assert(
+      fc.asyncProperty(simHeaders, fc.constantFrom('/', '/x?y=1'), async (headers, path) => {
+        if (headers['x-lb-sim-colo'] !== undefined) colos.add(headers['x-lb-sim-colo']);
+        const res = await lb(path, { host: 'app.test', headers });
+        const text = await res.text();
+        const what = `GET http://app.test${path} ${JSON.stringify(headers)} -> ${res.status} ${text.slice(0, 200)}`;
+        expect(res.status, what).toBe(200);
+        expect(text, what).toContain('Response from fuzz-sim');
+      }),
+      { numRuns: 80, seed: SEED },
+    );
+    const res = await admin('GET', '/stats');
+    expect(res.status).toBe(200);
+    const { pops } = (await res.json()) as { pops: { pop: string; requests: number }[] };
+    const named = pops.map((p) => p.pop);
+    // "unknown" is the stats' own bucket for a request with no PoP (no usable header, no cf.colo).
+    const bad = named.filter((pop) => pop !== 'unknown' && !(/^[A-Z]{3}$/.test(pop) && KNOWN_COLOS.has(pop)));
+    expect(bad, `PoPs in the stats: ${JSON.stringify(pops)}`).toEqual([]);
+    const fromBadColo = [...colos].filter((colo) => colo !== 'unknown' && !KNOWN_COLOS.has(colo.toUpperCase()) && named.includes(colo));
+    expect(fromBadColo).toEqual([]);
+    expect(colos.size, 'the generator reaches many colo spellings').toBeGreaterThan(20);
+  }, TIMEOUT_MS);
+});
