@@ -39,6 +39,21 @@ describe('the dashboard at /__lb/', () => {
     expect(page.indexOf('id="warnings"')).toBeLessThan(page.indexOf('id="pools"'));
   });
 
+  it('has a labelled configuration history panel, with its rollback question hidden in the page', async () => {
+    const page = await (await lb('/__lb/')).text();
+    const panel = /<section[^>]*\sid="history"[^>]*>([\s\S]*?)<\/section>/.exec(page);
+    expect(panel).not.toBeNull();
+    expect(panel![0]).toMatch(/^<section[^>]*aria-labelledby="history-title"/);
+    expect(panel![1]).toMatch(/<h2 id="history-title">\s*Configuration history/);
+    expect(panel![1]).toMatch(/<tbody[^>]*id="history-list"/);
+    expect(panel![1]).toMatch(/<div[^>]*id="rollback-confirm"[^>]*\shidden(="")?[\s>]/);
+    expect(panel![1]).toMatch(/<button[^>]*type="button"[^>]*id="rollback-yes"/);
+    // No inline script or handler: the CSP allows the page's own script file only.
+    expect(page).not.toMatch(/<script(?![^>]*\ssrc=)/);
+    expect(page).not.toMatch(/\son[a-z]+=/);
+    expect(page.indexOf('id="app"')).toBeLessThan(page.indexOf('id="history"'));
+  });
+
   it('serves the same page with a wrong Authorization header, and with the admin API off', async () => {
     const wrong = await lb('/__lb/', { headers: { authorization: 'Bearer not-the-token' } });
     expect(wrong.status).toBe(200);

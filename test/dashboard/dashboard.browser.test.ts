@@ -11,7 +11,7 @@ import type { ConfigInput } from '../../src/config/schema';
 // The dashboard in a real Chromium: real origins on loopback, the Worker under
 // wrangler's dev server (workerd, local KV and Durable Object), and the page driven
 // as an operator would: sign in, read the table and the configuration's warnings,
-// drain an origin, withdraw a PoP.
+// drain an origin, withdraw a PoP, roll the configuration back.
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TOKEN = 'browser-test-token';
@@ -213,6 +213,61 @@ describe.skipIf(!haveChromium)('the dashboard in Chromium', () => {
     // Another load balancer, another colouring: app.localhost sends everyone to "us" first.
     await page.getByTestId('host-select').selectOption('app.localhost');
     await expect.poll(() => page.getByTestId('pop-FRA').getAttribute('data-pool')).toBe('us');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('lists the configuration versions and rolls back to an earlier one after an in-page confirmation', async () => {
+    // Two changes through the admin API: eu2 weighs 5, then 7.
+    await api('PATCH', '/pools/eu/origins/eu2', { weight: 5 });
+    const earlier = (await api('GET', '/config')).version as number;
+    await api('PATCH', '/pools/eu/origins/eu2', { weight: 7 });
+    const latest = (await api('GET', '/config')).version as number;
+    expect(latest).toBeGreaterThan(earlier);
+
+    const panel = page.getByRole('region', { name: 'Configuration history' });
+    const version = (n: number) => panel.getByTestId(`version-${n}`);
+    await expect.poll(() => version(latest).getAttribute('data-current'), { timeout: 8_000 }).toBe('true');
+    expect(await version(earlier).getAttribute('data-current')).toBe('false');
+    expect(await text(version(latest).getByTestId('version-current'))).toBe('current');
+    expect(await version(latest).getByTestId('rollback').count()).toBe(0);
+    // What the page lists is what GET /config/versions says, newest first, at most 10.
+    const { versions } = (await api('GET', '/config/versions')) as { versions: { version: number; actor: string; summary: string }[] };
+    const rows = panel.getByTestId('history-list').locator('tr');
+    expect(await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute('data-version'))))).toEqual(
+      versions.slice(0, 10).map((v) => v.version),
+    );
+    const listed = versions.find((v) => v.version === earlier)!;
+    expect(await text(version(earlier).getByTestId('version-summary'))).toBe(listed.summary);
+    expect(await text(version(earlier).getByTestId('version-actor'))).toBe(listed.actor);
+
+    // Asking is not doing: Cancel leaves everything as it was.
+    await version(earlier).getByRole('button', { name: `Roll back to version ${earlier}` }).click();
+    const question = page.getByTestId('rollback-confirm');
+    await question.waitFor();
+    expect(await text(page.getByTestId('rollback-question'))).toMatch(new RegExp(`^Roll back to version ${earlier} \\(`));
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id)).toBe('rollback-yes');
+    await page.getByTestId('rollback-no').click();
+    await question.waitFor({ state: 'hidden' });
+    expect((await api('GET', '/config')).version).toBe(latest);
+
+    // Confirmed: the earlier configuration is current again, as a new version.
+    await version(earlier).getByTestId('rollback').click();
+    await page.getByRole('button', { name: `Roll back to version ${earlier}`, exact: true }).and(page.getByTestId('rollback-yes')).click();
+    // Its origins are still given by IP address: the note counts the warnings the panel above lists.
+    await expect
+      .poll(() => text(page.getByTestId('history-note')))
+      .toBe(`Version ${earlier} restored as version ${latest + 1} (4 warnings, listed above).`);
+    const now = await api('GET', '/config');
+    expect(now.version).toBe(latest + 1);
+    expect(now.config.pools.find((p: { id: string }) => p.id === 'eu').origins.find((o: { name: string }) => o.name === 'eu2').weight).toBe(5);
+    expect((await api(`GET`, `/config/versions/${earlier}`)).config).toEqual(now.config);
+    // The list and the configuration view follow without reloading the page.
+    await expect.poll(() => version(latest + 1).getAttribute('data-current')).toBe('true');
+    expect(await version(latest).getAttribute('data-current')).toBe('false');
+    await expect.poll(() => text(row('eu', 'eu2').getByTestId('weight'))).toBe('5');
+    expect(await text(page.getByTestId('version'))).toContain(`configuration version ${latest + 1} `);
+    expect(await question.isVisible()).toBe(false);
+    expect(await text(page.getByTestId('history-error'))).toBe('');
     expect(pageErrors).toEqual([]);
   });
 

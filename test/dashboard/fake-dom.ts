@@ -123,6 +123,11 @@ export class FakeElement {
   focus() {
     this.document.activeElement = this;
   }
+  /** A click as a user makes one: nothing happens on a disabled or hidden button. */
+  click() {
+    if (this.disabled || this.hidden) throw new Error(`<${this.tagName}> is ${this.disabled ? 'disabled' : 'hidden'}`);
+    for (const listener of this.listeners.get('click') ?? []) listener({ type: 'click', target: this, preventDefault() {} });
+  }
 
   /** Every element below this one whose data-testid is `testid`, in document order. */
   allByTestId(testid: string): FakeElement[] {
@@ -175,7 +180,18 @@ export class FakeDocument {
   }
 }
 
-/** The admin API as the test wants it: path (without /__lb/api and query) → JSON body. */
+/** One call the script made to the admin API. */
+export interface FakeCall {
+  method: string;
+  path: string;
+  authorization: string | undefined;
+  body: unknown;
+}
+
+/**
+ * The admin API as the test wants it: path (without /__lb/api and query) → JSON body,
+ * or a function of the call that returns the body or a whole Response.
+ */
 export type FakeApi = Record<string, unknown>;
 
 /**
@@ -193,11 +209,15 @@ export function runDashboard(api: FakeApi, token = 'test-token') {
     removeItem: (name: string) => void storage.delete(name),
   };
   const requests: string[] = [];
-  const fetch = async (url: string, init: { method?: string } = {}) => {
+  const calls: FakeCall[] = [];
+  const fetch = async (url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) => {
     requests.push(`${init.method ?? 'GET'} ${url}`);
     const path = new URL(url, 'http://dashboard.test').pathname.replace(/^\/__lb\/api/, '');
+    const call = { method: init.method ?? 'GET', path, authorization: init.headers?.authorization, body: init.body === undefined ? undefined : JSON.parse(init.body) };
+    calls.push(call);
     if (!(path in api)) return Response.json({ error: { code: 'not_found', message: `no ${path}` } }, { status: 404 });
-    return Response.json(api[path]);
+    const answer = typeof api[path] === 'function' ? (api[path] as (call: FakeCall) => unknown)(call) : api[path];
+    return answer instanceof Response ? answer : Response.json(answer);
   };
   const timers = new Map<number, () => void>();
   let nextTimer = 1;
@@ -216,11 +236,16 @@ export function runDashboard(api: FakeApi, token = 'test-token') {
   return {
     document,
     requests,
+    calls,
     /** Runs the timers due now (the next poll). */
     tick() {
       const due = [...timers.values()];
       timers.clear();
       for (const callback of due) callback();
+    },
+    /** The one element of the page with this data-testid. */
+    byTestId(testid: string): FakeElement {
+      return document.body.byTestId(testid);
     },
     byId(id: string): FakeElement {
       const element = document.getElementById(id);

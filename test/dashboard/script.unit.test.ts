@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { dashboardScript } from '../../src/admin/dashboard/script';
-import { type FakeElement, runDashboard } from './fake-dom';
+import { type FakeCall, type FakeElement, runDashboard } from './fake-dom';
 
 // The client script is a string the bundler never parses: check here that it is
 // valid JavaScript, so a syntax slip fails fast even where Chromium is missing.
@@ -118,5 +118,165 @@ describe('the configuration warnings panel', () => {
 
   it('writes text, never markup', () => {
     expect(dashboardScript).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
+  });
+});
+
+describe('the configuration history panel', () => {
+  const CONFIG = {
+    pools: [{ id: 'eu', name: 'Europe', origins: [{ name: 'eu1', address: 'http://eu1.example.net:8080', weight: 1 }] }],
+    load_balancers: [{ id: 'geo', hostname: '*', default_pools: ['eu'] }],
+  };
+  /** Versions 1..n, newest first, as GET /config/versions lists them. */
+  const versions = (n: number) =>
+    Array.from({ length: n }, (_, i) => n - i).map((version) => ({
+      version,
+      at: new Date(Date.UTC(2025, 0, 1, 12, version)).toISOString(),
+      actor: version === 1 ? 'migration' : 'admin-api agent lbctl',
+      summary: `change number ${version}`,
+    }));
+
+  function api(current: number) {
+    const answers: Record<string, unknown> = {
+      '/config': { version: current, config: CONFIG, warnings: [] },
+      '/config/versions': { versions: versions(current) },
+      '/health': { pools: [{ id: 'eu', healthy: true, healthy_origins: 1, minimum_origins: 1 }], origins: [] },
+      '/stats': { origins: [] },
+      '/pops': { pops: [] },
+    };
+    return answers;
+  }
+
+  async function loaded(answers: Record<string, unknown>) {
+    const dashboard = runDashboard(answers);
+    await vi.waitFor(() => expect(dashboard.byId('app').hidden).toBe(false));
+    return dashboard;
+  }
+
+  const rows = (dashboard: ReturnType<typeof runDashboard>) => dashboard.byId('history-list').children;
+
+  it('lists the 10 newest versions with time, actor and summary, the current one marked, a rollback on each older one', async () => {
+    const dashboard = await loaded(api(12));
+    const panel = dashboard.byId('history');
+    expect(panel.hidden).toBe(false);
+    expect(panel.getAttribute('aria-labelledby')).toBe('history-title');
+    expect(dashboard.byId('history-title').tagName).toBe('h2');
+    expect(dashboard.byId('history-list').tagName).toBe('tbody');
+
+    const list = rows(dashboard);
+    expect(list.map((tr) => tr.getAttribute('data-version'))).toEqual(['12', '11', '10', '9', '8', '7', '6', '5', '4', '3']);
+    const [current, older] = list;
+    expect(current.getAttribute('data-current')).toBe('true');
+    expect(current.getAttribute('aria-current')).toBe('true');
+    expect(current.byTestId('version-number').tagName).toBe('th');
+    expect(current.byTestId('version-number').textContent).toBe('12');
+    expect(current.byTestId('version-current').textContent).toBe('current');
+    expect(current.allByTestId('rollback')).toEqual([]);
+    expect(older.getAttribute('data-current')).toBe('false');
+    expect(older.getAttribute('aria-current')).toBeNull();
+    expect(older.byTestId('version-actor').textContent).toBe('admin-api agent lbctl');
+    expect(older.byTestId('version-summary').textContent).toBe('change number 11');
+    const time = older.byTestId('version-at').children[0];
+    expect(time.tagName).toBe('time');
+    expect(time.getAttribute('datetime')).toBe('2025-01-01T12:11:00.000Z');
+    expect(time.textContent).toBe(new Date('2025-01-01T12:11:00.000Z').toLocaleString());
+    const buttons = dashboard.byId('history-list').allByTestId('rollback');
+    expect(buttons).toHaveLength(9);
+    expect(buttons[0].getAttribute('aria-label')).toBe('Roll back to version 11');
+    expect(dashboard.byId('rollback-confirm').hidden).toBe(true);
+  });
+
+  it('asks for the list again only when the configuration changes', async () => {
+    const answers = api(3);
+    const dashboard = await loaded(answers);
+    const listed = () => dashboard.requests.filter((r) => r === 'GET /__lb/api/config/versions').length;
+    const poll = async (version: number) => {
+      const seen = dashboard.requests.filter((r) => r === 'GET /__lb/api/config').length;
+      dashboard.tick();
+      await vi.waitFor(() => expect(dashboard.requests.filter((r) => r === 'GET /__lb/api/config').length).toBe(seen + 1));
+      await vi.waitFor(() => expect(dashboard.byId('version').textContent).toContain(`version ${version} `));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+    expect(listed()).toBe(1);
+    const before = rows(dashboard)[0];
+    await poll(3);
+    expect(listed()).toBe(1);
+    expect(rows(dashboard)[0]).toBe(before);
+
+    Object.assign(answers, { '/config': { version: 4, config: CONFIG, warnings: [] }, '/config/versions': { versions: versions(4) } });
+    await poll(4);
+    expect(listed()).toBe(2);
+    expect(rows(dashboard).map((tr) => tr.getAttribute('data-current'))).toEqual(['true', 'false', 'false', 'false']);
+  });
+
+  it('rolls back only after the in-page confirmation, with the bearer token, then refreshes the list and the configuration', async () => {
+    const answers = api(5);
+    answers['/config/rollback'] = (call: FakeCall) => {
+      const { version } = call.body as { version: number };
+      Object.assign(answers, {
+        '/config': { version: 6, config: CONFIG, warnings: [] },
+        '/config/versions': { versions: [{ version: 6, at: '2025-01-01T13:00:00.000Z', actor: 'admin-api', summary: `rolled back to version ${version}` }, ...versions(5)] },
+      });
+      return { version: 6, restored: version, warnings: [] };
+    };
+    const dashboard = await loaded(answers);
+    const posts = () => dashboard.calls.filter((c) => c.method === 'POST');
+    const confirm = dashboard.byId('rollback-confirm');
+    const rollbackOf = (version: number) => dashboard.byTestId(`version-${version}`).byTestId('rollback');
+
+    // Asking is not doing: the question appears in the page, focused; Cancel takes it back.
+    rollbackOf(3).click();
+    expect(confirm.hidden).toBe(false);
+    expect(confirm.getAttribute('role')).toBe('group');
+    expect(confirm.getAttribute('aria-labelledby')).toBe('rollback-question');
+    expect(dashboard.byId('rollback-question').textContent).toMatch(/^Roll back to version 3 \(.+: change number 3\)\? .*version 5 stays in the history\.$/);
+    expect(dashboard.byId('rollback-yes').textContent).toBe('Roll back to version 3');
+    expect(dashboard.document.activeElement).toBe(dashboard.byId('rollback-yes'));
+    dashboard.byId('rollback-no').click();
+    expect(confirm.hidden).toBe(true);
+    expect(dashboard.document.activeElement).toBe(rollbackOf(3));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(posts()).toEqual([]);
+
+    // Escape says no as well.
+    rollbackOf(2).click();
+    for (const listener of confirm.listeners.get('keydown') ?? []) listener({ key: 'Escape', preventDefault() {} });
+    expect(confirm.hidden).toBe(true);
+    expect(posts()).toEqual([]);
+
+    // Confirmed: one POST with the version and the token; then the list and the configuration follow.
+    rollbackOf(3).click();
+    dashboard.byId('rollback-yes').click();
+    await vi.waitFor(() => expect(posts()).toHaveLength(1));
+    expect(posts()[0]).toEqual({ method: 'POST', path: '/config/rollback', authorization: 'Bearer test-token', body: { version: 3 } });
+    await vi.waitFor(() => expect(dashboard.byTestId('version-6').getAttribute('data-current')).toBe('true'));
+    expect(dashboard.byTestId('version-6').byTestId('version-summary').textContent).toBe('rolled back to version 3');
+    expect(dashboard.byTestId('version-5').getAttribute('data-current')).toBe('false');
+    expect(dashboard.byTestId('version-5').allByTestId('rollback')).toHaveLength(1);
+    await vi.waitFor(() => expect(dashboard.byId('version').textContent).toContain('configuration version 6 '));
+    expect(confirm.hidden).toBe(true);
+    expect(dashboard.byId('history-note').textContent).toBe('Version 3 restored as version 6.');
+    expect(dashboard.byId('history-error').textContent).toBe('');
+  });
+
+  it('shows the API error of a refused rollback in the panel and changes nothing', async () => {
+    const answers = api(5);
+    answers['/config/rollback'] = () =>
+      Response.json({ error: { code: 'not_found', message: 'version 2 is not kept (the last 50 are)' } }, { status: 404 });
+    const dashboard = await loaded(answers);
+    const button = dashboard.byTestId('version-2').byTestId('rollback');
+    button.click();
+    dashboard.byId('rollback-yes').click();
+    await vi.waitFor(() => expect(dashboard.byId('history-error').textContent).toBe('404 not_found: version 2 is not kept (the last 50 are)'));
+    expect(dashboard.byId('rollback-confirm').hidden).toBe(true);
+    expect(dashboard.byId('history-note').textContent).toBe('');
+    expect(dashboard.byTestId('version-5').getAttribute('data-current')).toBe('true');
+  });
+
+  it('says so in the panel when the API keeps no history (an older Worker), and shows the rest', async () => {
+    const answers = api(2);
+    delete answers['/config/versions'];
+    const dashboard = await loaded(answers);
+    expect(dashboard.byId('history-error').textContent).toMatch(/^404 not_found/);
+    expect(dashboard.byId('pools').allByTestId('origin-eu-eu1')).toHaveLength(1);
   });
 });

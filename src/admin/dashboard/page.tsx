@@ -82,6 +82,50 @@ const PoolsPanel: FC = () => (
   </section>
 );
 
+/**
+ * The last configuration versions (GET /config/versions), the current one marked, each
+ * older one with a rollback that asks first, in the page: the question below the list.
+ */
+const HistoryPanel: FC = () => (
+  <section class="panel history" id="history" aria-labelledby="history-title" data-testid="history">
+    <h2 id="history-title">Configuration history</h2>
+    <p class="hint">
+      The 10 newest of the kept versions (the admin API keeps the last 50). A rollback stores the chosen version's
+      configuration again, as a new version; nothing is lost from the history.
+    </p>
+    <div class="table-wrap">
+      <table>
+        <caption class="sr-only">Configuration versions, newest first</caption>
+        <thead>
+          <tr>
+            <th scope="col" class="num">
+              Version
+            </th>
+            <th scope="col">Time</th>
+            <th scope="col">Actor</th>
+            <th scope="col">Summary</th>
+            <th scope="col">Actions</th>
+          </tr>
+        </thead>
+        <tbody id="history-list" data-testid="history-list"></tbody>
+      </table>
+    </div>
+    <div class="confirm" id="rollback-confirm" role="group" aria-labelledby="rollback-question" data-testid="rollback-confirm" hidden>
+      <p id="rollback-question" data-testid="rollback-question"></p>
+      <div class="actions">
+        <button type="button" class="primary" id="rollback-yes" data-testid="rollback-yes">
+          Roll back
+        </button>
+        <button type="button" id="rollback-no" data-testid="rollback-no">
+          Cancel
+        </button>
+      </div>
+    </div>
+    <p class="hint note" id="history-note" role="status" data-testid="history-note"></p>
+    <p class="error" id="history-error" role="alert" data-testid="history-error"></p>
+  </section>
+);
+
 const MapPanel: FC = () => (
   <section class="panel" aria-labelledby="map-title">
     <h2 id="map-title">PoPs and the pools they steer to</h2>
@@ -157,6 +201,7 @@ export const DashboardPage: FC = () => (
         <div id="app" data-testid="app" hidden>
           <WarningsPanel />
           <PoolsPanel />
+          <HistoryPanel />
           <MapPanel />
         </div>
       </main>

@@ -20,6 +20,8 @@ export const dashboardScript = String.raw`(function () {
   var PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#D55E00', '#56B4E9', '#332288', '#882255', '#117733', '#999933'];
   var NO_POOL = '#8d98a5';
   var SVG_NS = 'http://www.w3.org/2000/svg';
+  // How many of the kept configuration versions the history panel lists.
+  var HISTORY_ROWS = 10;
 
   function byId(id) { return document.getElementById(id); }
   var els = {
@@ -28,13 +30,16 @@ export const dashboardScript = String.raw`(function () {
     app: byId('app'), warnings: byId('warnings'), warningsCount: byId('warnings-count'), warningsList: byId('warnings-list'), pools: byId('pools'), version: byId('version'), status: byId('status'), logout: byId('logout'),
     hostSelect: byId('host-select'), mapNote: byId('map-note'), mapError: byId('map-error'), map: byId('pop-map'),
     mapPools: byId('map-pools'), mapPops: byId('map-pops'), legend: byId('legend'), popDetail: byId('pop-detail'),
-    popForm: byId('pop-form'), popInput: byId('pop-input'), popCodes: byId('pop-codes'), withdrawnList: byId('withdrawn-list')
+    popForm: byId('pop-form'), popInput: byId('pop-input'), popCodes: byId('pop-codes'), withdrawnList: byId('withdrawn-list'),
+    historyList: byId('history-list'), historyNote: byId('history-note'), historyError: byId('history-error'),
+    confirm: byId('rollback-confirm'), confirmQuestion: byId('rollback-question'), confirmYes: byId('rollback-yes'), confirmNo: byId('rollback-no')
   };
 
   var state = {
     generation: 0, timer: null, inFlight: false, again: false,
     config: null, warningsKey: '', poolNodes: new Map(), poolColors: new Map(),
-    hostsKey: '', pops: [], popNodes: new Map(), selected: null, detailKey: '', withdrawnKey: ''
+    hostsKey: '', pops: [], popNodes: new Map(), selected: null, detailKey: '', withdrawnKey: '',
+    historyFor: null, historyKey: '', listError: false, versions: [], pending: null, rollbackButtons: new Map()
   };
 
   // ---- token and API ----
@@ -132,6 +137,8 @@ export const dashboardScript = String.raw`(function () {
 
   function start() {
     stop();
+    state.historyFor = null;
+    cancelRollback(false);
     show('loading');
     els.status.textContent = 'Connecting…';
     refreshNow();
@@ -157,6 +164,8 @@ export const dashboardScript = String.raw`(function () {
       if (generation !== state.generation) return;
       state.config = results[0];
       renderWarnings(results[0].warnings);
+      await refreshHistory(generation, results[0].version);
+      if (generation !== state.generation) return;
       renderPools(results[0], results[1], results[2]);
       renderHosts(results[0]);
       await refreshMap(generation);
@@ -200,6 +209,123 @@ export const dashboardScript = String.raw`(function () {
       );
       els.warningsList.appendChild(li);
     });
+  }
+
+  // ---- configuration history and rollback ----
+
+  // The version list changes only with the configuration, so it is asked for again
+  // only when GET /config names another version (or after a failure). An API without
+  // the history (an older Worker) leaves a message in the panel and the rest works.
+  async function refreshHistory(generation, current) {
+    if (state.historyFor === current) return;
+    var doc;
+    try {
+      doc = await api('GET', '/config/versions');
+    } catch (err) {
+      if (err.handled) throw err;
+      if (generation === state.generation) { showError(els.historyError, err); state.listError = true; }
+      return;
+    }
+    if (generation !== state.generation) return;
+    // A refused rollback's error stays until the next question.
+    if (state.listError) { showError(els.historyError, null); state.listError = false; }
+    state.historyFor = current;
+    renderHistory(Array.isArray(doc && doc.versions) ? doc.versions : [], current);
+  }
+
+  function when(at) {
+    var date = new Date(at);
+    return isNaN(date.getTime()) ? String(at) : date.toLocaleString();
+  }
+
+  // Redrawn only when the list or the current version changes, so a screen reader's
+  // place survives the polling.
+  function renderHistory(versions, current) {
+    var list = versions.filter(function (v) { return v !== null && typeof v === 'object' && typeof v.version === 'number'; }).slice(0, HISTORY_ROWS);
+    var next = JSON.stringify([current, list.map(function (v) { return [v.version, v.at, v.actor, v.summary]; })]);
+    if (next === state.historyKey) return;
+    state.historyKey = next;
+    state.versions = list;
+    state.rollbackButtons = new Map();
+    els.historyList.textContent = '';
+    if (list.length === 0) {
+      var empty = el('tr');
+      empty.appendChild(el('td', { colspan: '5', class: 'hint' }, 'No versions kept yet: the first change stores one.'));
+      els.historyList.appendChild(empty);
+    }
+    list.forEach(function (v) {
+      var isCurrent = v.version === current;
+      var tr = el('tr', { 'data-testid': 'version-' + v.version, 'data-version': String(v.version), 'data-current': String(isCurrent) });
+      if (isCurrent) { tr.className = 'current'; tr.setAttribute('aria-current', 'true'); }
+      var number = el('th', { scope: 'row', class: 'num', 'data-testid': 'version-number' }, String(v.version));
+      var at = el('td', { 'data-testid': 'version-at' });
+      at.appendChild(el('time', { datetime: String(v.at) }, when(v.at)));
+      var actions = el('td', { 'data-testid': 'version-actions' });
+      if (isCurrent) {
+        actions.appendChild(el('span', { class: 'badge ok', 'data-testid': 'version-current' }, 'current'));
+      } else {
+        var button = el('button', { type: 'button', 'data-testid': 'rollback', 'aria-label': 'Roll back to version ' + v.version }, 'Roll back');
+        button.addEventListener('click', function () { askRollback(v); });
+        state.rollbackButtons.set(v.version, button);
+        actions.appendChild(button);
+      }
+      tr.append(
+        number, at,
+        el('td', { class: 'actor', 'data-testid': 'version-actor' }, String(v.actor || '')),
+        el('td', { 'data-testid': 'version-summary' }, String(v.summary || '')),
+        actions
+      );
+      els.historyList.appendChild(tr);
+    });
+    // A question about a version no longer listed (or now current) is withdrawn.
+    if (state.pending !== null && !state.rollbackButtons.has(state.pending)) cancelRollback(false);
+  }
+
+  function askRollback(v) {
+    state.pending = v.version;
+    setText(els.historyNote, '');
+    showError(els.historyError, null);
+    var current = state.config ? state.config.version : null;
+    setText(els.confirmQuestion, 'Roll back to version ' + v.version + ' (' + when(v.at) + ': ' + String(v.summary || '') + ')? ' +
+      'Its configuration becomes current as a new version' + (current === null ? '' : '; version ' + current + ' stays in the history') + '.');
+    setText(els.confirmYes, 'Roll back to version ' + v.version);
+    els.confirmYes.disabled = false;
+    els.confirmNo.disabled = false;
+    els.confirm.hidden = false;
+    els.confirmYes.focus();
+  }
+
+  /** Closes the question; with refocus, focus goes back to the button that asked it. */
+  function cancelRollback(refocus) {
+    var version = state.pending;
+    state.pending = null;
+    els.confirm.hidden = true;
+    var button = version === null ? null : state.rollbackButtons.get(version);
+    if (refocus && button) button.focus();
+  }
+
+  async function confirmRollback() {
+    var version = state.pending;
+    if (version === null) return;
+    els.confirmYes.disabled = true;
+    els.confirmNo.disabled = true;
+    try {
+      var result = await api('POST', '/config/rollback', { version: version });
+      cancelRollback(false);
+      var warnings = result && Array.isArray(result.warnings) ? result.warnings.length : 0;
+      setText(els.historyNote, 'Version ' + version + ' restored as version ' + (result ? result.version : '?') +
+        (warnings ? ' (' + warnings + ' warning' + (warnings === 1 ? '' : 's') + ', listed above)' : '') + '.');
+    } catch (err) {
+      els.confirmYes.disabled = false;
+      els.confirmNo.disabled = false;
+      if (err.handled) return;
+      cancelRollback(true);
+      showError(els.historyError, err);
+      state.listError = false;
+    }
+    // The list and the configuration view follow, whether it worked or not.
+    state.historyFor = null;
+    refreshNow();
   }
 
   // ---- pools and origins ----
@@ -643,6 +769,11 @@ export const dashboardScript = String.raw`(function () {
   });
   els.retry.addEventListener('click', function () {
     if (token()) start(); else show('login');
+  });
+  els.confirmYes.addEventListener('click', function () { confirmRollback(); });
+  els.confirmNo.addEventListener('click', function () { cancelRollback(true); });
+  els.confirm.addEventListener('keydown', function (event) {
+    if (event.key === 'Escape') { event.preventDefault(); cancelRollback(true); }
   });
   els.hostSelect.addEventListener('change', function () { state.detailKey = ''; refreshNow(); });
   // Where dots overlap (Europe), a click picks the PoP whose centre is nearest, not the

@@ -59,6 +59,15 @@ button:disabled { opacity: .55; cursor: progress; }
 .warning-list li { margin: .2rem 0; }
 .warning-code { color: var(--warn); font-weight: 600; }
 .warning-path { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: .82rem; }
+.history tr.current th, .history tr.current td { background: #eef5ee; }
+.history td.actor { color: var(--muted); font-size: .85rem; overflow-wrap: anywhere; }
+.confirm {
+  border: 1px solid var(--warn); border-left-width: 4px; border-radius: 6px;
+  padding: .6rem .8rem; margin-top: .8rem; background: #fffaf0;
+}
+.confirm p { margin: 0 0 .5rem; }
+.note { margin: .5rem 0 0; }
+.note:empty { display: none; }
 .pool { margin-bottom: 1.1rem; }
 .pool-head { display: flex; align-items: baseline; gap: .75rem; flex-wrap: wrap; margin-bottom: .4rem; }
 .pool-head .name { color: var(--muted); }
