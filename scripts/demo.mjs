@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EdgeEmulator } from './lib/edge-emulator.mjs';
+import { startDevWorker } from './lib/dev-worker.mjs';
 import { Origin } from './lib/origins.mjs';
 import { run as lbctl } from './lib/lbctl/run.mjs';
 
@@ -322,34 +323,17 @@ async function startSwitchyard({ origins, persist, emulator }) {
     );
     probe.listen(lbPort, '127.0.0.1', () => probe.close(resolve));
   });
-  // The Request.cf object is a placeholder here: the simulation headers set what matters.
-  process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
-  const { unstable_startWorker } = await import('wrangler');
-  /** @type {Record<string, { type: 'plain_text' | 'secret_text', value: string }>} */
-  const bindings = {
-    ADMIN_TOKEN: { type: 'secret_text', value: token },
-    LB_SIMULATION: { type: 'plain_text', value: 'on' },
-    LB_CONFIG: { type: 'plain_text', value: JSON.stringify(demoConfig(origins)) },
-  };
-  if (emulator) bindings.LB_ZONES = { type: 'plain_text', value: EDGE_ZONE };
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
-  const worker = await unstable_startWorker({
-    config: join(root, 'wrangler.toml'),
-    bindings,
-    dev: {
-      server: { hostname: '127.0.0.1', port: lbPort },
-      inspector: false,
-      persist,
-      watch: false,
-      liveReload: false,
-      logLevel: 'error',
-      structuredLogsHandler: ({ level, message }) => {
-        if (level === 'warn' || level === 'error') process.stderr.write(`switchyard ${level}: ${message.trimEnd()}\n`);
-      },
-      ...(emulator ? { outboundService: emulator.fetch } : {}),
+  const worker = await startDevWorker({
+    port: lbPort,
+    persist,
+    secrets: { ADMIN_TOKEN: token },
+    vars: { LB_SIMULATION: 'on', LB_CONFIG: JSON.stringify(demoConfig(origins)), ...(emulator ? { LB_ZONES: EDGE_ZONE } : {}) },
+    outboundService: emulator?.fetch,
+    structuredLogsHandler: ({ level, message }) => {
+      if (level === 'warn' || level === 'error') process.stderr.write(`switchyard ${level}: ${message.trimEnd()}\n`);
     },
-    sendMetrics: false,
   });
   let timer;
   const timeout = new Promise((_, reject) => {

@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { type Browser, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { unstable_startWorker } from 'wrangler';
+import { startDevWorker } from '../../scripts/lib/dev-worker.mjs';
+import { haveChromium, launchChromium } from '../support/chromium';
 import type { ConfigInput } from '../../src/config/schema';
 
 // Issue 12: with ADMIN_HOSTNAME set, a page served through a balanced host cannot reach
@@ -13,22 +13,13 @@ import type { ConfigInput } from '../../src/config/schema';
 // records every request it sees; signing in to the dashboard on the admin host sends
 // nothing through it, and the admin API on the balanced host is 404 even with the token.
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TOKEN = 'isolation-test-token';
 const APP_HOST = 'app.test';
 const ADMIN_HOST = 'admin.test';
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
-const haveChromium = existsSync(CHROMIUM);
-const inCi = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false' && process.env.CI !== '0';
-if (!haveChromium && inCi) {
-  throw new Error(`${CHROMIUM} is missing, and CI must run the dashboard's browser tests: apt-get install chromium (.ci/run does)`);
-}
-if (!haveChromium) {
-  console.warn(`Skipping the admin isolation browser test: ${CHROMIUM} is missing. Install it with: sudo apt-get install chromium`);
-}
+const chromiumThere = haveChromium("the admin isolation browser test");
 
-type Worker = Awaited<ReturnType<typeof unstable_startWorker>>;
+type Worker = Awaited<ReturnType<typeof startDevWorker>>;
 /** What the page scripts below use of the browser's navigator (tsconfig has no DOM lib). */
 type BrowserGlobal = { navigator: { serviceWorker: { ready: Promise<unknown>; controller: unknown } } };
 
@@ -80,7 +71,7 @@ function requestAs(port: number, host: string, path: string, headers: Record<str
   });
 }
 
-describe.skipIf(!haveChromium)('the admin host, isolated from balanced pages, in Chromium', () => {
+describe.skipIf(!chromiumThere)('the admin host, isolated from balanced pages, in Chromium', () => {
   const seen: Seen[] = [];
   const pageErrors: string[] = [];
   let origin: Server | undefined;
@@ -114,37 +105,21 @@ describe.skipIf(!haveChromium)('the admin host, isolated from balanced pages, in
     const originPort = (origin.address() as { port: number }).port;
 
     persist = mkdtempSync(join(tmpdir(), 'switchyard-isolation-'));
-    worker = await unstable_startWorker({
-      config: join(root, 'wrangler.toml'),
-      bindings: {
-        ADMIN_TOKEN: { type: 'secret_text', value: TOKEN },
-        ADMIN_HOSTNAME: { type: 'plain_text', value: ADMIN_HOST },
-        LB_CONFIG: { type: 'plain_text', value: JSON.stringify(isolationConfig(`http://127.0.0.1:${originPort}`)) },
+    worker = await startDevWorker({
+      persist,
+      secrets: { ADMIN_TOKEN: TOKEN },
+      vars: {
+        ADMIN_HOSTNAME: ADMIN_HOST,
+        LB_CONFIG: JSON.stringify(isolationConfig(`http://127.0.0.1:${originPort}`)),
       },
-      dev: {
-        server: { hostname: '127.0.0.1', port: 0 },
-        inspector: false,
-        persist,
-        watch: false,
-        liveReload: false,
-        logLevel: 'error',
-      },
-      sendMetrics: false,
     });
     await worker.ready;
     port = Number(new URL(await worker.url).port);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
+    browser = await launchChromium([
         `--host-resolver-rules=MAP ${APP_HOST} 127.0.0.1, MAP ${ADMIN_HOST} 127.0.0.1`,
         `--unsafely-treat-insecure-origin-as-secure=http://${APP_HOST}:${port},http://${ADMIN_HOST}:${port}`,
-      ],
-    });
+    ]);
     context = await browser.newContext();
     context.setDefaultTimeout(15_000);
     context.on('page', (page) => page.on('pageerror', (error) => pageErrors.push(error.message)));

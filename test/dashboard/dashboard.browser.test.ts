@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { unstable_startWorker } from 'wrangler';
+import { startDevWorker } from '../../scripts/lib/dev-worker.mjs';
+import { haveChromium, launchChromium } from '../support/chromium';
 import { Origin } from '../../scripts/lib/origins.mjs';
 import type { ConfigInput } from '../../src/config/schema';
 
@@ -13,20 +13,11 @@ import type { ConfigInput } from '../../src/config/schema';
 // as an operator would: sign in, read the table and the configuration's warnings,
 // drain an origin, withdraw a PoP, roll the configuration back.
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TOKEN = 'browser-test-token';
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
-const haveChromium = existsSync(CHROMIUM);
-const inCi = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false' && process.env.CI !== '0';
-if (!haveChromium && inCi) {
-  throw new Error(`${CHROMIUM} is missing, and CI must run the dashboard's browser test: apt-get install chromium (.ci/run does)`);
-}
-if (!haveChromium) {
-  console.warn(`Skipping the dashboard's browser test: ${CHROMIUM} is missing. Install it with: sudo apt-get install chromium`);
-}
+const chromiumThere = haveChromium("the dashboard's browser test");
 
-type Worker = Awaited<ReturnType<typeof unstable_startWorker>>;
+type Worker = Awaited<ReturnType<typeof startDevWorker>>;
 
 function testConfig(origins: Record<string, Origin>): ConfigInput {
   const origin = (name: string, extra: { weight?: number } = {}) => ({ name, address: origins[name].url, ...extra });
@@ -43,7 +34,7 @@ function testConfig(origins: Record<string, Origin>): ConfigInput {
   };
 }
 
-describe.skipIf(!haveChromium)('the dashboard in Chromium', () => {
+describe.skipIf(!chromiumThere)('the dashboard in Chromium', () => {
   const origins: Record<string, Origin> = {};
   const pageErrors: string[] = [];
   let persist: string | undefined;
@@ -68,22 +59,13 @@ describe.skipIf(!haveChromium)('the dashboard in Chromium', () => {
   beforeAll(async () => {
     for (const name of ['eu1', 'eu2', 'us1', 'us2']) origins[name] = await new Origin({ name }).start();
     persist = mkdtempSync(join(tmpdir(), 'switchyard-dashboard-'));
-    worker = await unstable_startWorker({
-      config: join(root, 'wrangler.toml'),
-      bindings: {
-        ADMIN_TOKEN: { type: 'secret_text', value: TOKEN },
-        LB_SIMULATION: { type: 'plain_text', value: 'on' },
-        LB_CONFIG: { type: 'plain_text', value: JSON.stringify(testConfig(origins)) },
+    worker = await startDevWorker({
+      persist,
+      secrets: { ADMIN_TOKEN: TOKEN },
+      vars: {
+        LB_SIMULATION: 'on',
+        LB_CONFIG: JSON.stringify(testConfig(origins)),
       },
-      dev: {
-        server: { hostname: '127.0.0.1', port: 0 },
-        inspector: false,
-        persist,
-        watch: false,
-        liveReload: false,
-        logLevel: 'error',
-      },
-      sendMetrics: false,
     });
     await worker.ready;
     base = new URL(await worker.url).origin;
@@ -92,10 +74,7 @@ describe.skipIf(!haveChromium)('the dashboard in Chromium', () => {
     await api('POST', '/health/check');
     for (let i = 0; i < 6; i++) expect((await fetch(`${base}/`)).status).toBe(200);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
     page = await (await browser.newContext()).newPage();
     page.setDefaultTimeout(10_000);
     page.on('pageerror', (error) => pageErrors.push(error.message));
