@@ -411,7 +411,15 @@ export class ControlPlane extends DurableObject<Env> {
   /** Is the stored configuration's text one that does not validate (not yet repaired)? */
   private configDamaged(): boolean {
     const raw = this.sql.exec<{ value: string }>("SELECT value FROM state WHERE key = 'config'").toArray()[0]?.value;
-    return raw !== undefined && raw !== this.configRaw && validStoredConfig(raw) === undefined;
+    return raw !== undefined && raw !== this.configRaw && !this.checkStored(raw).ok;
+  }
+
+  /** The last stored text checked and its outcome: a damaged text is validated once, not once per look. */
+  private lastChecked: { raw: string; result: StoredCheck } | undefined;
+
+  private checkStored(raw: string): StoredCheck {
+    if (this.lastChecked?.raw !== raw) this.lastChecked = { raw, result: checkStoredConfig(raw) };
+    return this.lastChecked.result;
   }
 
   /** The kept configuration versions, newest first. */
@@ -571,21 +579,20 @@ export class ControlPlane extends DurableObject<Env> {
     const raw = this.sql.exec<{ value: string }>('SELECT value FROM state WHERE key = ?', 'config').toArray()[0]?.value;
     if (raw === undefined) return undefined;
     if (raw === this.configRaw) return this.configParsed;
-    const valid = validStoredConfig(raw);
-    if (valid !== undefined) {
+    const checked = this.checkStored(raw);
+    if (checked.ok) {
       this.configRaw = raw;
-      this.configParsed = valid;
-      return valid;
+      this.configParsed = checked.config;
+      return checked.config;
     }
-    return this.repairConfig(raw);
+    return this.repairConfig(raw, checked.why);
   }
 
   private configRaw: string | undefined;
   private configParsed: Config | undefined;
 
-  private repairConfig(raw: string): Config | undefined {
+  private repairConfig(raw: string, why: string): Config | undefined {
     const current = this.read<number>('version') ?? 0;
-    const why = describeDamage(raw);
     for (const row of this.sql.exec<{ version: number; config: string }>('SELECT version, config FROM versions ORDER BY version DESC').toArray()) {
       const config = validStoredConfig(row.config);
       if (config === undefined) continue;
@@ -663,24 +670,24 @@ function pruneHealth(health: HealthMap, config: Config): HealthMap {
   return kept;
 }
 
-/** A stored configuration's text, parsed and validated; undefined when it is damaged. */
-function validStoredConfig(raw: string): Config | undefined {
+type StoredCheck = { ok: true; config: Config } | { ok: false; why: string };
+
+/** A stored configuration's text, parsed and validated, or briefly what is wrong with it. */
+function checkStoredConfig(raw: string): StoredCheck {
+  let document: unknown;
   try {
-    const validation = validateConfig(JSON.parse(raw));
-    return validation.ok ? validation.config : undefined;
-  } catch {
-    return undefined;
+    document = JSON.parse(raw);
+  } catch (error) {
+    return { ok: false, why: `not JSON: ${(error as Error).message}` };
   }
+  const validation = validateConfig(document);
+  if (validation.ok) return { ok: true, config: validation.config };
+  const [first] = validation.issues;
+  return { ok: false, why: `${first.path || '(root)'}: ${first.message}` };
 }
 
-/** What is wrong with a damaged stored configuration, briefly. */
-function describeDamage(raw: string): string {
-  try {
-    const validation = validateConfig(JSON.parse(raw));
-    if (validation.ok) return 'unknown';
-    const [first] = validation.issues;
-    return `${first.path || '(root)'}: ${first.message}`;
-  } catch (error) {
-    return `not JSON: ${(error as Error).message}`;
-  }
+/** A stored configuration's text, parsed and validated; undefined when it is damaged. */
+function validStoredConfig(raw: string): Config | undefined {
+  const checked = checkStoredConfig(raw);
+  return checked.ok ? checked.config : undefined;
 }
