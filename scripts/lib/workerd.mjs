@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-export const WORKERD = join(root, 'node_modules/@cloudflare/workerd-linux-64/bin/workerd');
+const WORKERD = join(root, 'node_modules/@cloudflare/workerd-linux-64/bin/workerd');
 const COMPATIBILITY_DATE = '2026-08-01';
 
 /** Bundles the Worker as `wrangler deploy` would (`--dry-run` into `outdir`); returns the entry module's path. */

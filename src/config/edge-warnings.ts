@@ -1,4 +1,4 @@
-import { hostnameOf, inZone } from '../edge/subrequest';
+import { hostnameOf, zoneOf } from '../edge/subrequest';
 import { isIpLiteral, parseOriginAddress, type Config, type LoadBalancer } from './schema';
 
 // What a configuration asks for that is valid here but will not work on Cloudflare's
@@ -130,15 +130,13 @@ function checkHost(wanted: string | undefined, host: string, zones: readonly str
 
 /** Why `names` are not all inside one zone, or undefined when they are. */
 function zoneProblem(names: readonly string[], zones: readonly string[]): string | undefined {
-  const zoneOf = names.map((name) => zones.filter((zone) => inZone(name, zone)).sort((a, b) => b.length - a.length)[0]);
-  const outside = names.filter((_, i) => zoneOf[i] === undefined);
+  const zonesOf = names.map((name) => zoneOf(name, zones));
+  const outside = names.filter((_, i) => zonesOf[i] === undefined);
   const list = zones.join(', ');
   if (outside.length > 0) return `${outside.map((name) => `"${name}"`).join(' and ')} ${outside.length > 1 ? 'are' : 'is'} outside the Worker's zones (${list})`;
-  if (new Set(zoneOf).size > 1) return `${names.map((name, i) => `"${name}" is in ${zoneOf[i]}`).join(', ')}: not one zone`;
+  if (new Set(zonesOf).size > 1) return `${names.map((name, i) => `"${name}" is in ${zonesOf[i]}`).join(', ')}: not one zone`;
   return undefined;
 }
-
-export { inZone };
 
 /** The Host field of a header map (any case), as a bare lower-case name without a port. */
 function hostHeader(header: Record<string, string[]>): { key: string; value: string } | undefined {

@@ -30,15 +30,19 @@ export function subrequestRoute(address: URL, path: string, wantedHost: string |
 }
 
 /** A name is inside zone Z when it is Z or ends with "." + Z. */
-export function inZone(name: string, zone: string): boolean {
+function inZone(name: string, zone: string): boolean {
   return name === zone || name.endsWith(`.${zone}`);
+}
+
+/** The most specific zone of `zones` that `name` is inside, if any. */
+export function zoneOf(name: string, zones: readonly string[]): string | undefined {
+  return zones.filter((zone) => inZone(name, zone)).sort((x, y) => y.length - x.length)[0];
 }
 
 /** Are both names inside one zone of `zones` (the most specific zone of each)? */
 export function sameZone(a: string, b: string, zones: readonly string[]): boolean {
-  const zoneOf = (name: string) => zones.filter((zone) => inZone(name, zone)).sort((x, y) => y.length - x.length)[0];
-  const zone = zoneOf(a);
-  return zone !== undefined && zone === zoneOf(b);
+  const zone = zoneOf(a, zones);
+  return zone !== undefined && zone === zoneOf(b, zones);
 }
 
 /** "name", "name:port", "[v6]:port" → the name part, lower-cased. */

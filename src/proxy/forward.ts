@@ -86,7 +86,7 @@ interface RetryPolicy {
 
 const retryPolicies = new WeakMap<LoadBalancer, RetryPolicy>();
 
-export function retryPolicy(lb: LoadBalancer): RetryPolicy {
+function retryPolicy(lb: LoadBalancer): RetryPolicy {
   let policy = retryPolicies.get(lb);
   if (policy === undefined) {
     const list = lb.retry_on;
