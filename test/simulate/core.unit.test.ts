@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { CITIES } from '../../scripts/lib/simulate/cities.mjs';
+import { CITIES } from '../../src/geo/cities';
 import {
   CONTINENTS,
   cityPicker,

@@ -8,7 +8,7 @@
 // Plain ESM with no Node-only import: the CLI (scripts/simulate.mjs) runs it in Node
 // with node:http, the integration test runs it inside workerd with the Worker's own
 // fetch. Everything that talks to the outside comes in as `send` and `admin`.
-import { CITIES } from './cities.mjs';
+import { CITIES } from '../../../src/geo/cities.ts';
 
 /** Mean Earth radius, the same as the Worker's (src/geo/distance.ts), so both agree on "nearest". */
 export const EARTH_RADIUS_KM = 6371.0088;

@@ -5,11 +5,21 @@
 //
 // Fields: name, country (ISO 3166-1 alpha-2), lat, lon (degrees, city centre, 2
 // decimals), population (people).
+//
+// No imports: the simulator's scripts load this file in Node directly (type stripping).
+// It is also the sample of client locations a configuration change is measured on
+// (steering/impact.ts).
 
-/** @typedef {{ name: string, country: string, lat: number, lon: number, population: number }} City */
+export interface City {
+  name: string;
+  /** ISO 3166-1 alpha-2. */
+  country: string;
+  lat: number;
+  lon: number;
+  population: number;
+}
 
-/** @type {readonly City[]} */
-export const CITIES = Object.freeze([
+export const CITIES: readonly City[] = Object.freeze([
   // East Asia
   { name: 'Tokyo', country: 'JP', lat: 35.68, lon: 139.69, population: 37_100_000 },
   { name: 'Osaka', country: 'JP', lat: 34.69, lon: 135.5, population: 19_000_000 },
