@@ -2,11 +2,14 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { ConfigSchema } from '../config/schema';
 import { adoptSnapshot, controlPlane } from '../control/snapshot-cache';
 import { LbError } from '../proxy/errors';
+import { DryRunSchema, dryRunConfig } from './dry-run';
 import {
   actorOf,
   adminRoutes,
   bodyErrors,
   commonErrors,
+  configBody,
+  configBodyErrors,
   configWarnings,
   conflict,
   ifMatchHeader,
@@ -14,13 +17,15 @@ import {
   jsonBody,
   jsonContent,
   notFound,
+  putRefusal,
   stale,
   warningsField,
 } from './http';
 
 // The whole configuration at once (SPEC §7): GET with its version as ETag, PUT to
 // replace it, optionally guarded by If-Match. Both carry the configuration's edge
-// warnings (SPEC §10). The last versions are kept: list them, read one, roll back.
+// warnings (SPEC §10). A PUT may be a dry run. The last versions are kept: list them,
+// read one, roll back.
 
 const VersionSummary = z.object({
   version: z.number().int(),
@@ -58,25 +63,33 @@ export const configRoutes = adminRoutes('invalid_config')
       method: 'put',
       path: '/config',
       tags: ['Configuration'],
-      summary: 'Replace the configuration',
-      middleware: jsonBody,
-      request: { headers: ifMatchHeader, body: { required: true, content: { 'application/json': { schema: ConfigSchema } } } },
+      summary: 'Replace the configuration; with dry_run=true, only show what the change would do',
+      middleware: configBody,
+      request: {
+        headers: ifMatchHeader,
+        query: z.object({
+          dry_run: z
+            .enum(['true', 'false'])
+            .default('false')
+            .meta({ description: 'true: store nothing; answer the diff, the warnings and the impact on a sample of clients' }),
+        }),
+        body: { required: true, content: { 'application/json': { schema: ConfigSchema } } },
+      },
       responses: {
-        200: jsonContent(z.object({ version: z.number().int(), warnings: warningsField }), 'stored; warnings of the stored configuration'),
-        ...bodyErrors,
+        200: jsonContent(
+          z.union([z.object({ version: z.number().int(), warnings: warningsField }), DryRunSchema]),
+          'stored: the new version and its warnings; dry run: the stored version, the diff, the warnings and the impact',
+        ),
+        ...configBodyErrors,
         ...stale,
         ...commonErrors,
       },
     }),
     async (c) => {
       const ifMatch = ifMatchVersion(c.req.header('if-match'));
+      if (c.req.valid('query').dry_run === 'true') return c.json(await dryRunConfig(c.env, c.req.valid('json'), ifMatch), 200);
       const result = await controlPlane(c.env).putConfig(c.req.valid('json'), ifMatch, actorOf(c));
-      if (!result.ok) {
-        if (result.code === 'version_mismatch') {
-          throw new LbError(412, 'version_mismatch', `If-Match names version ${ifMatch} but the stored version is ${result.version}`);
-        }
-        throw new LbError(400, 'invalid_config', 'the document is not a valid configuration', result.issues);
-      }
+      if (!result.ok) throw putRefusal(result, ifMatch, 'the document is not a valid configuration');
       await adoptSnapshot(c.env, result.snapshot);
       c.header('ETag', `"${result.version}"`);
       return c.json({ version: result.version, warnings: configWarnings(c.env, result.snapshot.config) }, 200);

@@ -3,7 +3,9 @@ import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { edgeFindings, type ConfigWarning, type EdgeFacts, type EdgeFinding } from '../config/edge-warnings';
 import type { Config } from '../config/schema';
-import { toIssues, type Issue } from '../config/validate';
+import { compactJson, oversize } from '../config/compact';
+import { toIssues, validateConfig, type Issue } from '../config/validate';
+import type { PutConfigResult } from '../control/control-plane';
 import { bindingOf, settings, type Env } from '../env';
 import { LbError } from '../proxy/errors';
 
@@ -32,6 +34,49 @@ export const requireJson = createMiddleware(async function requireJson(c, next) 
 
 /** The middleware of a route that takes a JSON body. */
 export const jsonBody = [limitBody, requireJson];
+
+/**
+ * The most a configuration body may be on the wire: a configuration at the limit as
+ * GET spells it out (every default written, about 4 times its compact size at worst),
+ * with room for indentation.
+ */
+export const MAX_CONFIG_BODY_BYTES = 8 * MAX_BODY_BYTES;
+
+/**
+ * A configuration body over 1 MiB is taken only when it is a valid configuration whose
+ * compact form fits the limit (SPEC §7): so whatever GET returned can be PUT back, while
+ * the limit still counts what a configuration says, not how many defaults it spells out
+ * or how it is indented. Anything else over 1 MiB is 413, as for every other route.
+ */
+const fitConfigBody = createMiddleware(async function fitConfigBody(c, next) {
+  const text = await c.req.text();
+  if (text.length > MAX_BODY_BYTES / 3 && new TextEncoder().encode(text).byteLength > MAX_BODY_BYTES) {
+    const tooLarge = (why: string) => new LbError(413, 'payload_too_large', `request body over ${MAX_BODY_BYTES} bytes ${why}`);
+    let document: unknown;
+    try {
+      document = JSON.parse(text);
+    } catch {
+      throw tooLarge('and not JSON');
+    }
+    const validation = validateConfig(document);
+    if (!validation.ok) throw tooLarge('and not a valid configuration');
+    const over = oversize(compactJson(validation.config));
+    if (over !== undefined) throw new LbError(413, 'payload_too_large', over);
+  }
+  await next();
+});
+
+/** The middleware of PUT /config. */
+export const configBody = [
+  bodyLimit({
+    maxSize: MAX_CONFIG_BODY_BYTES,
+    onError: () => {
+      throw new LbError(413, 'payload_too_large', `request body over ${MAX_CONFIG_BODY_BYTES} bytes`);
+    },
+  }),
+  requireJson,
+  fitConfigBody,
+];
 
 /** A sub-app whose failed validations answer 400 in the error shape; `bodyCode` names a bad body. */
 export function adminRoutes(bodyCode: 'invalid_config' | 'invalid_request') {
@@ -153,6 +198,11 @@ export const bodyErrors = {
   413: error('body over 1 MiB'),
 };
 
+export const configBodyErrors = {
+  ...bodyErrors,
+  413: error('a configuration over 1 MiB as compact JSON (defaults left out), or a body over 1 MiB that is not one; nothing changed'),
+};
+
 export const notFound = { 404: error('no such resource') };
 export const conflict = { 409: error('the resource is in use or already exists') };
 export const stale = { 412: error('If-Match does not match: the resource changed since it was read') };
@@ -160,6 +210,18 @@ export const stale = { 412: error('If-Match does not match: the resource changed
 export const ifMatchHeader = z.object({
   'if-match': z.string().optional().meta({ description: 'An ETag from a previous response; the change is refused with 412 if it is stale' }),
 });
+
+/** A whole configuration the control plane refused to store, as the admin error. */
+export function putRefusal(result: Exclude<PutConfigResult, { ok: true }>, ifMatch: number | undefined, invalid: string): LbError {
+  switch (result.code) {
+    case 'version_mismatch':
+      return new LbError(412, 'version_mismatch', `If-Match names version ${ifMatch} but the stored version is ${result.version}`);
+    case 'config_too_large':
+      return new LbError(413, 'payload_too_large', result.message);
+    case 'invalid_config':
+      return new LbError(400, 'invalid_config', invalid, result.issues);
+  }
+}
 
 /** The admin caller, as the history and the events name it. */
 export function actorOf(c: { req: { header(name: string): string | undefined } }): string {

@@ -13,6 +13,7 @@ import {
   ifMatchVersion,
   jsonBody,
   jsonContent,
+  putRefusal,
   stale,
   warningsField,
 } from './http';
@@ -86,12 +87,7 @@ export const importRoutes = adminRoutes('invalid_request').openapi(
 
     const ifMatch = ifMatchVersion(c.req.header('if-match'));
     const result = await controlPlane(c.env).putConfig(validation.config, ifMatch, 'import-cloudflare');
-    if (!result.ok) {
-      if (result.code === 'version_mismatch') {
-        throw new LbError(412, 'version_mismatch', `If-Match names version ${ifMatch} but the stored version is ${result.version}`);
-      }
-      throw new LbError(400, 'invalid_config', 'the converted configuration is not valid', result.issues);
-    }
+    if (!result.ok) throw putRefusal(result, ifMatch, 'the converted configuration is not valid');
     await adoptSnapshot(c.env, result.snapshot);
     return c.json({ config: validation.config, unmapped: imported.unmapped, warnings, version: result.version }, 200);
   },

@@ -265,27 +265,45 @@ export interface ConfigDiff {
   changed: string[];
 }
 
-/** What a whole-configuration replacement changed, by resource ("pool eu", "origin eu/e1"). */
-export function diffConfigs(before: Config | null, after: Config): ConfigDiff {
-  const diff: ConfigDiff = { added: [], removed: [], changed: [] };
-  const compare = (label: string, old: Map<string, unknown>, now: Map<string, unknown>) => {
-    for (const [id, value] of now) {
-      if (!old.has(id)) diff.added.push(`${label} ${id}`);
-      else if (!sameJson(old.get(id), value)) diff.changed.push(`${label} ${id}`);
+/** A changed resource and its changed fields (a pool's origins are resources of their own). */
+export interface FieldChanges {
+  resource: string;
+  fields: { field: string; before: unknown; after: unknown }[];
+}
+
+/** Every resource of a configuration by label ("pool eu", "origin eu/e1"), a pool without its origins. */
+function resources(config: Config | null): Map<string, Record<string, unknown>> {
+  const out = new Map<string, Record<string, unknown>>();
+  for (const monitor of config?.monitors ?? []) out.set(`monitor ${monitor.id}`, monitor);
+  for (const lb of config?.load_balancers ?? []) out.set(`load balancer ${lb.id}`, lb);
+  for (const { origins, ...shell } of config?.pools ?? []) out.set(`pool ${shell.id}`, shell);
+  for (const pool of config?.pools ?? []) for (const origin of pool.origins) out.set(`origin ${pool.id}/${origin.name}`, origin);
+  return out;
+}
+
+/** Resources added, removed and changed, each with the fields that changed. */
+export function fieldDiff(before: Config | null, after: Config): { added: string[]; removed: string[]; changed: FieldChanges[] } {
+  const old = resources(before);
+  const now = resources(after);
+  const diff = { added: [] as string[], removed: [] as string[], changed: [] as FieldChanges[] };
+  for (const [label, value] of now) {
+    const previous = old.get(label);
+    if (previous === undefined) {
+      diff.added.push(label);
+      continue;
     }
-    for (const id of old.keys()) if (!now.has(id)) diff.removed.push(`${label} ${id}`);
-  };
-  const byId = <T extends { id: string }>(items: readonly T[] | undefined) => new Map(items?.map((item) => [item.id, item]));
-  compare('monitor', byId(before?.monitors), byId(after.monitors));
-  compare('load balancer', byId(before?.load_balancers), byId(after.load_balancers));
-  const poolsBefore = byId(before?.pools);
-  const poolsAfter = byId(after.pools);
-  const shell = (pool: Config['pools'][number] | undefined) => pool && { ...pool, origins: undefined };
-  compare('pool', new Map([...poolsBefore].map(([id, p]) => [id, shell(p)])), new Map([...poolsAfter].map(([id, p]) => [id, shell(p)])));
-  const origins = (pools: Map<string, Config['pools'][number]>) =>
-    new Map([...pools.values()].flatMap((pool) => pool.origins.map((o) => [`${pool.id}/${o.name}`, o] as const)));
-  compare('origin', origins(poolsBefore), origins(poolsAfter));
+    const fields = [...new Set([...Object.keys(previous), ...Object.keys(value)])]
+      .filter((field) => !sameJson(previous[field], value[field]))
+      .map((field) => ({ field, before: previous[field] ?? null, after: value[field] ?? null }));
+    if (fields.length > 0) diff.changed.push({ resource: label, fields });
+  }
+  for (const label of old.keys()) if (!now.has(label)) diff.removed.push(label);
   return diff;
+}
+
+export function diffConfigs(before: Config | null, after: Config): ConfigDiff {
+  const { added, removed, changed } = fieldDiff(before, after);
+  return { added, removed, changed: changed.map((c) => c.resource) };
 }
 
 /** "+pool ap, -pool spare, ~origin eu/e1" (at most `limit` entries, then a count). */

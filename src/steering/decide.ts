@@ -156,12 +156,28 @@ export function decide(plan: Plan, lb: CompiledLoadBalancer, req: SteeringReques
  * (so no round-robin turn is taken): the PoP map of the dashboard and simulator.
  */
 export function poolFor(plan: Plan, lb: CompiledLoadBalancer, facts: ClientFacts, passive: PassiveHealth, now: number): string | undefined {
+  return poolPlacement(plan, lb, facts, passive, now)?.pool.id;
+}
+
+/**
+ * The pool a new client is steered to and whether it is the fallback, used whatever
+ * its health because no pool of the order was eligible. `draw` stands for the one
+ * random number random pool steering takes (the dry run's impact gives each sample
+ * client its own).
+ */
+export function poolPlacement(
+  plan: Plan,
+  lb: CompiledLoadBalancer,
+  facts: ClientFacts,
+  passive: PassiveHealth,
+  now: number,
+  draw = 0.5,
+): { pool: CompiledPool; fallback: boolean } | undefined {
   const req = { passive, now };
-  const order = orderPools(plan, lb, facts, () => 0.5, () => 0);
-  const first = order.ids.find((id) => poolVerdict(plan.pools.get(id), req) === 'eligible');
-  if (first !== undefined) return first;
+  const order = orderPools(plan, lb, facts, () => draw, () => 0);
+  for (const id of order.ids) if (poolVerdict(plan.pools.get(id), req) === 'eligible') return { pool: plan.pools.get(id)!, fallback: false };
   const fallback = lb.config.fallback_pool === undefined ? undefined : plan.pools.get(lb.config.fallback_pool);
-  return fallback !== undefined && fallback.selection(passive, now, true).size > 0 ? fallback.id : undefined;
+  return fallback !== undefined && fallback.selection(passive, now, true).size > 0 ? { pool: fallback, fallback: true } : undefined;
 }
 
 function poolVerdict(pool: CompiledPool | undefined, req: Pick<SteeringRequest, 'passive' | 'now'>): PoolVerdict {

@@ -3,10 +3,9 @@ import { nearestPop } from '../geo/anycast';
 import { CITIES, type City } from '../geo/cities';
 import { regionOfCountry } from '../geo/regions';
 import { PassiveHealth } from '../health/passive';
-import { poolFor } from './decide';
+import { poolPlacement } from './decide';
 import type { ClientFacts } from './facts';
 import { hash32 } from './origin-pick';
-import { orderPools } from './pool-order';
 import { Plan, originKey, type CompiledLoadBalancer, type HealthMap } from './plan';
 
 // What a configuration change would do to traffic, before it is stored (the dry run of
@@ -95,8 +94,8 @@ const SAMPLE_DESCRIPTION =
   'Each is placed as a new request would be: the pool by the load balancer\'s steering under the stored health, ' +
   'the origin by consistent hash on the client\'s address. That is exact for hash pools and ip_cookie affinity; ' +
   'for round_robin, random and least_outstanding_requests pools it is a weighted stand-in, so a client moves only ' +
-  'when its origin stops taking new requests or the weights change. Random and least_outstanding_requests pool ' +
-  'steering takes the same draw for every client. With session affinity, each client holds one session pinned to ' +
+  'when its origin stops taking new requests or the weights change. Random pool steering takes one draw per ' +
+  'client, the same before and after; least_outstanding_requests pool steering sees no requests in flight. With session affinity, each client holds one session pinned to ' +
   'its origin before the change.';
 
 export interface SampleClient {
@@ -160,24 +159,13 @@ class Side {
   /** Where a new request from this client goes: null when the load balancer is disabled or has nowhere to send it. */
   place(lb: CompiledLoadBalancer, facts: ClientFacts): Placement | null {
     if (!lb.config.enabled) return null;
-    const poolId = poolFor(this.plan, lb, facts, this.passive, this.now);
-    const pool = poolId === undefined ? undefined : this.plan.pools.get(poolId);
-    if (pool === undefined) return null;
-    const selection = pool.selection(this.passive, this.now, this.isFallback(lb, facts, pool.id));
-    const index = selection.pickByHash(hash32(facts.ip));
-    return index < 0 ? null : { pool: pool.id, origin: selection.origins[index].name };
-  }
-
-  /**
-   * Whether poolFor reached this pool as the fallback, used whatever its health (as
-   * decide() does): no pool of the client's order was eligible. The fallback pool may
-   * also be eligible in its own right, when it is in that order.
-   */
-  private isFallback(lb: CompiledLoadBalancer, facts: ClientFacts, poolId: string): boolean {
-    if (poolId !== lb.config.fallback_pool) return false;
-    const pool = this.plan.pools.get(poolId)!;
-    if (!pool.config.enabled || !pool.healthy || pool.selection(this.passive, this.now).size === 0) return true;
-    return !orderPools(this.plan, lb, facts, () => 0.5, () => 0).ids.includes(poolId);
+    // Each client its own draw for random pool steering, stable across both sides.
+    const key = hash32(facts.ip);
+    const placed = poolPlacement(this.plan, lb, facts, this.passive, this.now, key / 2 ** 32);
+    if (placed === undefined) return null;
+    const selection = placed.pool.selection(this.passive, this.now, placed.fallback);
+    const index = selection.pickByHash(key);
+    return index < 0 ? null : { pool: placed.pool.id, origin: selection.origins[index].name };
   }
 
   /**

@@ -178,6 +178,8 @@ async function check(call: Call): Promise<Outcome> {
     const outcome = await expectWellFormed(call, await send(call, before.config.version));
     if (outcome.status >= 400) {
       expect(await readState(), `refused with ${outcome.status} but the state changed: ${describeCall(call)}`).toEqual(before);
+    } else if (call.path.endsWith('?dry_run=true')) {
+      expect(await readState(), `a dry run changed the state: ${describeCall(call)}`).toEqual(before);
     } else if (call.method !== 'GET' && JSON.stringify(await readState()) !== JSON.stringify(before)) {
       await reset();
     }
@@ -592,7 +594,15 @@ const originCalls = fc.oneof(
 
 const configCalls = fc.oneof(
   callsTo('GET', fc.constant('/config')),
-  callsTo('PUT', fc.constant('/config'), { body: bodies(configBody, DANGLING_CONFIG), ifMatch: true }),
+  callsTo(
+    'PUT',
+    fc.oneof(
+      { weight: 3, arbitrary: fc.constant('/config') },
+      { weight: 2, arbitrary: fc.constant('/config?dry_run=true') },
+      { weight: 1, arbitrary: fc.constantFrom('/config?dry_run=false', '/config?dry_run=TRUE', '/config?dry_run', '/config?dry_run=true&dry_run=false') },
+    ),
+    { body: bodies(configBody, DANGLING_CONFIG), ifMatch: true },
+  ),
 );
 
 const EVENT_VALUES = ['0', '1', '100', '1000', '1001', '-1', '1.5', 'abc', '', ' 5', '1e3', '0x10', 'NaN', 'Infinity', '9'.repeat(400), 'config', 'pop', 'health', 'CONFIG', 'admin'];

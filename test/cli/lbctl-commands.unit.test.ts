@@ -32,6 +32,7 @@ describe('lbctl command line → admin API calls', () => {
     ['config get', ['config', 'get'], [{ method: 'GET', path: '/config' }]],
     ['config put', ['config', 'put', 'cfg.json'], [{ method: 'PUT', path: '/config', bodyFile: 'cfg.json' }]],
     ['config put from stdin', ['config', 'put', '-', '--if-match', '7'], [{ method: 'PUT', path: '/config', bodyFile: '-', ifMatch: '"7"' }]],
+    ['config put --dry-run', ['config', 'put', 'cfg.json', '--dry-run'], [{ method: 'PUT', path: '/config', query: { dry_run: 'true' }, bodyFile: 'cfg.json' }]],
     ['config history', ['config', 'history'], [{ method: 'GET', path: '/config/versions' }]],
     ['config show', ['config', 'show', '12'], [{ method: 'GET', path: '/config/versions/12' }]],
     ['config rollback', ['config', 'rollback', '12'], [{ method: 'POST', path: '/config/rollback', body: { version: 12 } }]],

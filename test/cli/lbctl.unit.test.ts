@@ -163,6 +163,58 @@ describe('lbctl against an admin API', () => {
     expect(seen[0].headers['if-match']).toBeUndefined();
   });
 
+  it('config put --dry-run asks for a dry run and shows the changes, who moves and the sessions that leave', async () => {
+    const move = (client: string, colo: string, before: string, after: string) => ({
+      client,
+      country: 'JP',
+      colo,
+      population: 1,
+      before: { pool: 'eu', origin: before },
+      after: { pool: 'eu', origin: after },
+    });
+    routes['PUT /__lb/api/config'] = {
+      body: {
+        version: 4,
+        diff: { added: ['pool ap'], removed: [], changed: [{ resource: 'origin eu/backend1', fields: [{ field: 'enabled', before: true, after: false }] }] },
+        warnings: [],
+        impact: {
+          sample: { clients: 300, population: 2_100_000_000, description: '' },
+          load_balancers: [
+            {
+              id: 'main',
+              hostname: 'app.example',
+              change: 'changed',
+              before: null,
+              after: null,
+              moved: { clients: 3, population: 45_000_000 },
+              moves: [move('Tokyo, JP', 'NRT', 'backend1', 'backend2'), move('Osaka, JP', 'KIX', 'backend1', 'backend2')],
+              sessions: { pinned: 300, leaving: 3, by_origin: { 'eu/backend1': 3 } },
+            },
+            { id: 'api', hostname: 'api.example', change: 'unchanged', before: null, after: null, moved: { clients: 0, population: 0 }, moves: [], sessions: null },
+          ],
+        },
+      },
+    };
+    const { code, stdout } = await lbctl(['config', 'put', file('dry.json', JSON.stringify(CONFIG)), '--dry-run']);
+    expect(code).toBe(0);
+    expect(seen[0]).toMatchObject({ method: 'PUT', url: '/__lb/api/config?dry_run=true' });
+    expect(stdout).toBe(
+      [
+        'dry run against version 4: nothing stored',
+        '  + pool ap',
+        '  ~ origin eu/backend1: enabled true -> false',
+        'impact on 300 sample clients (2.1 bn people):',
+        '  load balancer main (app.example): 3 clients move (45.0 M people)',
+        '    Tokyo, JP (NRT)  eu/backend1  ->  eu/backend2',
+        '    Osaka, JP (KIX)  eu/backend1  ->  eu/backend2',
+        '    and 1 more',
+        '    pinned sessions: 3 of 300 would leave their origin (eu/backend1 3)',
+        '  load balancer api (api.example): unchanged',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('origin commands send the PATCH, POST and DELETE bodies', async () => {
     routes['PATCH /__lb/api/pools/eu/origins/backend1'] = { body: { version: 8, origin: {} } };
     routes['POST /__lb/api/pools/eu/origins'] = { body: { version: 9, origin: {} } };

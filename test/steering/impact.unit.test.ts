@@ -275,3 +275,20 @@ describe('configImpact: size', () => {
     expect(result.moved.clients).toBeGreaterThan(0);
   });
 });
+
+describe('configImpact: random pool steering', () => {
+  it('gives each client its own draw: shifting weights 1:1 to 4:1 moves about the share that changes', () => {
+    const config = (weight: number) =>
+      validConfig({
+        pools: [pool('p', ['a']), pool('q', ['b'])],
+        load_balancers: [loadBalancer({ default_pools: ['p', 'q'], steering_policy: 'random', random_steering: { default_weight: 1, pool_weights: { p: weight } } })],
+      });
+    const result = lbOf(impact(config(1), config(4)));
+    // Before about half the clients in each pool; after about 80% in p: about 30% move, all from q to p.
+    expect(result.before!.pools.p / CLIENTS).toBeGreaterThan(0.35);
+    expect(result.before!.pools.p / CLIENTS).toBeLessThan(0.65);
+    expect(result.moved.clients / CLIENTS).toBeGreaterThan(0.15);
+    expect(result.moved.clients / CLIENTS).toBeLessThan(0.45);
+    for (const move of result.moves) expect([move.before?.pool, move.after?.pool]).toEqual(['q', 'p']);
+  });
+});

@@ -3,6 +3,7 @@
 // Reading files and talking to the server is run.mjs's job.
 import { parseArgs } from 'node:util';
 import {
+  formatDryRun,
   formatEvents,
   formatExplain,
   formatHealth,
@@ -51,6 +52,7 @@ const LOCAL = {
   disabled: { type: 'boolean' },
   all: { type: 'boolean' },
   apply: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
   host: { type: 'string' },
   ip: { type: 'string' },
   country: { type: 'string' },
@@ -141,14 +143,21 @@ export const COMMANDS = [
   },
   {
     name: 'config put',
-    usage: 'config put <file|-> [--if-match N]',
-    summary: 'replace the configuration with a JSON file (- = stdin)',
+    usage: 'config put <file|-> [--if-match N] [--dry-run]',
+    summary: 'replace the configuration with a JSON file (- = stdin); --dry-run shows what it would change',
     args: ['file'],
-    options: ['if-match'],
+    options: ['if-match', 'dry-run'],
     plan: ({ args, options }) => [
-      { key: 'config', method: 'PUT', path: '/config', bodyFile: args.file, ifMatch: ifMatchHeader(options['if-match']) },
+      {
+        key: 'config',
+        method: 'PUT',
+        path: '/config',
+        query: options['dry-run'] ? { dry_run: 'true' } : undefined,
+        bodyFile: args.file,
+        ifMatch: ifMatchHeader(options['if-match']),
+      },
     ],
-    render: stored(() => 'configuration stored'),
+    render: (r) => (r.options['dry-run'] ? { out: formatDryRun(r.result, r.paint) } : stored(() => 'configuration stored')(r)),
   },
   {
     name: 'config history',

@@ -253,6 +253,56 @@ export function formatExplain(explain) {
   return lines.join('\n') + '\n';
 }
 
+/** A value in a diff line: JSON, shortened. */
+function shortJson(value) {
+  const text = JSON.stringify(value) ?? 'null';
+  return text.length <= 60 ? text : `${text.slice(0, 57)}...`;
+}
+
+/** People, as "1.2 M" or "3.4 bn". */
+function people(n) {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(1)} bn`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} M`;
+  return String(n);
+}
+
+const placement = (p) => (p ? `${p.pool}/${p.origin}` : 'nobody');
+
+/**
+ * `lbctl config put --dry-run`: what would change, then where the sample clients'
+ * new requests would go and how many pinned sessions would leave their origin.
+ */
+export function formatDryRun(dry, paint = NO_PAINT) {
+  const lines = [`dry run against version ${dry.version}: nothing stored`];
+  const diff = dry.diff ?? { added: [], removed: [], changed: [] };
+  if (diff.added.length + diff.removed.length + diff.changed.length === 0) lines.push('no resource changes');
+  for (const label of diff.added) lines.push(`  ${paint.green('+')} ${label}`);
+  for (const label of diff.removed) lines.push(`  ${paint.red('-')} ${label}`);
+  for (const change of diff.changed) {
+    lines.push(`  ${paint.yellow('~')} ${change.resource}: ${change.fields.map((f) => `${f.field} ${shortJson(f.before)} -> ${shortJson(f.after)}`).join(', ')}`);
+  }
+  const impact = dry.impact;
+  if (impact) {
+    lines.push(`impact on ${impact.sample.clients} sample clients (${people(impact.sample.population)} people):`);
+    for (const lb of impact.load_balancers) {
+      const name = `load balancer ${lb.id} (${lb.hostname})`;
+      if (lb.change === 'unchanged' || (lb.moved.clients === 0 && (lb.sessions?.leaving ?? 0) === 0)) {
+        lines.push(`  ${name}: ${lb.change === 'unchanged' ? 'unchanged' : 'nobody moves'}`);
+        continue;
+      }
+      lines.push(`  ${name}${lb.change === 'changed' ? '' : ` ${lb.change}`}: ${plural(lb.moved.clients, 'client')} move (${people(lb.moved.population)} people)`);
+      const rows = lb.moves.map((m) => [`${m.client}${m.colo ? ` (${m.colo})` : ''}`, placement(m.before), '->', placement(m.after)]);
+      lines.push(...tableLines([{ title: 'CLIENT' }, { title: 'BEFORE' }, { title: '' }, { title: 'AFTER' }], rows, { indent: '    ', header: false }));
+      if (lb.moved.clients > lb.moves.length) lines.push(`    and ${lb.moved.clients - lb.moves.length} more`);
+      if (lb.sessions) {
+        const by = Object.entries(lb.sessions.by_origin).map(([origin, n]) => `${origin} ${n}`);
+        lines.push(`    pinned sessions: ${lb.sessions.leaving} of ${lb.sessions.pinned} would leave their origin${by.length > 0 ? ` (${by.join(', ')})` : ''}`);
+      }
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
 /** "cookie" as it is; { mode, outcome, pin } as "mode cookie, outcome new, pin all/backend1". */
 function formatAffinity(affinity) {
   if (affinity === null || affinity === undefined || affinity === '') return undefined;
