@@ -5,7 +5,7 @@ import { adminApi } from './admin/api';
 import { dashboard } from './admin/dashboard';
 import { metricsApp } from './admin/metrics';
 import { settings, type Env } from './env';
-import { errorResponse, LbError } from './proxy/errors';
+import { errorResponse, LbError } from './errors';
 import { proxyRequest } from './proxy/handle';
 import { isLoop } from './proxy/upstream';
 

@@ -1,19 +1,15 @@
-import type { ControlPlane } from './control/control-plane';
-
-/** Bindings and vars, as declared in wrangler.toml (secrets in .dev.vars locally). */
-export interface Env {
-  CONTROL: DurableObjectNamespace<ControlPlane>;
-  SNAPSHOTS: KVNamespace;
-  LB_NAME?: string;
-  LB_SIMULATION?: string;
-  SNAPSHOT_TTL_MS?: string;
-  LB_CONFIG?: string;
+/**
+ * Bindings and vars as `wrangler types` generates them from wrangler.toml
+ * (worker-configuration.d.ts; `npm run types` after changing wrangler.toml), plus the
+ * secrets, which are all optional and so cannot be declared there: without
+ * ADMIN_TOKEN the admin is disabled (SPEC §7), without AFFINITY_SECRET the stored one
+ * signs affinity tokens, without HEALTH_WEBHOOK_URL no notice is posted.
+ */
+export type Env = Cloudflare.Env & {
   ADMIN_TOKEN?: string;
   AFFINITY_SECRET?: string;
   HEALTH_WEBHOOK_URL?: string;
-  LB_ZONES?: string;
-  ADMIN_HOSTNAME?: string;
-}
+};
 
 /** String vars parsed once per env object. */
 export interface Settings {

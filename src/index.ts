@@ -1,5 +1,6 @@
 import { handleFetch } from './app';
-import { adoptSnapshot, controlPlane } from './control/snapshot-cache';
+import { adoptSnapshot } from './control/snapshot-cache';
+import { controlPlane } from './control/locator';
 import type { Env } from './env';
 
 export { ControlPlane } from './control/control-plane';

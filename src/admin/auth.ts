@@ -1,7 +1,7 @@
 import { createMiddleware } from 'hono/factory';
 import { timingSafeEqual } from 'hono/utils/buffer';
 import { settings, type Env } from '../env';
-import { LbError } from '../proxy/errors';
+import { LbError } from '../errors';
 
 // Admin authentication (SPEC §7): `Authorization: Bearer <ADMIN_TOKEN>`, where the token
 // is any printable ASCII without spaces. hono's bearerAuth only takes RFC 6750 token68
@@ -42,8 +42,8 @@ export const adminEnabled = createMiddleware<{ Bindings: Env }>(async function a
 });
 
 const unauthorized = (message: string, error?: 'invalid_request' | 'invalid_token') =>
-  new LbError(401, 'unauthorized', message, undefined, {
-    'www-authenticate': `Bearer realm="switchyard"${error === undefined ? '' : `, error="${error}"`}`,
+  new LbError(401, 'unauthorized', message, {
+    headers: { 'www-authenticate': `Bearer realm="switchyard"${error === undefined ? '' : `, error="${error}"`}` },
   });
 
 /** `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time; 401 with WWW-Authenticate otherwise. */

@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ConfigSchema } from '../config/schema';
-import { adoptSnapshot, controlPlane } from '../control/snapshot-cache';
-import { LbError } from '../proxy/errors';
+import { adoptSnapshot } from '../control/snapshot-cache';
+import { controlPlane } from '../control/locator';
+import { LbError } from '../errors';
 import { DryRunSchema, dryRunConfig } from './dry-run';
 import {
   actorOf,

@@ -2,9 +2,9 @@ import { z } from '@hono/zod-openapi';
 import { compactJson, oversize } from '../config/compact';
 import type { Config } from '../config/schema';
 import { fieldDiff } from '../control/config-edit';
-import { controlPlane } from '../control/snapshot-cache';
+import { controlPlane } from '../control/locator';
 import type { Env } from '../env';
-import { LbError } from '../proxy/errors';
+import { LbError } from '../errors';
 import { configImpact } from '../steering/impact';
 import { configWarnings, warningsField } from './http';
 

@@ -1,8 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { adoptSnapshot, controlPlane } from '../control/snapshot-cache';
+import { adoptSnapshot } from '../control/snapshot-cache';
+import { controlPlane } from '../control/locator';
 import type { Env } from '../env';
-import { steer } from '../proxy/handle';
-import { LbError } from '../proxy/errors';
+import { steer } from '../proxy/steer';
+import { LbError } from '../errors';
 import { AFFINITY_COOKIE } from '../steering/affinity-token';
 import { adminRoutes, commonErrors, jsonContent } from './http';
 
@@ -74,7 +75,7 @@ export type Explanation = z.output<typeof ExplainSchema>;
 export async function explain(env: Env, input: ExplainInput): Promise<Explanation> {
   const url = URL.parse(input.path, `http://${input.host}`);
   if (url === null || url.host.toLowerCase() !== input.host.toLowerCase()) {
-    throw new LbError(400, 'invalid_request', `"${input.host}" is not a valid host`, [{ path: 'host', message: 'must be a host name' }]);
+    throw new LbError(400, 'invalid_request', `"${input.host}" is not a valid host`, { issues: [{ path: 'host', message: 'must be a host name' }] });
   }
   const headers = new Headers();
   const sim: [string, string | number | undefined][] = [
@@ -90,7 +91,7 @@ export async function explain(env: Env, input: ExplainInput): Promise<Explanatio
     const colon = line.indexOf(':');
     const name = line.slice(0, colon).trim();
     if (colon <= 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-      throw new LbError(400, 'invalid_request', `header "${line}" is not "name: value"`, [{ path: 'header', message: 'must be "name: value"' }]);
+      throw new LbError(400, 'invalid_request', `header "${line}" is not "name: value"`, { issues: [{ path: 'header', message: 'must be "name: value"' }] });
     }
     headers.append(name, line.slice(colon + 1).trim());
   }

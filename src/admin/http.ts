@@ -7,7 +7,7 @@ import { compactJson, oversize } from '../config/compact';
 import { toIssues, validateConfig, type Issue } from '../config/validate';
 import type { PutConfigResult } from '../control/control-plane';
 import { bindingOf, settings, type Env } from '../env';
-import { LbError } from '../proxy/errors';
+import { LbError } from '../errors';
 
 // What every admin route shares: body limits, the JSON requirement, validation
 // errors in the one error shape, If-Match parsing and OpenAPI response helpers.
@@ -91,7 +91,7 @@ export function adminRoutes(bodyCode: 'invalid_config' | 'invalid_request') {
           ? 'the body is not a valid configuration object'
           : 'the body is not valid for this route'
         : `invalid ${result.target === 'param' ? 'path' : result.target}`;
-      throw new LbError(400, code, message, [...protoIssues, ...(result.success ? [] : toIssues(result.error))]);
+      throw new LbError(400, code, message, { issues: [...protoIssues, ...(result.success ? [] : toIssues(result.error))] });
     },
   });
 }
@@ -219,7 +219,7 @@ export function putRefusal(result: Exclude<PutConfigResult, { ok: true }>, ifMat
     case 'config_too_large':
       return new LbError(413, 'payload_too_large', result.message);
     case 'invalid_config':
-      return new LbError(400, 'invalid_config', invalid, result.issues);
+      return new LbError(400, 'invalid_config', invalid, { issues: result.issues });
   }
 }
 

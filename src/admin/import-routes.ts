@@ -2,8 +2,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { importCloudflare, importRefusal } from '../config/cloudflare-import';
 import { ConfigSchema } from '../config/schema';
 import { validateConfig } from '../config/validate';
-import { adoptSnapshot, controlPlane } from '../control/snapshot-cache';
-import { LbError } from '../proxy/errors';
+import { adoptSnapshot } from '../control/snapshot-cache';
+import { controlPlane } from '../control/locator';
+import { LbError } from '../errors';
 import {
   adminRoutes,
   bodyErrors,
@@ -75,7 +76,7 @@ export const importRoutes = adminRoutes('invalid_request').openapi(
     }
     const validation = validateConfig(imported.config);
     if (!validation.ok) {
-      throw new LbError(400, 'invalid_config', 'the converted configuration is not valid (see issues; unmapped parts are listed by a dry run)', validation.issues);
+      throw new LbError(400, 'invalid_config', 'the converted configuration is not valid (see issues; unmapped parts are listed by a dry run)', { issues: validation.issues });
     }
     const warnings = configWarnings(c.env, validation.config);
     const refusal = importRefusal(imported);

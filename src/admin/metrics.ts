@@ -1,8 +1,8 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { controlPlane } from '../control/snapshot-cache';
-import { healthReport } from '../health/report';
-import { flushStats, inFlightOf } from '../proxy/handle';
-import { prometheusText } from '../stats/prometheus';
+import { controlPlane } from '../control/locator';
+import { healthReport } from '../control/health-report';
+import { flushStats, inFlightOf } from '../proxy/isolate';
+import { prometheusText } from './prometheus';
 import type { StatsTotals } from '../stats/traffic';
 import { adminAuth, adminEnabled } from './auth';
 import { commonErrors, type AdminEnv } from './http';

@@ -2,12 +2,14 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { popByColo } from '../geo/anycast';
 import { POPS } from '../geo/pops';
 import { REGIONS } from '../geo/regions';
-import { healthReport } from '../health/report';
+import { healthReport } from '../control/health-report';
 import type { EventRecord } from '../control/control-plane';
-import { adoptSnapshot, controlPlane } from '../control/snapshot-cache';
-import { flushStats, inFlightOf, poolsByPop } from '../proxy/handle';
+import { adoptSnapshot } from '../control/snapshot-cache';
+import { controlPlane } from '../control/locator';
+import { flushStats, inFlightOf } from '../proxy/isolate';
+import { poolsByPop } from '../proxy/steer';
 import { statsReport, type StatsTotals } from '../stats/traffic';
-import { LbError } from '../proxy/errors';
+import { LbError } from '../errors';
 import { adminRoutes, bodyErrors, commonErrors, jsonBody, jsonContent, notFound } from './http';
 
 // Run-time operations (SPEC §7): the event log, the PoP table with withdrawals, and

@@ -14,8 +14,9 @@ import {
 import { locate, resourceTag, type CollectionKind, type ConfigEdit } from '../control/config-edit';
 import type { EditResult } from '../control/control-plane';
 import type { Config, Origin } from '../config/schema';
-import { adoptSnapshot, controlPlane } from '../control/snapshot-cache';
-import { LbError } from '../proxy/errors';
+import { adoptSnapshot } from '../control/snapshot-cache';
+import { controlPlane } from '../control/locator';
+import { LbError } from '../errors';
 import {
   actorOf,
   adminRoutes,
@@ -66,7 +67,7 @@ function aboutCollection(kind: CollectionKind): About {
 /** Who made a change, for the event log. */
 async function applyEdit(c: Context<AdminEnv>, edit: ConfigEdit) {
   const result = (await controlPlane(c.env).edit(edit, ifMatchTag(c.req.header('if-match')), actorOf(c))) as EditResult;
-  if (!result.ok) throw new LbError(result.status, result.code, result.message, result.issues);
+  if (!result.ok) throw new LbError(result.status, result.code, result.message, { issues: result.issues });
   await adoptSnapshot(c.env, result.snapshot);
   if (result.tag !== undefined) c.header('ETag', result.tag);
   return result;

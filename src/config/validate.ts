@@ -1,10 +1,7 @@
+import type { Issue } from '../errors';
 import { ConfigSchema, type Config } from './schema';
 
-/** One problem with a document, addressed by its dotted path ("pools.0.origins.1.weight"). */
-export interface Issue {
-  path: string;
-  message: string;
-}
+export type { Issue };
 
 export type Validation = { ok: true; config: Config } | { ok: false; issues: Issue[] };
 

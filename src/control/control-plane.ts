@@ -5,13 +5,13 @@ import { validateConfig, type Issue } from '../config/validate';
 import type { Env } from '../env';
 import { popByColo } from '../geo/anycast';
 import { mapBounded, probe, type ProbeOutcome } from '../health/probe';
-import { healthReport, type HealthReport } from '../health/report';
+import { healthReport, type HealthReport } from './health-report';
 import { nextHealth, type Transition } from '../health/rise-fall';
 import { bindingOf, settings } from '../env';
 import { emptyDelta, mergeStats, type StatsDelta, type StatsTotals } from '../stats/traffic';
 import { postHealthNotice } from './webhook';
 import { applyEdit, describeChange, describeDiff, diffConfigs, getAt, issuesFor, resourceTag, type ConfigEdit } from './config-edit';
-import type { HealthMap, OriginHealth } from '../steering/plan';
+import type { HealthMap, OriginHealth } from '../health/state';
 import { REVISION_KEY, SNAPSHOT_KEY, type Snapshot } from './snapshot';
 
 // The source of truth: one Durable Object (SQLite storage) holds the versioned
@@ -233,7 +233,7 @@ export class ControlPlane extends DurableObject<Env> {
     return { version: snapshot.version, snapshot, changed };
   }
 
-  /** Adds an isolate's traffic counts (flushed in the background, see proxy/handle.ts). */
+  /** Adds an isolate's traffic counts (flushed in the background, see proxy/isolate.ts). */
   async recordStats(delta: StatsDelta): Promise<void> {
     const totals = this.read<StatsTotals>('stats') ?? { ...emptyDelta(), since: Date.now() };
     this.write('stats', mergeStats(totals, delta));

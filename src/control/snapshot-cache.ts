@@ -2,6 +2,7 @@ import type { Env } from '../env';
 import { settings } from '../env';
 import { importAffinityKey } from '../steering/affinity-token';
 import { Plan } from '../steering/plan';
+import { controlPlane } from './locator';
 import { REVISION_KEY, SNAPSHOT_KEY, type Snapshot } from './snapshot';
 
 /** A snapshot compiled for the request path. */
@@ -20,10 +21,6 @@ export interface Loaded {
 let current: Loaded | undefined;
 let first: Promise<Loaded> | undefined;
 let refreshing: Promise<void> | undefined;
-
-export function controlPlane(env: Env) {
-  return env.CONTROL.get(env.CONTROL.idFromName('control'));
-}
 
 export async function currentSnapshot(env: Env, ctx: ExecutionContext, now = Date.now()): Promise<Loaded> {
   const loaded = current;

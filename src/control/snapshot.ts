@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema';
-import type { HealthMap } from '../steering/plan';
+import type { HealthMap } from '../health/state';
 
 /** KV keys; see docs/storage-schema.md. */
 export const SNAPSHOT_KEY = 'snapshot';

@@ -1,4 +1,4 @@
-import type { OriginHealth } from '../steering/plan';
+import type { OriginHealth } from './state';
 
 // HAProxy's `check rise N fall M`, pure: the stored health of an origin and one probe
 // outcome in, the new health and the transition (if any) out. An origin never

@@ -2,7 +2,7 @@ import type { LoadBalancer } from '../config/schema';
 import type { PassiveHealth } from '../health/passive';
 import { originKey, type CompiledOrigin, type Plan } from '../steering/plan';
 import { CONNECT_FAILURE_STATUS, edgeReason, isEdgeIpRefusal, isEdgeStatus } from '../edge/subrequest';
-import { errorResponse } from './errors';
+import { errorResponse } from '../errors';
 import { guardBody } from './read-timeout';
 import { isWebSocketUpgrade, upstreamHeaders, upstreamRoute, type ClientSide } from './upstream';
 

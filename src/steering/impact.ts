@@ -6,7 +6,8 @@ import { PassiveHealth } from '../health/passive';
 import { poolPlacement } from './decide';
 import type { ClientFacts } from './facts';
 import { hash32 } from './origin-pick';
-import { Plan, originKey, type CompiledLoadBalancer, type HealthMap } from './plan';
+import type { HealthMap } from '../health/state';
+import { Plan, originKey, type CompiledLoadBalancer } from './plan';
 
 // What a configuration change would do to traffic, before it is stored (the dry run of
 // PUT /config, SPEC §7). Pure: both configurations are compiled into fresh plans, so

@@ -1,29 +1,13 @@
 import type { Config, LoadBalancer, Origin, Pool } from '../config/schema';
 import { isIpLiteral, parseOriginAddress } from '../config/schema';
 import type { PassiveHealth } from '../health/passive';
+import type { HealthMap, OriginHealth } from '../health/state';
 import { HashRing, ringScale, SmoothWeightedRoundRobin, WeightedRandom, type RingScale } from './origin-pick';
 
 // A Plan is a configuration compiled for the request path: lookups by host, pool
 // and origin name are maps, and each pool keeps a selection structure for its usable
 // origins that is rebuilt only when that set changes. Per-request work therefore
 // does not grow with the number of origins.
-
-/** Active-check results by pool id, then origin name. Missing = never checked = healthy. */
-export type HealthMap = Record<string, Record<string, OriginHealth>>;
-
-export interface OriginHealth {
-  healthy: boolean;
-  rtt_ms?: number;
-  /** Consecutive successful and failed checks, the last check's time (ISO) and why it failed. */
-  consecutive_up?: number;
-  consecutive_down?: number;
-  last_check_at?: string;
-  reason?: string;
-  /** Failed checks in all (switchyard_origin_check_failures_total). */
-  check_failures?: number;
-  /** When the current state began (ms since the epoch): the start of a slow_start ramp. */
-  since?: number;
-}
 
 export interface CompiledOrigin {
   readonly pool: string;

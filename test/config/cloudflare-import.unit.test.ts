@@ -6,7 +6,7 @@ import { ID_PATTERN, type Config } from '../../src/config/schema';
 import { validateConfig } from '../../src/config/validate';
 import { regionOfCountry } from '../../src/geo/regions';
 import { decide, type Decision } from '../../src/steering/decide';
-import type { HealthMap } from '../../src/steering/plan';
+import type { HealthMap } from '../../src/health/state';
 import { compile, facts, request } from '../support/configs';
 
 // The Cloudflare id of the sample's http monitor.

@@ -2,7 +2,7 @@ import { createExecutionContext, createScheduledController, runDurableObjectAlar
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Env } from '../../src/env';
-import type { HealthReport } from '../../src/health/report';
+import type { HealthReport } from '../../src/control/health-report';
 import worker from '../../src/index';
 import { admin, configure, lb, startOrigin, webhookPosts } from '../support/worker';
 

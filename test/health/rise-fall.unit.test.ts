@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nextHealth, stateOf, type ProbeResult } from '../../src/health/rise-fall';
-import type { OriginHealth } from '../../src/steering/plan';
+import type { OriginHealth } from '../../src/health/state';
 
 const ok = (rtt_ms = 10): ProbeResult => ({ ok: true, rtt_ms, reason: '' });
 const fail = (reason = 'timeout after 2000 ms'): ProbeResult => ({ ok: false, rtt_ms: 2000, reason });

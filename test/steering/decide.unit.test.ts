@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/schema';
 import { PassiveHealth } from '../../src/health/passive';
 import { decide, type Decision, type SteeringRequest } from '../../src/steering/decide';
-import type { HealthMap } from '../../src/steering/plan';
+import type { HealthMap } from '../../src/health/state';
 import { MONITOR, facts, loadBalancer, origin, planFor, pool, request } from '../support/configs';
 import { clientIps, mulberry32 } from '../support/random';
 

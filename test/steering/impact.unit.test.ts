@@ -4,7 +4,7 @@ import type { Config, ConfigInput } from '../../src/config/schema';
 import { CITIES } from '../../src/geo/cities';
 import { decide } from '../../src/steering/decide';
 import { configImpact, MAX_MOVES, sampleClients, type Impact, type ImpactInput, type LoadBalancerImpact } from '../../src/steering/impact';
-import type { HealthMap } from '../../src/steering/plan';
+import type { HealthMap } from '../../src/health/state';
 import { MONITOR, compile, loadBalancer, origin, pool, request, validConfig } from '../support/configs';
 
 type LbExtra = Partial<NonNullable<ConfigInput['load_balancers']>[number]>;

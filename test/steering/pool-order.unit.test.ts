@@ -4,7 +4,7 @@ import type { ConfigInput } from '../../src/config/schema';
 import { nearestPop } from '../../src/geo/anycast';
 import { decide } from '../../src/steering/decide';
 import type { ClientFacts } from '../../src/steering/facts';
-import type { HealthMap } from '../../src/steering/plan';
+import type { HealthMap } from '../../src/health/state';
 import { orderPools } from '../../src/steering/pool-order';
 import { MONITOR, facts, loadBalancer, origin, planFor, pool, request } from '../support/configs';
 import { mulberry32 } from '../support/random';

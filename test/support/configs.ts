@@ -6,7 +6,8 @@ import { validateConfig } from '../../src/config/validate';
 import { PassiveHealth } from '../../src/health/passive';
 import type { SteeringRequest } from '../../src/steering/decide';
 import type { ClientFacts } from '../../src/steering/facts';
-import { Plan, type CompiledLoadBalancer, type HealthMap } from '../../src/steering/plan';
+import type { HealthMap } from '../../src/health/state';
+import { Plan, type CompiledLoadBalancer } from '../../src/steering/plan';
 import { mulberry32 } from './random';
 
 type OriginInput = NonNullable<ConfigInput['pools']>[number]['origins'][number];

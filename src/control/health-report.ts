@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema';
-import { Plan, type HealthMap } from '../steering/plan';
+import type { HealthMap } from '../health/state';
+import { Plan } from '../steering/plan';
 
 // The health document of SPEC §7 (GET /__lb/api/health), built from the stored
 // configuration and the active-check results: the same Plan the request path

@@ -1,6 +1,6 @@
-import type { HealthReport } from '../health/report';
-import type { HealthMap } from '../steering/plan';
-import { LATENCY_BUCKETS_MS, type StatsTotals, type StatusClass } from './traffic';
+import type { HealthReport } from '../control/health-report';
+import type { HealthMap } from '../health/state';
+import { LATENCY_BUCKETS_MS, type StatsTotals, type StatusClass } from '../stats/traffic';
 
 // GET /__lb/metrics: the Prometheus text exposition format (0.0.4), named in the
 // style of HAProxy's exporter (haproxy_server_* -> switchyard_origin_*).

@@ -1,0 +1,19 @@
+// What active checks found, as the Durable Object keeps it and the snapshot carries
+// it to every isolate (docs/storage-schema.md, key `health`).
+
+/** Active-check results by pool id, then origin name. Missing = never checked = healthy. */
+export type HealthMap = Record<string, Record<string, OriginHealth>>;
+
+export interface OriginHealth {
+  healthy: boolean;
+  rtt_ms?: number;
+  /** Consecutive successful and failed checks, the last check's time (ISO) and why it failed. */
+  consecutive_up?: number;
+  consecutive_down?: number;
+  last_check_at?: string;
+  reason?: string;
+  /** Failed checks in all (switchyard_origin_check_failures_total). */
+  check_failures?: number;
+  /** When the current state began (ms since the epoch): the start of a slow_start ramp. */
+  since?: number;
+}

@@ -1,0 +1,102 @@
+import { parse } from 'hono/utils/cookie';
+import type { LoadBalancer } from '../config/schema';
+import type { Loaded } from '../control/snapshot-cache';
+import { LbError } from '../errors';
+import { AFFINITY_COOKIE, verifyAffinityToken } from '../steering/affinity-token';
+import { decide, poolFor, type Decision, type Pin } from '../steering/decide';
+import { clientFacts, type ClientFacts } from '../steering/facts';
+import type { CompiledLoadBalancer } from '../steering/plan';
+import { inflight, notePlan, passive } from './isolate';
+
+// Steps 1 to 4 of the request path (SPEC §2): the client's facts, the load balancer,
+// affinity, and the decision over pools and origins, with this isolate's passive
+// health and in-flight counts. The proxy and explain both steer through here.
+
+export interface Steered {
+  url: URL;
+  loaded: Loaded;
+  lb: CompiledLoadBalancer;
+  facts: ClientFacts;
+  decision: Decision;
+  pin: Pin | undefined;
+}
+
+/** Facts, load balancer, affinity and decision for a request: shared by the proxy and explain. */
+export async function steer(request: Request, loaded: Loaded, simulation: boolean, trace?: string[], url = new URL(request.url)): Promise<Steered> {
+  const plan = loaded.plan;
+  if (plan === undefined) {
+    throw new LbError(
+      503,
+      'not_configured',
+      `${loaded.snapshot.configError ?? 'Switchyard has no configuration yet.'} Load one with PUT /__lb/api/config (see the README) or set the LB_CONFIG var.`,
+    );
+  }
+  notePlan(plan);
+  const lb = plan.loadBalancerFor(url.hostname);
+  if (lb === undefined) throw new LbError(404, 'no_load_balancer', `no load balancer serves host "${url.hostname}"`);
+  if (!lb.config.enabled) throw new LbError(503, 'load_balancer_disabled', `load balancer "${lb.config.id}" is disabled`);
+  trace?.push(`load balancer ${lb.config.id} (hostname ${lb.config.hostname}) for host ${url.hostname}`);
+
+  const facts = clientFacts(request.headers, request.cf as Record<string, unknown> | undefined, simulation, plan.withdrawn);
+  trace?.push(
+    `client ${facts.ip || 'unknown'} from ${facts.source}: country ${facts.country ?? '?'}, region ${facts.region ?? '?'}, PoP ${facts.colo ?? '?'}` +
+      (facts.lat !== undefined ? `, at ${facts.lat},${facts.lon}` : ''),
+  );
+
+  const now = Date.now();
+  const { pin, sessionKey } = await affinityOf(request, lb.config, loaded.affinityKey, now, trace);
+  const decision = decide(plan, lb, {
+    facts,
+    pin,
+    sessionKey,
+    now,
+    random: Math.random,
+    inflight: inflight.byOrigin,
+    poolInflight: inflight.byPool,
+    passive,
+    trace,
+  });
+  return { url, loaded, lb, facts, decision, pin };
+}
+
+async function affinityOf(
+  request: Request,
+  lb: LoadBalancer,
+  key: CryptoKey,
+  now: number,
+  trace: string[] | undefined,
+): Promise<{ pin: Pin | undefined; sessionKey: string | undefined }> {
+  switch (lb.session_affinity) {
+    case 'none':
+      return { pin: undefined, sessionKey: undefined };
+    case 'header': {
+      const values = lb.session_affinity_attributes.headers.map((name) => request.headers.get(name));
+      const present = values.some((v) => v !== null);
+      trace?.push(present ? 'affinity: session identified by headers' : 'affinity: no session headers; steering as new');
+      return { pin: undefined, sessionKey: present ? values.map((v) => v ?? '').join('\u0000') : undefined };
+    }
+    case 'cookie':
+    case 'ip_cookie': {
+      const cookie = request.headers.get('cookie');
+      const token = cookie === null ? undefined : parse(cookie, AFFINITY_COOKIE)[AFFINITY_COOKIE];
+      if (token === undefined) return { pin: undefined, sessionKey: undefined };
+      const pin = await verifyAffinityToken(key, lb.id, token, Math.floor(now / 1000));
+      if (pin === undefined) trace?.push('affinity: token invalid, forged or expired: ignored');
+      return { pin, sessionKey: undefined };
+    }
+  }
+}
+
+/**
+ * For each PoP, the pool its new clients are steered to by the load balancer serving
+ * `host` (the PoP map); undefined when no load balancer serves the host.
+ */
+export function poolsByPop(loaded: Loaded, host: string, colos: readonly string[]): Map<string, string | undefined> | undefined {
+  const plan = loaded.plan;
+  const lb = plan?.loadBalancerFor(host);
+  if (plan === undefined || lb === undefined) return undefined;
+  const now = Date.now();
+  return new Map(
+    colos.map((colo) => [colo, poolFor(plan, lb, clientFacts(new Headers({ 'x-lb-sim-colo': colo }), undefined, true, plan.withdrawn), passive, now)]),
+  );
+}
