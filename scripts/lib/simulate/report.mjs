@@ -1,18 +1,17 @@
 // What a simulation shows: text tables in the style of the seeds'
 // count_server_replies.sh ("    37 replies received from server 1"), an SVG bar chart
 // of the distribution per scenario, an SVG world map per geographic scenario and the
-// JSON summary. Pure: the summary from core.mjs in, strings out; no assets, no I/O.
+// JSON summary. Pure: the summary from core.mjs in, strings out; no I/O, and the SVG
+// loads nothing. The map is the dashboard's (src/geo/world-map.ts, which Node imports
+// as it is): the same projection, land and pool colours.
+import { MAP_COLORS, MAP_HEIGHT, MAP_WIDTH, NO_POOL, poolColor, worldMap } from '../../../src/geo/world-map.ts';
 import { makePaint, tableLines } from '../lbctl/format.mjs';
 
 const NO_PAINT = makePaint(false);
 
-/** Categorical colours for pools, in the order of the configuration. */
-const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
-const NO_POOL = '#444444';
-
-/** pool id → colour, stable for a configuration. */
+/** pool id → colour, stable for a configuration: the dashboard's colour for the same pool. */
 export function poolColors(summary) {
-  return new Map((summary.pools ?? []).map((p, i) => [p.id, PALETTE[i % PALETTE.length]]));
+  return new Map((summary.pools ?? []).map((p, i) => [p.id, poolColor(i)]));
 }
 
 const ms = (v) => (v === null || v === undefined ? '-' : `${v.toFixed(1)} ms`);
@@ -229,20 +228,18 @@ export function distributionSvg(summary) {
 }
 
 /**
- * An equirectangular world map of one scenario: a dot per client coloured by the
- * pool that served it, every PoP as a small square (those that served clients
+ * A world map of one scenario, on the dashboard's map: a dot per client coloured by
+ * the pool that served it, every PoP as a small square (those that served clients
  * darker), withdrawn PoPs crossed out in red, pools as ringed circles.
  */
 export function mapSvg(summary, result) {
   const colors = poolColors(summary);
-  const scale = 3;
+  const world = worldMap();
   const top = 44;
-  const mapW = 360 * scale;
-  const mapH = 180 * scale;
-  const width = mapW;
-  const height = top + mapH + 40;
-  const px = (lon) => f1((lon + 180) * scale);
-  const py = (lat) => f1(top + (90 - lat) * scale);
+  const width = MAP_WIDTH;
+  const height = top + MAP_HEIGHT + 40;
+  /** Where the shared projection puts a place, inside the map's group (shifted down by `top`). */
+  const at = (lon, lat) => world.project(lon, lat).map((v) => Number(f1(v)));
   const withdrawn = new Set(result.withdrawn_pops ?? []);
   const down = new Set(result.down_pools ?? []);
   const used = new Set(Object.keys(result.pops ?? {}));
@@ -251,55 +248,56 @@ export function mapSvg(summary, result) {
     `<title>${escapeXml(`Switchyard simulation: ${result.name}`)}</title>`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="8" y="20" font-size="16" font-weight="600">${escapeXml(`${result.name}: ${result.title}`)}</text>`,
-    `<text x="8" y="36" fill="#555">${escapeXml(
+    `<text x="8" y="36" font-size="11" fill="#555">${escapeXml(
       `${result.clients.length} clients, host ${result.host}; dots: clients by the pool that served them${withdrawn.size > 0 ? ' (ringed in red: moved by the withdrawal)' : ''}; squares: PoPs (dark: in use)`,
     )}</text>`,
-    `<rect class="ocean" x="0" y="${top}" width="${mapW}" height="${mapH}" fill="#eef3f8"/>`,
-    '<g class="graticule" stroke="#d3dce6" stroke-width="1">',
+    `<g class="map" transform="translate(0 ${top})">`,
+    `<path class="ocean" d="${world.sphere}" fill="${MAP_COLORS.ocean}" stroke="#a9b8c8" stroke-width="0.8"/>`,
+    `<path class="graticule" d="${world.graticule}" fill="none" stroke="${MAP_COLORS.graticule}" stroke-width="0.6"/>`,
+    `<path class="land" d="${world.land}" fill="${MAP_COLORS.land}" stroke="${MAP_COLORS.coast}" stroke-width="0.6" stroke-linejoin="round"/>`,
+    '<g class="pops">',
   ];
-  for (let lon = -150; lon <= 150; lon += 30) parts.push(`<line x1="${px(lon)}" x2="${px(lon)}" y1="${top}" y2="${top + mapH}"/>`);
-  for (let lat = -60; lat <= 60; lat += 30) parts.push(`<line x1="0" x2="${mapW}" y1="${py(lat)}" y2="${py(lat)}"${lat === 0 ? ' stroke="#b7c4d3"' : ''}/>`);
-  parts.push('</g>', '<g class="pops">');
   for (const pop of summary.pops ?? []) {
     if (withdrawn.has(pop.colo)) continue;
     const inUse = used.has(pop.colo);
     const s = inUse ? 4 : 3;
+    const [x, y] = at(pop.longitude, pop.latitude);
     parts.push(
-      `<rect class="pop${inUse ? ' in-use' : ''}" x="${f1(Number(px(pop.longitude)) - s / 2)}" y="${f1(Number(py(pop.latitude)) - s / 2)}" width="${s}" height="${s}" fill="${inUse ? '#333' : '#a9b4bf'}"><title>${escapeXml(`${pop.colo} ${pop.city}${inUse ? `: ${result.pops[pop.colo]} clients` : ''}`)}</title></rect>`,
+      `<rect class="pop${inUse ? ' in-use' : ''}" x="${f1(x - s / 2)}" y="${f1(y - s / 2)}" width="${s}" height="${s}" fill="${inUse ? '#333' : '#a9b4bf'}"><title>${escapeXml(`${pop.colo} ${pop.city}${inUse ? `: ${result.pops[pop.colo]} clients` : ''}`)}</title></rect>`,
     );
   }
   parts.push('</g>', '<g class="clients">');
   for (const c of result.clients) {
     const fill = c.pool === null ? NO_POOL : (colors.get(c.pool) ?? NO_POOL);
+    const [x, y] = at(c.lon, c.lat);
     // Clients that a withdrawal moved to another PoP are ringed.
     const ring = c.moved_from ? ' stroke="#c62828" stroke-width="1"' : '';
-    parts.push(`<circle class="client${c.moved_from ? ' moved' : ''}" cx="${px(c.lon)}" cy="${py(c.lat)}" r="2.2" fill="${fill}" fill-opacity="0.8"${ring}/>`);
+    parts.push(`<circle class="client${c.moved_from ? ' moved' : ''}" cx="${x}" cy="${y}" r="2.2" fill="${fill}" fill-opacity="0.8"${ring}/>`);
   }
   parts.push('</g>', '<g class="pools">');
   for (const pool of summary.pools ?? []) {
     if (pool.latitude === null || pool.longitude === null) continue;
-    const x = px(pool.longitude);
-    const y = py(pool.latitude);
+    const [x, y] = at(pool.longitude, pool.latitude);
     const isDown = down.has(pool.id);
     parts.push(
       `<circle class="pool${isDown ? ' down' : ''}" cx="${x}" cy="${y}" r="8" fill="${isDown ? '#ffffff' : (colors.get(pool.id) ?? NO_POOL)}" stroke="${isDown ? '#c62828' : '#111'}" stroke-width="2"><title>${escapeXml(`pool ${pool.id}${isDown ? ' (down)' : ''}`)}</title></circle>`,
-      `<text x="${f1(Number(x) + 11)}" y="${f1(Number(y) + 4)}" font-weight="600"${isDown ? ' fill="#c62828"' : ''}>${escapeXml(`${pool.id}${isDown ? ' (down)' : ''}`)}</text>`,
+      `<text x="${f1(x + 11)}" y="${f1(y + 4)}" font-weight="600"${isDown ? ' fill="#c62828"' : ''}>${escapeXml(`${pool.id}${isDown ? ' (down)' : ''}`)}</text>`,
     );
   }
   parts.push('</g>');
   for (const colo of withdrawn) {
     const pop = (summary.pops ?? []).find((p) => p.colo === colo);
     if (!pop) continue;
-    const x = Number(px(pop.longitude));
-    const y = Number(py(pop.latitude));
+    const [x, y] = at(pop.longitude, pop.latitude);
     parts.push(
       `<g class="pop withdrawn" stroke="#c62828" stroke-width="2.5"><title>${escapeXml(`${colo} ${pop.city}: withdrawn`)}</title><line x1="${f1(x - 6)}" y1="${f1(y - 6)}" x2="${f1(x + 6)}" y2="${f1(y + 6)}"/><line x1="${f1(x - 6)}" y1="${f1(y + 6)}" x2="${f1(x + 6)}" y2="${f1(y - 6)}"/></g>`,
       `<text x="${f1(x + 9)}" y="${f1(y - 8)}" fill="#c62828" font-weight="600">${escapeXml(`${colo} withdrawn`)}</text>`,
     );
   }
+  parts.push('</g>');
   // Legend: each pool's colour and its client count in this scenario.
   let lx = 8;
-  const ly = top + mapH + 24;
+  const ly = top + MAP_HEIGHT + 24;
   parts.push('<g class="legend">');
   const entries = Object.entries(result.pools ?? {});
   const unserved = result.clients.filter((c) => c.pool === null).length;
