@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { kCurrentWorker } from 'miniflare';
 import { defineConfig } from 'vitest/config';
 import { EdgeEmulator, tunnel } from './scripts/lib/edge-emulator.mjs';
+import { buildDashboard } from './scripts/build-dashboard.mjs';
 
 /** A free loopback port, for the health webhook sink the fleet runs (test/support/fleet.ts). */
 async function freePort(): Promise<number> {
@@ -58,6 +59,10 @@ function workersProject(name: string, include: string[], edge: boolean) {
 }
 
 export default defineConfig(async () => {
+  // The dashboard's client bundle (src/admin/dashboard/client-bundle.js), which the
+  // Worker imports and the dashboard tests run: wrangler builds it for itself, the
+  // test pools do not.
+  await buildDashboard();
   // One webhook sink per workerd project (test/support/fleet.ts starts it).
   for (const name of ['workers', 'edge']) process.env[`WEBHOOK_SINK_PORT_${name}`] ??= String(await freePort());
   return {

@@ -7,6 +7,7 @@ import { startDevWorker } from '../../scripts/lib/dev-worker.mjs';
 import { haveChromium, launchChromium } from '../support/chromium';
 import { Origin } from '../../scripts/lib/origins.mjs';
 import type { ConfigInput } from '../../src/config/schema';
+import { MAP_COLORS } from '../../src/geo/world-map';
 
 // The dashboard in a real Chromium: real origins on loopback, the Worker under
 // wrangler's dev server (workerd, local KV and Durable Object), and the page driven
@@ -18,6 +19,53 @@ const TOKEN = 'browser-test-token';
 const chromiumThere = haveChromium("the dashboard's browser test");
 
 type Worker = Awaited<ReturnType<typeof startDevWorker>>;
+
+/** What the pixel count below uses of a page (the tests' tsconfig has no DOM lib). */
+interface CanvasGlobal {
+  Image: new () => { src: string; width: number; height: number; decode(): Promise<void> };
+  document: {
+    createElement(tag: 'canvas'): {
+      width: number;
+      height: number;
+      getContext(kind: '2d'): { drawImage(image: unknown, x: number, y: number): void; getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } };
+    };
+  };
+}
+
+/**
+ * The share of a PNG's pixels within `tolerance` (per channel) of each `#rrggbb`
+ * colour, decoded by Chromium itself on a blank page of `browser`.
+ */
+async function colourShares(browser: Browser, png: Buffer, colours: string[], tolerance = 3): Promise<number[]> {
+  const blank = await browser.newPage();
+  try {
+    return await blank.evaluate(
+      async ({ data, colours, tolerance }) => {
+        const { Image, document } = globalThis as unknown as CanvasGlobal;
+        const image = new Image();
+        image.src = `data:image/png;base64,${data}`;
+        await image.decode();
+        const canvas = document.createElement('canvas');
+        canvas.width = image.width;
+        canvas.height = image.height;
+        const context = canvas.getContext('2d');
+        context.drawImage(image, 0, 0);
+        const pixels = context.getImageData(0, 0, image.width, image.height).data;
+        const wanted = colours.map((c) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16)));
+        const counts = wanted.map(() => 0);
+        for (let i = 0; i < pixels.length; i += 4) {
+          wanted.forEach(([r, g, b], k) => {
+            if (Math.abs(pixels[i] - r) <= tolerance && Math.abs(pixels[i + 1] - g) <= tolerance && Math.abs(pixels[i + 2] - b) <= tolerance) counts[k]++;
+          });
+        }
+        return counts.map((n) => n / (image.width * image.height));
+      },
+      { data: png.toString('base64'), colours, tolerance },
+    );
+  } finally {
+    await blank.close();
+  }
+}
 
 function testConfig(origins: Record<string, Origin>): ConfigInput {
   const origin = (name: string, extra: { weight?: number } = {}) => ({ name, address: origins[name].url, ...extra });
@@ -192,6 +240,18 @@ describe.skipIf(!chromiumThere)('the dashboard in Chromium', () => {
     // Another load balancer, another colouring: app.localhost sends everyone to "us" first.
     await page.getByTestId('host-select').selectOption('app.localhost');
     await expect.poll(() => page.getByTestId('pop-FRA').getAttribute('data-pool')).toBe('us');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('draws the world under the PoPs: a screenshot of the map is land and ocean, not a grid of dots', async () => {
+    // Signed in above: the map shows once the PoPs are drawn on it.
+    await page.getByTestId('pop-FRA').waitFor();
+    const png = await page.getByTestId('pop-map').screenshot();
+    const [land, ocean] = await colourShares(browser!, png, [MAP_COLORS.land, MAP_COLORS.ocean]);
+    // Natural Earth's land is about a fifth of the frame and the ocean over half; the
+    // PoPs, coastlines, graticule and the corners outside the globe take the rest.
+    expect(land).toBeGreaterThan(0.15);
+    expect(ocean).toBeGreaterThan(0.35);
     expect(pageErrors).toEqual([]);
   });
 

@@ -1,10 +1,11 @@
+import dashboardScript from '../../src/admin/dashboard/client-bundle.js';
 import { DashboardPage } from '../../src/admin/dashboard/page';
-import { dashboardScript } from '../../src/admin/dashboard/script';
 
-// Just enough of a browser to run the dashboard's script in Node: the elements of the
-// real page (by id, with their `hidden` state), the DOM calls the script makes, a
-// sessionStorage, a fetch answered by the test, and timers that fire only when the
-// test says. What Chromium does with it is the browser test's part.
+// Just enough of a browser to run the dashboard's script (the bundle the Worker serves,
+// built by vitest.config.ts) in Node: the elements of the real page (by id, with their
+// `hidden` state), the DOM calls the script makes, a sessionStorage, a fetch answered
+// by the test, and timers that fire only when the test says. What Chromium does with
+// it is the browser test's part.
 
 type Listener = (event: unknown) => void;
 

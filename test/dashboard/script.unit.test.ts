@@ -1,19 +1,31 @@
+import { Script } from 'node:vm';
 import { describe, expect, it, vi } from 'vitest';
-import { dashboardScript } from '../../src/admin/dashboard/script';
+import { bundleDashboard } from '../../scripts/build-dashboard.mjs';
+import dashboardScript from '../../src/admin/dashboard/client-bundle.js';
+import { MAP_COLORS, MAP_HEIGHT, MAP_WIDTH, NO_POOL, POOL_PALETTE, worldMap } from '../../src/geo/world-map';
 import { type FakeCall, type FakeElement, runDashboard } from './fake-dom';
 
-// The client script is a string the bundler never parses: check here that it is
-// valid JavaScript, so a syntax slip fails fast even where Chromium is missing.
+// The client is TypeScript (src/admin/dashboard/client/, type-checked by npm run
+// typecheck) bundled into one browser script. Here: the bundle the Worker serves is
+// the one its sources make today, and it is a classic script that needs nothing else.
 
 describe('the dashboard script', () => {
-  it('parses as JavaScript', () => {
-    expect(() => new Function(dashboardScript)).not.toThrow();
+  it('is the bundle of the client as it is now', async () => {
+    expect(dashboardScript).toBe(await bundleDashboard());
+  });
+
+  it('is one classic script: no imports, nothing loaded from elsewhere', () => {
+    // What <script src defer> runs: a module's import or export would not parse here.
+    expect(() => new Script(dashboardScript, { filename: 'dashboard.js' })).not.toThrow();
+    expect(dashboardScript).not.toMatch(/\bimport\s*\(|\brequire\s*\(|importScripts|new Worker|<script/);
+    // The only URL in it is the SVG namespace, which is a name, not a request.
+    expect(dashboardScript.match(/https?:\/\/[^"'`\s)]*/g)).toEqual(['http://www.w3.org/2000/svg']);
   });
 
   it('keeps the token in sessionStorage only and sends it as a bearer token', () => {
     expect(dashboardScript).toContain('sessionStorage');
     expect(dashboardScript).not.toMatch(/localStorage|document\.cookie/);
-    expect(dashboardScript).toContain("'Bearer '");
+    expect(dashboardScript).toMatch(/["'`]Bearer /);
   });
 });
 
@@ -278,5 +290,77 @@ describe('the configuration history panel', () => {
     const dashboard = await loaded(answers);
     expect(dashboard.byId('history-error').textContent).toMatch(/^404 not_found/);
     expect(dashboard.byId('pools').allByTestId('origin-eu-eu1')).toHaveLength(1);
+  });
+});
+
+describe('the map', () => {
+  const CONFIG = {
+    pools: [
+      { id: 'eu', name: 'Europe', latitude: 50.11, longitude: 8.68, origins: [{ name: 'eu1', address: 'http://eu1.example.net:8080' }] },
+      { id: 'us', name: 'North America', origins: [{ name: 'us1', address: 'http://us1.example.net:8080' }] },
+    ],
+    load_balancers: [{ id: 'geo', hostname: '*', default_pools: ['eu', 'us'] }],
+  };
+  const POPS = [
+    { colo: 'FRA', city: 'Frankfurt', country: 'DE', region: 'WEU', latitude: 50.03, longitude: 8.56, withdrawn: false, pool: 'eu' },
+    { colo: 'HNL', city: 'Honolulu', country: 'US', region: 'ENAM', latitude: 21.32, longitude: -157.92, withdrawn: false, pool: 'us' },
+    { colo: 'SYD', city: 'Sydney', country: 'AU', region: 'OC', latitude: -33.94, longitude: 151.18, withdrawn: true, pool: null },
+  ];
+
+  async function loaded() {
+    const dashboard = runDashboard({
+      '/config': { version: 1, config: CONFIG, warnings: [] },
+      '/config/versions': { versions: [] },
+      '/health': { pools: [], origins: [] },
+      '/stats': { origins: [] },
+      '/pops': { pops: POPS },
+    });
+    await vi.waitFor(() => expect(dashboard.byId('app').hidden).toBe(false));
+    return dashboard;
+  }
+
+  it('draws the shared world map (src/geo/world-map.ts): its frame, ocean, graticule and land, in its colours', async () => {
+    const dashboard = await loaded();
+    const world = worldMap();
+    expect(dashboard.byId('pop-map').getAttribute('viewBox')).toBe(`0 0 ${MAP_WIDTH} ${MAP_HEIGHT}`);
+    const [ocean, graticule, land, ...rest] = dashboard.byId('map-land').children;
+    expect(rest).toEqual([]);
+    expect([ocean, graticule, land].map((path) => [path.tagName, path.getAttribute('class')])).toEqual([
+      ['path', 'ocean'],
+      ['path', 'graticule'],
+      ['path', 'land'],
+    ]);
+    expect(ocean.getAttribute('d')).toBe(world.sphere);
+    expect(ocean.getAttribute('fill')).toBe(MAP_COLORS.ocean);
+    expect(graticule.getAttribute('d')).toBe(world.graticule);
+    expect(land.getAttribute('d')).toBe(world.land);
+    expect(land.getAttribute('fill')).toBe(MAP_COLORS.land);
+    expect(land.getAttribute('stroke')).toBe(MAP_COLORS.coast);
+    // Natural Earth's 1:110m land: over a hundred rings, not a handful of shapes.
+    expect(world.land.match(/M/g)!.length).toBeGreaterThan(100);
+  });
+
+  it("places each PoP and pool where the shared projection puts them, in the pool's colour from the shared palette", async () => {
+    const dashboard = await loaded();
+    const world = worldMap();
+    for (const pop of POPS) {
+      const dot = dashboard.byTestId(`pop-${pop.colo}`).children[0];
+      const [x, y] = world.project(pop.longitude, pop.latitude);
+      expect([dot.getAttribute('cx'), dot.getAttribute('cy')], pop.colo).toEqual([String(x), String(y)]);
+    }
+    expect(dashboard.byTestId('pop-FRA').children[0].getAttribute('fill')).toBe(POOL_PALETTE[0]);
+    expect(dashboard.byTestId('pop-HNL').children[0].getAttribute('fill')).toBe(POOL_PALETTE[1]);
+    // Withdrawn: hollow, ringed in its pool's colour (none here), crossed.
+    const sydney = dashboard.byTestId('pop-SYD');
+    expect(sydney.children[0].getAttribute('fill')).toBe('#ffffff');
+    expect(sydney.children[0].getAttribute('stroke')).toBe(NO_POOL);
+    expect(sydney.children[1].getAttribute('visibility')).toBe('visible');
+    // Only the pool with coordinates has a site, a diamond centred where the projection puts it.
+    const [site, label, ...more] = dashboard.byId('map-pools').children;
+    expect(more).toEqual([]);
+    const [x, y] = world.project(8.68, 50.11);
+    expect(site.getAttribute('transform')).toBe(`rotate(45 ${x} ${y})`);
+    expect(site.getAttribute('fill')).toBe(POOL_PALETTE[0]);
+    expect(label.textContent).toBe('eu');
   });
 });

@@ -1,13 +1,14 @@
 import { Hono } from 'hono';
 import { html } from 'hono/html';
 import type { Env } from '../../env';
+import dashboardScript from './client-bundle.js';
 import { DashboardPage } from './page';
-import { dashboardScript } from './script';
 import { dashboardStyles } from './styles';
 
 // The dashboard at /__lb/ (README "Dashboard"): a page, its script and its stylesheet,
-// all static and served without authentication; the script reads and changes state
-// through the admin API with the token the operator types in.
+// all static and served without authentication; the script (client/, bundled at build
+// time into client-bundle.js) reads and changes state through the admin API with the
+// token the operator types in.
 
 /** Same-origin script, style and fetch only: no inline code, nothing from elsewhere. */
 const CONTENT_SECURITY_POLICY = [

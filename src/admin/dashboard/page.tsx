@@ -3,29 +3,6 @@ import type { FC } from 'hono/jsx';
 // The dashboard's page: a static shell the script (dashboard.js) fills from the admin
 // API. It holds no data and no token, so it is served without authentication.
 
-/** The map's frame: an equirectangular projection, 1 unit per degree (x = lon + 180, y = 90 - lat). */
-export const MAP_WIDTH = 360;
-export const MAP_HEIGHT = 180;
-
-const MERIDIANS = [-150, -120, -90, -60, -30, 0, 30, 60, 90, 120, 150];
-const PARALLELS = [-60, -30, 0, 30, 60];
-
-const Graticule: FC = () => (
-  <g aria-hidden="true">
-    {MERIDIANS.map((lon) => (
-      <line class={lon === 0 ? 'graticule major' : 'graticule'} x1={lon + 180} y1={0} x2={lon + 180} y2={MAP_HEIGHT} />
-    ))}
-    {PARALLELS.map((lat) => (
-      <line class={lat === 0 ? 'graticule major' : 'graticule'} x1={0} y1={90 - lat} x2={MAP_WIDTH} y2={90 - lat} />
-    ))}
-    {PARALLELS.filter((lat) => lat !== 0).map((lat) => (
-      <text class="grid-label" x={2} y={90 - lat - 1}>
-        {`${Math.abs(lat)}°${lat > 0 ? 'N' : 'S'}`}
-      </text>
-    ))}
-  </g>
-);
-
 const LoginPanel: FC = () => (
   <section class="panel login" id="login" aria-labelledby="login-title" data-testid="login">
     <h2 id="login-title">Sign in</h2>
@@ -138,16 +115,15 @@ const MapPanel: FC = () => (
     </div>
     <p class="error" id="map-error" role="alert" data-testid="map-error"></p>
     <div class="map-layout">
+      {/* The client draws the world (src/geo/world-map.ts) into #map-land and sets the viewBox. */}
       <svg
         class="map"
         id="pop-map"
         data-testid="pop-map"
-        viewBox={`0 0 ${MAP_WIDTH} ${MAP_HEIGHT}`}
         role="group"
         aria-label="World map of the PoPs, coloured by the pool their clients are steered to; select a PoP to withdraw or restore it"
       >
-        <rect x={0} y={0} width={MAP_WIDTH} height={MAP_HEIGHT} fill="transparent" />
-        <Graticule />
+        <g id="map-land" aria-hidden="true"></g>
         <g id="map-pops"></g>
         <g id="map-pools"></g>
       </svg>

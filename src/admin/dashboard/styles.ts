@@ -13,8 +13,6 @@ export const dashboardStyles = `
   --ok: #11703c;
   --bad: #b3261e;
   --warn: #8a5a00;
-  --ocean: #eef3f8;
-  --grid: #c9d4e0;
   font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "DejaVu Sans", sans-serif;
 }
 * { box-sizing: border-box; }
@@ -96,17 +94,18 @@ td.address { color: var(--muted); font-family: ui-monospace, "DejaVu Sans Mono",
 .map-controls { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; margin-bottom: .6rem; }
 .map-layout { display: grid; grid-template-columns: minmax(0, 3fr) minmax(14rem, 1fr); gap: 1rem; }
 @media (max-width: 900px) { .map-layout { grid-template-columns: 1fr; } }
-svg.map { width: 100%; height: auto; display: block; border: 1px solid var(--line); border-radius: 6px; background: var(--ocean); }
-svg.map .graticule { stroke: var(--grid); stroke-width: .25; fill: none; }
-svg.map .graticule.major { stroke: #a9b8c8; stroke-width: .4; }
-svg.map .grid-label { fill: #7d8b99; font-size: 4px; }
+svg.map { width: 100%; height: auto; display: block; border: 1px solid var(--line); border-radius: 6px; background: var(--panel); }
+/* Sizes in map units: the frame is 960 wide (src/geo/world-map.ts); the colours of ocean and land come from there too. */
+svg.map .ocean { stroke: #a9b8c8; stroke-width: .8; }
+svg.map .graticule { stroke-width: .6; }
+svg.map .land { stroke-width: .6; stroke-linejoin: round; }
 svg.map .pop { cursor: pointer; }
-svg.map .pop .dot { stroke: #ffffff; stroke-width: .35; }
-svg.map .pop.withdrawn .dot { fill: #ffffff; stroke-width: .6; }
-svg.map .pop .cross { stroke: #1d232b; stroke-width: .45; }
-svg.map .pop.selected .dot { stroke: #1d232b; stroke-width: .7; }
-svg.map .pool-site { stroke: #1d232b; stroke-width: .5; pointer-events: none; }
-svg.map .pool-label { pointer-events: none; font-size: 4.5px; font-weight: 700; fill: #1d232b; paint-order: stroke; stroke: #fff; stroke-width: .8px; }
+svg.map .pop .dot { stroke: #ffffff; stroke-width: 1; }
+svg.map .pop.withdrawn .dot { fill: #ffffff; stroke-width: 1.6; }
+svg.map .pop .cross { stroke: #1d232b; stroke-width: 1.2; }
+svg.map .pop.selected .dot { stroke: #1d232b; stroke-width: 1.9; }
+svg.map .pool-site { stroke: #1d232b; stroke-width: 1.3; pointer-events: none; }
+svg.map .pool-label { pointer-events: none; font-size: 12px; font-weight: 700; fill: #1d232b; paint-order: stroke; stroke: #fff; stroke-width: 2.2px; }
 .legend { list-style: none; padding: 0; margin: 0 0 .8rem; }
 .legend li { margin: .2rem 0; }
 .legend .count { color: var(--muted); font-size: .85rem; }
