@@ -90,6 +90,11 @@ function errorToResponse(error: unknown, method: string, path: string): Response
     if (error.res !== undefined && error.status !== 400) return error.getResponse();
     return errorResponse(error.status as ContentfulStatusCode, 'bad_request', error.message || 'bad request');
   }
+  // A body with a hundred thousand problems overflows the validator's stack while it
+  // collects them: the body's fault, so a 400, not a 500.
+  if (error instanceof RangeError && path.startsWith('/__lb/api/') && method !== 'GET') {
+    return errorResponse(400, 'invalid_request', 'the body has too many problems to list, or nests too deep: check it a part at a time');
+  }
   console.error(`unhandled error on ${method} ${path}`, error);
   return errorResponse(500, 'internal_error', 'Switchyard failed to handle this request; see the Worker logs');
 }

@@ -68,7 +68,8 @@ export const configRoutes = adminRoutes('invalid_config')
       middleware: configBody,
       request: {
         headers: ifMatchHeader,
-        query: z.object({
+        // Strict: a misspelt dry_run must not store the configuration.
+        query: z.strictObject({
           dry_run: z
             .enum(['true', 'false'])
             .default('false')
@@ -78,7 +79,7 @@ export const configRoutes = adminRoutes('invalid_config')
       },
       responses: {
         200: jsonContent(
-          z.union([z.object({ version: z.number().int(), warnings: warningsField }), DryRunSchema]),
+          z.union([z.strictObject({ version: z.number().int(), warnings: warningsField }), DryRunSchema]),
           'stored: the new version and its warnings; dry run: the stored version, the diff, the warnings and the impact',
         ),
         ...configBodyErrors,

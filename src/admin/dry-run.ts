@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { compactJson, oversize } from '../config/compact';
+import { oversize } from '../config/compact';
 import type { Config } from '../config/schema';
 import { fieldDiff } from '../control/config-edit';
 import { controlPlane } from '../control/locator';
@@ -53,7 +53,10 @@ export const ImpactSchema = z
           .nullable()
           .meta({ description: 'with affinity: one session per sample client, pinned where it goes now; how many would leave that origin' }),
       }),
-    ),
+    ).meta({ description: 'changed load balancers first, at most 100' }),
+    omitted: z
+      .object({ changed: z.number().int(), unchanged: z.number().int() })
+      .meta({ description: 'load balancers past the first 100, not steered' }),
   })
   .meta({ id: 'Impact' });
 
@@ -82,7 +85,7 @@ export async function dryRunConfig(env: Env, config: Config, ifMatch: number | u
   if (ifMatch !== undefined && ifMatch !== stored.version) {
     throw new LbError(412, 'version_mismatch', `If-Match names version ${ifMatch} but the stored version is ${stored.version}`);
   }
-  const tooLarge = oversize(compactJson(config));
+  const tooLarge = oversize(config);
   if (tooLarge !== undefined) throw new LbError(413, 'payload_too_large', tooLarge);
   return {
     version: stored.version,

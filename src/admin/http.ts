@@ -3,8 +3,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { edgeFindings, type ConfigWarning, type EdgeFacts, type EdgeFinding } from '../config/edge-warnings';
 import type { Config } from '../config/schema';
-import { compactJson, oversize } from '../config/compact';
-import { toIssues, validateConfig, type Issue } from '../config/validate';
+import { byteLength, compactResource, MAX_CONFIG_BYTES, MAX_FULL_CONFIG_BYTES, oversize } from '../config/compact';
+import { capIssues, toIssues, validateConfig, type Issue } from '../config/validate';
 import type { PutConfigResult } from '../control/control-plane';
 import { bindingOf, settings, type Env } from '../env';
 import { LbError } from '../errors';
@@ -36,47 +36,64 @@ export const requireJson = createMiddleware(async function requireJson(c, next) 
 export const jsonBody = [limitBody, requireJson];
 
 /**
- * The most a configuration body may be on the wire: a configuration at the limit as
- * GET spells it out (every default written, about 4 times its compact size at worst),
- * with room for indentation.
+ * The most a configuration or resource body may be on the wire: what a stored
+ * configuration may be as GET spells it out (every default written), so any GET can be
+ * PUT back.
  */
-export const MAX_CONFIG_BODY_BYTES = 8 * MAX_BODY_BYTES;
+export const MAX_CONFIG_BODY_BYTES = MAX_FULL_CONFIG_BYTES;
 
 /**
- * A configuration body over 1 MiB is taken only when it is a valid configuration whose
- * compact form fits the limit (SPEC §7): so whatever GET returned can be PUT back, while
- * the limit still counts what a configuration says, not how many defaults it spells out
- * or how it is indented. Anything else over 1 MiB is 413, as for every other route.
+ * A body over 1 MiB is taken only when `fits` finds it a valid document whose compact
+ * form is within the limit (SPEC §7): so whatever GET returned can be PUT back, while
+ * the limit still counts what a document says, not how many defaults it spells out or
+ * how it is indented. Anything else over 1 MiB is 413, as for every other route.
+ * `fits` answers why a document does not fit, 'invalid' for one that does not validate,
+ * or undefined.
  */
-const fitConfigBody = createMiddleware(async function fitConfigBody(c, next) {
-  const text = await c.req.text();
-  if (text.length > MAX_BODY_BYTES / 3 && new TextEncoder().encode(text).byteLength > MAX_BODY_BYTES) {
-    const tooLarge = (why: string) => new LbError(413, 'payload_too_large', `request body over ${MAX_BODY_BYTES} bytes ${why}`);
-    let document: unknown;
-    try {
-      document = JSON.parse(text);
-    } catch {
-      throw tooLarge('and not JSON');
+function fitBody(fits: (document: unknown) => string | 'invalid' | undefined) {
+  const fitting = createMiddleware(async function fitBody(c, next) {
+    const text = await c.req.text();
+    if (text.length > MAX_BODY_BYTES / 3 && byteLength(text) > MAX_BODY_BYTES) {
+      const tooLarge = (why: string) => new LbError(413, 'payload_too_large', `request body over ${MAX_BODY_BYTES} bytes ${why}`);
+      let document: unknown;
+      try {
+        document = JSON.parse(text);
+      } catch {
+        throw tooLarge('and not JSON');
+      }
+      const why = fits(document);
+      if (why === 'invalid') throw tooLarge('and not valid');
+      if (why !== undefined) throw new LbError(413, 'payload_too_large', why);
     }
-    const validation = validateConfig(document);
-    if (!validation.ok) throw tooLarge('and not a valid configuration');
-    const over = oversize(compactJson(validation.config));
-    if (over !== undefined) throw new LbError(413, 'payload_too_large', over);
-  }
-  await next();
-});
+    await next();
+  });
+  return [
+    bodyLimit({
+      maxSize: MAX_CONFIG_BODY_BYTES,
+      onError: () => {
+        throw new LbError(413, 'payload_too_large', `request body over ${MAX_CONFIG_BODY_BYTES} bytes`);
+      },
+    }),
+    requireJson,
+    fitting,
+  ];
+}
 
 /** The middleware of PUT /config. */
-export const configBody = [
-  bodyLimit({
-    maxSize: MAX_CONFIG_BODY_BYTES,
-    onError: () => {
-      throw new LbError(413, 'payload_too_large', `request body over ${MAX_CONFIG_BODY_BYTES} bytes`);
-    },
-  }),
-  requireJson,
-  fitConfigBody,
-];
+export const configBody = fitBody((document) => {
+  const validation = validateConfig(document);
+  return validation.ok ? oversize(validation.config) : 'invalid';
+});
+
+/** The middleware of a route that takes a whole monitor, pool or load balancer. */
+export function resourceBody(kind: 'monitor' | 'pool' | 'load_balancer', schema: z.ZodType) {
+  return fitBody((document) => {
+    const parsed = schema.safeParse(document);
+    if (!parsed.success) return 'invalid';
+    const bytes = byteLength(JSON.stringify(compactResource(kind, parsed.data as Record<string, unknown>)));
+    return bytes > MAX_CONFIG_BYTES ? `the ${kind.replace('_', ' ')} is ${bytes} bytes as compact JSON (defaults left out); a configuration holds at most ${MAX_CONFIG_BYTES} (1 MiB)` : undefined;
+  });
+}
 
 /** A sub-app whose failed validations answer 400 in the error shape; `bodyCode` names a bad body. */
 export function adminRoutes(bodyCode: 'invalid_config' | 'invalid_request') {
@@ -91,7 +108,7 @@ export function adminRoutes(bodyCode: 'invalid_config' | 'invalid_request') {
           ? 'the body is not a valid configuration object'
           : 'the body is not valid for this route'
         : `invalid ${result.target === 'param' ? 'path' : result.target}`;
-      throw new LbError(400, code, message, { issues: [...protoIssues, ...(result.success ? [] : toIssues(result.error))] });
+      throw new LbError(400, code, message, { issues: capIssues([...protoIssues, ...(result.success ? [] : toIssues(result.error))]) });
     },
   });
 }

@@ -149,7 +149,19 @@ export const RETRY_OUTCOMES = ['connect-failure', 'timeout'] as const;
 export const DEFAULT_RETRY_ON = ['connect-failure', 'timeout', '502', '503', '504', '520', '521', '522', '523', '524', '525', '526', '530'] as const;
 
 const HOSTNAME = /^(\*|(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$/;
-const poolList = z.array(id).min(1);
+/** Pools are tried in list order, so a list names each at most once (and a bounded number of them). */
+const MAX_POOLS_IN_LIST = 100;
+const poolList = z
+  .array(id)
+  .min(1)
+  .max(MAX_POOLS_IN_LIST)
+  .superRefine((ids, ctx) => {
+    const seen = new Set<string>();
+    ids.forEach((poolId, index) => {
+      if (seen.has(poolId)) ctx.addIssue({ code: 'custom', path: [index], message: `pool "${poolId}" is already in this list` });
+      seen.add(poolId);
+    });
+  });
 
 export const LoadBalancerSchema = z.strictObject({
   id,

@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import { compactJson, oversize } from '../config/compact';
+import { compactJson, expandStored, oversize, storedText } from '../config/compact';
 import type { Config, Monitor, Origin, Pool } from '../config/schema';
 import { validateConfig, type Issue } from '../config/validate';
 import type { Env } from '../env';
@@ -135,7 +135,7 @@ export class ControlPlane extends DurableObject<Env> {
         return 'unchanged';
       }
       const compact = compactJson(validation.config);
-      const tooLarge = oversize(compact);
+      const tooLarge = oversize(validation.config, compact);
       if (tooLarge !== undefined) {
         refused = { ok: false, code: 'config_too_large', message: tooLarge };
         return 'unchanged';
@@ -185,7 +185,7 @@ export class ControlPlane extends DurableObject<Env> {
         return 'unchanged';
       }
       const compact = compactJson(validation.config);
-      const tooLarge = oversize(compact);
+      const tooLarge = oversize(validation.config, compact);
       if (tooLarge !== undefined) {
         result = { ok: false, status: 413, code: 'config_too_large', message: `the ${edit.kind.replace('_', ' ')} would make it too large: ${tooLarge}` };
         return 'unchanged';
@@ -567,10 +567,12 @@ export class ControlPlane extends DurableObject<Env> {
 
   /** Stores `config` as version `version` and keeps it in the history (the newest MAX_VERSIONS). */
   private commitConfig(config: Config, version: number, actor: string, summary: string, compact = compactJson(config)): void {
-    // Stored compact: validating it when read gives `config` back, at a third of the size.
-    this.sql.exec('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', 'config', compact);
+    // Stored compact, with the defaults it leaves out: a third of the size, and a later
+    // release's defaults never change what was stored.
+    const text = storedText(compact);
+    this.sql.exec('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', 'config', text);
     this.remove('config_damaged');
-    this.configRaw = compact;
+    this.configRaw = text;
     this.configParsed = config;
     this.write('version', version);
     this.remove('config_error');
@@ -580,7 +582,7 @@ export class ControlPlane extends DurableObject<Env> {
       new Date().toISOString(),
       actor,
       summary,
-      compact,
+      text,
     );
     this.sql.exec('DELETE FROM versions WHERE version NOT IN (SELECT version FROM versions ORDER BY version DESC LIMIT ?)', MAX_VERSIONS);
   }
@@ -639,13 +641,13 @@ export class ControlPlane extends DurableObject<Env> {
     return undefined;
   }
 
-  private record(kind: string, message: string, detail: unknown): void {
+  private record(kind: string, message: string, detail: Record<string, unknown>): void {
     this.sql.exec(
       'INSERT INTO events (at, kind, message, detail) VALUES (?, ?, ?, ?)',
       new Date().toISOString(),
       kind,
       message,
-      JSON.stringify(detail),
+      eventDetail(detail),
     );
     this.sql.exec('DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?', MAX_EVENTS);
   }
@@ -695,10 +697,22 @@ function checkStoredConfig(raw: string): StoredCheck {
   } catch (error) {
     return { ok: false, why: `not JSON: ${(error as Error).message}` };
   }
-  const validation = validateConfig(document);
+  const validation = validateConfig(expandStored(document));
   if (validation.ok) return { ok: true, config: validation.config };
   const [first] = validation.issues;
   return { ok: false, why: `${first.path || '(root)'}: ${first.message}` };
+}
+
+/** The most an event's detail holds; a larger `from`/`to` (a 10,000-origin pool replaced) is left out. */
+const MAX_EVENT_DETAIL_BYTES = 64 * 1024;
+
+/** An event's detail as stored: whole when small, else with its `from` and `to` summarised (the version history keeps them). */
+function eventDetail(detail: Record<string, unknown>): string {
+  const text = JSON.stringify(detail);
+  if (text.length <= MAX_EVENT_DETAIL_BYTES / 4 || new TextEncoder().encode(text).byteLength <= MAX_EVENT_DETAIL_BYTES) return text;
+  const omitted = (value: unknown) =>
+    value === undefined || value === null ? value : { omitted: `${new TextEncoder().encode(JSON.stringify(value)).byteLength} bytes; see the version history` };
+  return JSON.stringify({ ...detail, from: omitted(detail.from), to: omitted(detail.to), changes: detail.changes === undefined ? undefined : omitted(detail.changes) });
 }
 
 /** A stored configuration's text, parsed and validated; undefined when it is damaged. */

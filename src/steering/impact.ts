@@ -5,9 +5,9 @@ import { regionOfCountry } from '../geo/regions';
 import { PassiveHealth } from '../health/passive';
 import { poolPlacement } from './decide';
 import type { ClientFacts } from './facts';
-import { hash32 } from './origin-pick';
+import { hash32, HashRing, ringScale } from './origin-pick';
 import type { HealthMap } from '../health/state';
-import { Plan, originKey, type CompiledLoadBalancer } from './plan';
+import { Plan, originKey, type CompiledLoadBalancer, type CompiledPool, type Selection } from './plan';
 
 // What a configuration change would do to traffic, before it is stored (the dry run of
 // PUT /config, SPEC §7). Pure: both configurations are compiled into fresh plans, so
@@ -84,20 +84,25 @@ export interface LoadBalancerImpact {
 
 export interface Impact {
   sample: { clients: number; population: number; description: string };
+  /** Changed ones first, at most MAX_LISTED. */
   load_balancers: LoadBalancerImpact[];
+  /** Load balancers past MAX_LISTED, not steered. */
+  omitted: { changed: number; unchanged: number };
 }
 
 export const MAX_MOVES = 50;
+export const MAX_LISTED = 100;
 
 const SAMPLE_DESCRIPTION =
   `One client at the centre of each of the ${CITIES.length} cities of the simulator's world (src/geo/cities.ts), ` +
   'weighted by its population, with a fixed synthetic address, entering at the nearest PoP that is not withdrawn. ' +
   'Each is placed as a new request would be: the pool by the load balancer\'s steering under the stored health, ' +
   'the origin by consistent hash on the client\'s address. That is exact for hash pools and ip_cookie affinity; ' +
-  'for round_robin, random and least_outstanding_requests pools it is a weighted stand-in, so a client moves only ' +
+  'for round_robin, random and least_outstanding_requests pools a small weighted ring stands in, so a client moves only ' +
   'when its origin stops taking new requests or the weights change. Random pool steering takes one draw per ' +
-  'client, the same before and after; least_outstanding_requests pool steering sees no requests in flight. With session affinity, each client holds one session pinned to ' +
-  'its origin before the change.';
+  'client, the same before and after; least_outstanding_requests pool steering sees no requests in flight. With ' +
+  'session affinity, each client holds one session pinned to its origin before the change. At most 100 load ' +
+  'balancers are steered, the changed ones first; `omitted` counts the rest.';
 
 export interface SampleClient {
   city: City;
@@ -120,7 +125,20 @@ export function configImpact(input: ImpactInput): Impact {
   const ids = [...after.load_balancers.map((lb) => lb.id)];
   for (const lb of before?.load_balancers ?? []) if (!afterIndex.loadBalancers.has(lb.id)) ids.push(lb.id);
 
-  const loadBalancers = ids.map((id) => {
+  // Changed load balancers first; at most MAX_LISTED in all, so that a configuration of
+  // thousands of load balancers costs a bounded amount of work and answer.
+  const changedIds = new Set(
+    ids.filter((id) => {
+      const old = beforeIndex?.loadBalancers.get(id);
+      const proposed = afterIndex.loadBalancers.get(id);
+      return old === undefined || proposed === undefined || !sameReach(old, proposed, beforeIndex!, afterIndex);
+    }),
+  );
+  const changed = (id: string) => changedIds.has(id);
+  const ordered = [...ids.filter(changed), ...ids.filter((id) => !changed(id))];
+  const listed = ordered.slice(0, MAX_LISTED);
+
+  const loadBalancers = listed.map((id) => {
     const old = beforeIndex?.loadBalancers.get(id);
     const proposed = afterIndex.loadBalancers.get(id);
     const change: LoadBalancerChange =
@@ -139,7 +157,12 @@ export function configImpact(input: ImpactInput): Impact {
   });
 
   const population = CITIES.reduce((sum, city) => sum + city.population, 0);
-  return { sample: { clients: clients.length, population, description: SAMPLE_DESCRIPTION }, load_balancers: loadBalancers };
+  const omitted = ordered.slice(MAX_LISTED);
+  return {
+    sample: { clients: clients.length, population, description: SAMPLE_DESCRIPTION },
+    load_balancers: loadBalancers,
+    omitted: { changed: omitted.filter(changed).length, unchanged: omitted.filter((id) => !changed(id)).length },
+  };
 }
 
 /** One configuration compiled, with what its steering does for a sample client. */
@@ -165,8 +188,34 @@ class Side {
     const placed = poolPlacement(this.plan, lb, facts, this.passive, this.now, key / 2 ** 32);
     if (placed === undefined) return null;
     const selection = placed.pool.selection(this.passive, this.now, placed.fallback);
-    const index = selection.pickByHash(key);
+    // A hash pool and ip_cookie affinity pick on the pool's own ring: exactly what a
+    // request gets. Other policies have no fixed origin per client; a small ring of
+    // their own stands in, without building the pool's full ring.
+    const exact = placed.pool.config.origin_steering.policy === 'hash' || lb.config.session_affinity === 'ip_cookie';
+    const index = exact ? selection.pickByHash(key) : this.standIn(placed.pool, selection).lookup(key);
     return index < 0 ? null : { pool: placed.pool.id, origin: selection.origins[index].name };
+  }
+
+  private readonly standIns = new Map<Selection, HashRing>();
+
+  /**
+   * A consistent-hash ring over a selection's origins by configured weight, with at
+   * most 16 points per origin, scaled by the pool's whole origin list so that an origin
+   * leaving the selection moves only its own clients.
+   */
+  private standIn(pool: CompiledPool, selection: Selection): HashRing {
+    let ring = this.standIns.get(selection);
+    if (ring === undefined) {
+      const configured = pool.config.origins.map((o) => o.weight);
+      const scale = { ...ringScale(configured), pointsPerOrigin: Math.max(1, Math.min(16, Math.floor(16_000 / Math.max(1, configured.length)))) };
+      ring = new HashRing(
+        selection.origins.map((o) => o.name),
+        selection.origins.map((o) => o.config.weight),
+        scale,
+      );
+      this.standIns.set(selection, ring);
+    }
+    return ring;
   }
 
   /**
@@ -215,7 +264,7 @@ function compare(
     if (was !== null) beforeCounts?.add(was);
     if (is !== null) afterCounts?.add(is);
     const same = was !== null && is !== null && was.pool === is.pool && was.origin === is.origin;
-    const moved = change === 'added' || change === 'removed' || !(same || (was === null && is === null));
+    const moved = !(same || (was === null && is === null));
     if (moved) {
       moves.push({ client: `${city.name}, ${city.country}`, country: city.country, colo: facts.colo ?? null, population: city.population, before: was, after: is });
       movedPopulation += city.population;

@@ -102,3 +102,45 @@ describe('over the limit', () => {
     expect((await admin('DELETE', `/pools/big/origins/${name(0)}`)).status).toBe(200);
   });
 });
+
+describe('the form GET writes', () => {
+  it('a configuration too large to PUT back once its defaults are written out is refused', async () => {
+    await configure(bigConfig(2));
+    const before = await stored();
+    // 16,000 load balancers with nothing but their required fields: under 1 MiB compact, over 8 MiB as GET would write it.
+    const lbs = Array.from({ length: 16_000 }, (_, i) => ({ id: `l${i}`, hostname: `h${i}.t`, default_pools: ['big'] }));
+    const error = await refusal(await admin('PUT', '/config', { ...bigConfig(2), load_balancers: lbs }), 413);
+    expect(error.message).toMatch(/with its defaults written out, as GET returns it/);
+    expect((await stored()).version).toBe(before.version);
+  });
+
+  it("a 10,000-origin pool's GET can be PUT back on its own route", async () => {
+    await configure(bigConfig(10_000));
+    const got = await admin('GET', '/pools/big');
+    const text = await got.text();
+    expect(new TextEncoder().encode(text).byteLength).toBeGreaterThan(1024 * 1024);
+    const { pool } = JSON.parse(text) as { pool: unknown };
+    const before = await stored();
+    const res = await admin('PUT', '/pools/big', pool);
+    expect(res.status).toBe(200);
+    expect((await stored()).config).toEqual(before.config);
+    // Over 1 MiB and not a pool: 413.
+    expect((await refusal(await admin('PUT', '/pools/big', { ...(pool as object), colour: 'blue' }), 413)).code).toBe('payload_too_large');
+  });
+});
+
+describe('events of large changes', () => {
+  it('keep a bounded detail: a replaced 10,000-origin pool is summarised, the version history keeps it whole', async () => {
+    await configure(bigConfig(10_000));
+    const { pool } = (await (await admin('GET', '/pools/big')).json()) as { pool: { origins: { weight: number }[] } };
+    for (const origin of pool.origins) origin.weight = 2;
+    expect((await admin('PUT', '/pools/big', pool)).status).toBe(200);
+    const { events } = (await (await admin('GET', '/events?limit=1')).json()) as { events: { detail: { action: string; from: unknown; to: unknown } }[] };
+    const event = events[0]!;
+    expect(event.detail.action).toBe('replace');
+    expect(event.detail.to).toEqual({ omitted: expect.stringMatching(/^\d+ bytes; see the version history$/) });
+    const { version, config } = await stored();
+    const kept = (await (await admin('GET', `/config/versions/${version}`)).json()) as { config: unknown };
+    expect(kept.config).toEqual(config);
+  });
+});

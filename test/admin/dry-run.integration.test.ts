@@ -138,3 +138,16 @@ describe('PUT /config?dry_run=true', () => {
     expect((await admin('PUT', '/config?dry_run=yes', base())).status).toBe(400);
   });
 });
+
+describe('PUT /config query', () => {
+  it('a misspelt dry_run is refused, not taken as a plain PUT', async () => {
+    await configure(base());
+    const { version } = await stored();
+    for (const query of ['dryrun=true', 'dry-run=true', 'dryRun=true', 'dry_run=true&x=1']) {
+      const res = await admin('PUT', `/config?${query}`, withOrigin({ drain: true }));
+      expect(res.status, query).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_request');
+    }
+    expect((await stored()).version).toBe(version);
+  });
+});

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compactConfig, compactJson, MAX_CONFIG_BYTES, oversize } from '../../src/config/compact';
+import { compactConfig, compactJson, DEFAULTS, expandStored, MAX_CONFIG_BYTES, MAX_FULL_CONFIG_BYTES, oversize, storedText } from '../../src/config/compact';
 import type { ConfigInput } from '../../src/config/schema';
 import { loadBalancer, MONITOR, origin, pool, validConfig } from '../support/configs';
 
@@ -123,11 +123,11 @@ describe('the size limit', () => {
     const config = manyOrigins(10_000);
     const full = new TextEncoder().encode(JSON.stringify(config)).byteLength;
     expect(full).toBeGreaterThan(MAX_CONFIG_BYTES);
-    expect(oversize(compactJson(config))).toBeUndefined();
+    expect(oversize(config)).toBeUndefined();
   });
 
   it('names the size and the limit when a configuration is over it', () => {
-    const message = oversize(compactJson(manyOrigins(30_000)));
+    const message = oversize(manyOrigins(30_000));
     expect(message).toMatch(/^the configuration is \d+ bytes as compact JSON .* at most 1048576 \(1 MiB\)/);
   });
 
@@ -136,6 +136,71 @@ describe('the size limit', () => {
     const config = validConfig({ pools: [pool('p', ['a'], { name: 'é'.repeat(256) })], load_balancers: [loadBalancer({ default_pools: ['p'] })] });
     const text = compactJson(config).replace('é'.repeat(256), '€'.repeat(chars));
     expect(text.length).toBeLessThan(MAX_CONFIG_BYTES);
-    expect(oversize(text)).toBeDefined();
+    expect(oversize(config, text)).toBeDefined();
+  });
+});
+
+describe('nested objects', () => {
+  it('lose their default fields one by one, and validate back', () => {
+    const config = validConfig({
+      pools: [pool('p', ['a'])],
+      load_balancers: [
+        loadBalancer({
+          default_pools: ['p'],
+          session_affinity_attributes: { secure: 'Always' },
+          passive_health: { max_fails: 1 },
+          random_steering: { pool_weights: { p: 3 } },
+        }),
+      ],
+    });
+    expect(compactConfig(config).load_balancers?.[0]).toEqual({
+      id: 'main',
+      hostname: '*',
+      default_pools: ['p'],
+      session_affinity_attributes: { secure: 'Always' },
+      passive_health: { max_fails: 1 },
+      random_steering: { pool_weights: { p: 3 } },
+    });
+    expect(validConfig(JSON.parse(compactJson(config)))).toEqual(config);
+  });
+});
+
+describe('the stored form', () => {
+  const config = validConfig({ pools: [pool('p', ['a', origin('b', { weight: 3 })])], load_balancers: [loadBalancer({ default_pools: ['p'] })] });
+
+  it('carries the defaults it leaves out, and expands back to the configuration', () => {
+    const text = storedText(compactJson(config));
+    expect(JSON.parse(text).$defaults).toEqual(JSON.parse(JSON.stringify(DEFAULTS)));
+    expect(validConfig(expandStored(JSON.parse(text)) as ConfigInput)).toEqual(config);
+    expect(validConfig(expandStored(JSON.parse(storedText(compactJson(validConfig({}))))) as ConfigInput)).toEqual(validConfig({}));
+  });
+
+  it('keeps the values it was stored with when a later release changes a default', () => {
+    // Stored when an origin's default weight was 5: origin a (which had that weight) kept no weight field.
+    const stored = JSON.parse(storedText(compactJson(config)));
+    stored.$defaults.origin.weight = 5;
+    const read = validConfig(expandStored(stored) as ConfigInput);
+    expect(read.pools[0].origins.map((o) => o.weight)).toEqual([5, 3]);
+  });
+
+  it('reads a configuration stored with its defaults written out as it is', () => {
+    expect(expandStored(JSON.parse(JSON.stringify(config)))).toEqual(JSON.parse(JSON.stringify(config)));
+  });
+
+  it('passes damaged defaults on for validation to refuse, or ignores a part that is not an object', () => {
+    const stored = JSON.parse(storedText(compactJson(config)));
+    expect(() => expandStored({ ...stored, $defaults: 5 })).not.toThrow();
+    expect(expandStored({ ...stored, $defaults: { origin: 'x' } })).toMatchObject({ pools: [{ origins: [{ name: 'a' }, { name: 'b', weight: 3 }] }] });
+  });
+});
+
+describe('the limit on the form GET writes', () => {
+  it('refuses a configuration whose defaults written out would not fit a PUT body', () => {
+    // Minimal load balancers are about 15 times larger with their defaults written out.
+    const lbs = Array.from({ length: 16_000 }, (_, i) => loadBalancer({ id: `l${i}`, hostname: `h${i}.t`, default_pools: ['p'] }));
+    const config = validConfig({ pools: [pool('p', ['a'])], load_balancers: lbs });
+    expect(new TextEncoder().encode(compactJson(config)).byteLength).toBeLessThan(MAX_CONFIG_BYTES);
+    expect(new TextEncoder().encode(JSON.stringify(config)).byteLength).toBeGreaterThan(MAX_FULL_CONFIG_BYTES);
+    expect(oversize(config)).toMatch(/with its defaults written out, as GET returns it; at most 8388608/);
   });
 });

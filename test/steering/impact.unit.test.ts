@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Config, ConfigInput } from '../../src/config/schema';
 import { CITIES } from '../../src/geo/cities';
 import { decide } from '../../src/steering/decide';
-import { configImpact, MAX_MOVES, sampleClients, type Impact, type ImpactInput, type LoadBalancerImpact } from '../../src/steering/impact';
+import { configImpact, MAX_LISTED, MAX_MOVES, sampleClients, type Impact, type ImpactInput, type LoadBalancerImpact } from '../../src/steering/impact';
 import type { HealthMap } from '../../src/health/state';
 import { MONITOR, compile, loadBalancer, origin, pool, request, validConfig } from '../support/configs';
 
@@ -38,7 +38,7 @@ describe('configImpact: the sample', () => {
     const result = impact(null, threeOrigins());
     expect(result.sample.clients).toBe(CLIENTS);
     expect(result.sample.population).toBe(CITIES.reduce((total, city) => total + city.population, 0));
-    expect(result.sample.description).toMatch(/stand-in/);
+    expect(result.sample.description).toMatch(/stands in/);
     const clients = sampleClients(new Set());
     expect(new Set(clients.map((c) => c.facts.ip)).size).toBe(CLIENTS);
     expect(clients.every((c) => c.facts.colo !== undefined && c.facts.region !== undefined)).toBe(true);
@@ -227,13 +227,14 @@ describe('configImpact: added and removed load balancers', () => {
       load_balancers: ids.map((id) => loadBalancer({ id, hostname: `${id}.example`, default_pools: ['p'], session_affinity: 'cookie' })),
     });
 
-  it('lists the proposed load balancers in order, then the removed ones; every client of an added or removed one moves', () => {
+  it('lists the changed load balancers first (proposed order, then the removed), then the unchanged; every client of an added or removed one moves', () => {
     const result = impact(config(['kept', 'gone']), config(['kept', 'new']));
     expect(result.load_balancers.map((lb) => [lb.id, lb.change])).toEqual([
-      ['kept', 'unchanged'],
       ['new', 'added'],
       ['gone', 'removed'],
+      ['kept', 'unchanged'],
     ]);
+    expect(result.omitted).toEqual({ changed: 0, unchanged: 0 });
 
     const added = lbOf(result, 'new');
     expect(added.hostname).toBe('new.example');
@@ -290,5 +291,33 @@ describe('configImpact: random pool steering', () => {
     expect(result.moved.clients / CLIENTS).toBeGreaterThan(0.15);
     expect(result.moved.clients / CLIENTS).toBeLessThan(0.45);
     for (const move of result.moves) expect([move.before?.pool, move.after?.pool]).toEqual(['q', 'p']);
+  });
+});
+
+describe('configImpact: bounds', () => {
+  it(`steers at most ${MAX_LISTED} load balancers, the changed ones first, and counts the rest`, () => {
+    const lbs = (ids: number[], pool: string) => ids.map((i) => loadBalancer({ id: `l${i}`, hostname: `h${i}.example`, default_pools: [pool] }));
+    const all = Array.from({ length: 150 }, (_, i) => i);
+    const doc = (moved: number[]) =>
+      validConfig({
+        pools: [pool('p', ['a']), pool('q', ['b'])],
+        load_balancers: [...lbs(all.filter((i) => !moved.includes(i)), 'p'), ...lbs(moved, 'q')],
+      });
+    // 120 of 150 load balancers change pool.
+    const changedIds = all.slice(30);
+    const result = impact(doc([]), doc(changedIds));
+    expect(result.load_balancers).toHaveLength(MAX_LISTED);
+    expect(result.load_balancers.every((lb) => lb.change === 'changed')).toBe(true);
+    expect(result.omitted).toEqual({ changed: 20, unchanged: 30 });
+  });
+
+  it('a disabled load balancer added or removed moves nobody', () => {
+    const doc = (extra: boolean) =>
+      validConfig({
+        pools: [pool('p', ['a'])],
+        load_balancers: [loadBalancer({ default_pools: ['p'] }), ...(extra ? [loadBalancer({ id: 'off', hostname: 'off.example', enabled: false, default_pools: ['p'] })] : [])],
+      });
+    expect(lbOf(impact(doc(false), doc(true)), 'off')).toMatchObject({ change: 'added', moved: { clients: 0 } });
+    expect(lbOf(impact(doc(true), doc(false)), 'off')).toMatchObject({ change: 'removed', moved: { clients: 0 } });
   });
 });

@@ -299,6 +299,10 @@ export function formatDryRun(dry, paint = NO_PAINT) {
         lines.push(`    pinned sessions: ${lb.sessions.leaving} of ${lb.sessions.pinned} would leave their origin${by.length > 0 ? ` (${by.join(', ')})` : ''}`);
       }
     }
+    const omitted = impact.omitted ?? { changed: 0, unchanged: 0 };
+    if (omitted.changed + omitted.unchanged > 0) {
+      lines.push(`  and ${plural(omitted.changed + omitted.unchanged, 'more load balancer')} not steered (${omitted.changed} of them changed)`);
+    }
   }
   return lines.join('\n') + '\n';
 }
