@@ -1,5 +1,4 @@
-import type { ApiError } from './api';
-import { AdminApi } from './api';
+import { AdminApi, type ApiError } from './api';
 import { setToken, show, token } from './auth';
 import { HistoryPanel } from './history';
 import { MapPanel } from './map';
