@@ -4,6 +4,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import type { ConfigInput } from '../../src/config/schema';
+import { validateConfig } from '../../src/config/validate';
 import { CITIES } from '../../src/geo/cities';
 import {
   CONTINENTS,
@@ -18,7 +20,9 @@ import {
   rttMs,
   seedOf,
   tally,
+  usableOrigins,
 } from '../../scripts/lib/simulate/core.mjs';
+import { planOf } from '../../scripts/lib/simulate/world.mjs';
 import { distributionSvg, formatScenario, mapSvg, summaryJson } from '../../scripts/lib/simulate/report.mjs';
 import { parseCommandLine, run } from '../../scripts/lib/simulate/run.mjs';
 
@@ -136,6 +140,42 @@ describe('statistics and continents', () => {
     expect(matchLoadBalancer(lbs, 'v1.api.example.com')?.id).toBe('deeper');
     expect(matchLoadBalancer(lbs, 'shop.example.com')?.id).toBe('wild');
     expect(matchLoadBalancer(lbs, 'other.test')?.id).toBe('any');
+  });
+
+  it('reads the Host as the Worker reads the URL: without its port, in any case', () => {
+    const lbs = [{ id: 'exact', hostname: 'www.example.com' }, { id: 'wild', hostname: '*.example.com' }];
+    expect(matchLoadBalancer(lbs, 'WWW.Example.com:8787')?.id).toBe('exact');
+    expect(matchLoadBalancer(lbs, 'shop.example.com:443')?.id).toBe('wild');
+    expect(matchLoadBalancer(lbs, 'example.org')).toBeUndefined();
+  });
+});
+
+describe('what the Worker knows', () => {
+  const compiled = (origins: NonNullable<ConfigInput['pools']>[number]['origins']) => {
+    const checked = validateConfig({ pools: [{ id: 'p', origins }], load_balancers: [{ id: 'lb', hostname: 'x.test', default_pools: ['p'] }] });
+    if (!checked.ok) throw new Error(JSON.stringify(checked.issues));
+    return planOf(checked.config);
+  };
+
+  it('takes the origins a pool hands new requests to from the Worker\'s own selection', () => {
+    const plan = compiled([
+      { name: 'a', address: 'http://a.test', weight: 2 },
+      { name: 'b', address: 'http://b.test' },
+      { name: 'drained', address: 'http://c.test', drain: true },
+      { name: 'zero', address: 'http://d.test', weight: 0 },
+      { name: 'off', address: 'http://e.test', enabled: false },
+      { name: 'spare', address: 'http://f.test', backup: true },
+    ]);
+    expect(usableOrigins(plan, 'p').map((o) => [o.name, o.weight])).toEqual([['a', 2], ['b', 1]]);
+    expect(usableOrigins(plan, 'nope')).toEqual([]);
+  });
+
+  it('falls back to the backups when no primary can take a request, as the Worker does', () => {
+    const plan = compiled([
+      { name: 'a', address: 'http://a.test', drain: true },
+      { name: 'spare', address: 'http://f.test', backup: true },
+    ]);
+    expect(usableOrigins(plan, 'p').map((o) => o.name)).toEqual(['spare']);
   });
 });
 

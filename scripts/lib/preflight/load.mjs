@@ -1,29 +1,15 @@
+// @ts-check
 // What preflight needs from outside itself: the Worker's own checking code, bundled
 // from TypeScript on the fly, and wrangler's configuration as wrangler resolves it.
-import { build } from 'esbuild';
-import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = fileURLToPath(new URL('../../..', import.meta.url));
+import { basename } from 'node:path';
+import { importBundled } from '../load-src.mjs';
 
 /**
- * scripts/lib/preflight/check.ts with what it imports from src/, bundled into one ES
- * module and imported from memory (src/ uses extensionless TypeScript imports, which
- * Node cannot load as they are).
+ * scripts/lib/preflight/check.ts with what it imports from src/ (scripts/lib/load-src.mjs).
  * @returns {Promise<typeof import('./check')>}
  */
-export async function loadCheck() {
-  const result = await build({
-    entryPoints: [join(root, 'scripts/lib/preflight/check.ts')],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'node',
-    target: 'node22',
-    logLevel: 'error',
-  });
-  const code = result.outputFiles[0].text;
-  return import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
+export function loadCheck() {
+  return importBundled('scripts/lib/preflight/check.ts');
 }
 
 /**

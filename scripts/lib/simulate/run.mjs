@@ -1,7 +1,9 @@
+// @ts-check
 // `npm run simulate` from argv to exit code: parse, check that Switchyard answers,
 // run the scenarios of core.mjs through it over HTTP, print the tables and write the
 // SVG charts and summary.json. Streams, env and the abort signal come in through
-// `io`, so tests can drive it in-process.
+// `io`, so tests can drive it in-process. core.mjs imports the Worker's own code from
+// src/, so Node takes it bundled (scripts/lib/load-src.mjs).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
@@ -9,8 +11,11 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { callApi, networkReason, UnreachableError } from '../lbctl/client.mjs';
 import { makePaint } from '../lbctl/format.mjs';
-import { SCENARIO_NAMES, SimulationError, simulate } from './core.mjs';
+import { importBundled } from '../load-src.mjs';
 import { distributionSvg, formatOverview, formatScenario, mapSvg, summaryJson } from './report.mjs';
+
+/** @type {typeof import('./core.mjs')} */
+const { SCENARIO_NAMES, SimulationError, simulate } = await importBundled('scripts/lib/simulate/core.mjs');
 
 export const DEFAULT_URL = 'http://127.0.0.1:8787';
 export const DEFAULT_HOST = 'proximity.localhost';
@@ -45,6 +50,13 @@ class UsageError extends Error {}
 
 /** An admin API call that was answered with an error status. */
 export class AdminError extends Error {
+  /**
+   * @param {string} method
+   * @param {string} path
+   * @param {number} status
+   * @param {any} json
+   * @param {string} text
+   */
   constructor(method, path, status, json, text) {
     const error = json?.error;
     const what = error?.code ? `${error.code}: ${error.message ?? ''}` : text.trim().slice(0, 200) || 'no body';
@@ -54,16 +66,31 @@ export class AdminError extends Error {
   }
 }
 
+/**
+ * @param {string} value
+ * @param {string} name
+ * @param {number} max
+ */
 function positiveInt(value, name, max) {
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) throw new UsageError(`${name} must be a whole number from 1 to ${max}, got "${value}"`);
   return Number(value);
 }
 
-/** The options of a command line; throws UsageError. */
+/** @typedef {(typeof SCENARIO_NAMES)[number]} ScenarioName */
+
+/**
+ * @param {string} name
+ * @returns {name is ScenarioName}
+ */
+const isScenario = (name) => /** @type {readonly string[]} */ (SCENARIO_NAMES).includes(name);
+
+/**
+ * The options of a command line; throws UsageError.
+ * @param {string[]} argv
+ */
 export function parseCommandLine(argv) {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parse = () =>
+    parseArgs({
       args: argv,
       allowPositionals: false,
       options: {
@@ -80,23 +107,32 @@ export function parseCommandLine(argv) {
         help: { type: 'boolean', short: 'h' },
       },
     });
+  /** @type {ReturnType<typeof parse>} */
+  let parsed;
+  try {
+    parsed = parse();
   } catch (error) {
-    throw new UsageError(error.message);
+    throw new UsageError(error instanceof Error ? error.message : String(error));
   }
   const v = parsed.values;
+  /** @type {ScenarioName[]} */
   let scenarios = [...SCENARIO_NAMES];
   if (v.scenario !== undefined) {
     const names = v.scenario.split(',').map((s) => s.trim()).filter(Boolean);
     if (names.length === 0) throw new UsageError('--scenario names no scenario');
     for (const name of names) {
-      if (name !== 'all' && !SCENARIO_NAMES.includes(name)) throw new UsageError(`no scenario "${name}"; the scenarios: ${SCENARIO_NAMES.join(', ')}`);
+      if (name !== 'all' && !isScenario(name)) throw new UsageError(`no scenario "${name}"; the scenarios: ${SCENARIO_NAMES.join(', ')}`);
     }
-    if (!names.includes('all')) scenarios = [...new Set(names)];
+    if (!names.includes('all')) scenarios = [...new Set(names.filter(isScenario))];
   }
   // Scenarios named one by one must run: one skipped for want of a fitting load balancer fails the run.
   return { ...otherOptions(v), scenarios, explicit: v.scenario !== undefined && !v.scenario.split(',').includes('all') };
 }
 
+/**
+ * @param {{ host?: string, help?: boolean, clients?: string, concurrency?: string, seed?: string, out?: string,
+ *   'weights-host'?: string, 'sticky-host'?: string, url?: string, token?: string }} v the parsed options
+ */
 function otherOptions(v) {
   const host = v.host ?? DEFAULT_HOST;
   if (!/^[a-z0-9.-]+(:\d+)?$/i.test(host)) throw new UsageError(`--host must be a host name, got "${host}"`);
@@ -117,11 +153,15 @@ function otherOptions(v) {
 /**
  * `send` for core.mjs over node:http(s): one GET with an explicit Host header (fetch
  * cannot set Host), through a keep-alive agent; the body is read and dropped.
+ * @param {string} baseUrl
+ * @param {number} concurrency
+ * @returns {{ send: import('./send.mjs').Send, close(): void }}
  */
 export function httpSender(baseUrl, concurrency) {
   const base = new URL(baseUrl);
   const https = base.protocol === 'https:';
   const agent = https ? new HttpsAgent({ keepAlive: true, maxSockets: concurrency }) : new HttpAgent({ keepAlive: true, maxSockets: concurrency });
+  /** @type {import('./send.mjs').Send} */
   const send = (request) =>
     new Promise((resolve, reject) => {
       const req = (https ? httpsRequest : httpRequest)(
@@ -151,7 +191,13 @@ export function httpSender(baseUrl, concurrency) {
   return { send, close: () => agent.destroy() };
 }
 
-/** `admin` for core.mjs: the admin API call, its JSON on 2xx, AdminError otherwise. */
+/**
+ * `admin` for core.mjs: the admin API call, its JSON on 2xx, AdminError otherwise.
+ * @param {string} url
+ * @param {string} token
+ * @param {typeof fetch | undefined} fetchImpl
+ * @returns {import('./world.mjs').Admin}
+ */
 export function adminCaller(url, token, fetchImpl) {
   return async (method, path, body) => {
     const res = await callApi({ url, token, fetch: fetchImpl }, { method, path, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -160,6 +206,7 @@ export function adminCaller(url, token, fetchImpl) {
   };
 }
 
+/** @param {string} url */
 function isLoopback(url) {
   const host = new URL(url).hostname;
   return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127\./.test(host);
@@ -202,6 +249,7 @@ export async function run(argv, io = {}) {
     );
     return EXIT.usage;
   }
+  /** @param {string} reason */
   const unreachable = (reason) => {
     stderr.write(`simulate: cannot reach ${url}: ${reason}; ${isLoopback(url) ? 'is the demo running (npm start)?' : 'check LB_URL or --url'}\n`);
     return EXIT.unreachable;
@@ -250,7 +298,9 @@ export async function run(argv, io = {}) {
 
   const out = resolve(cwd, options.out);
   await mkdir(out, { recursive: true });
+  /** @type {string[]} */
   const files = [];
+  /** @param {string} name @param {string} text */
   const write = async (name, text) => {
     await writeFile(join(out, name), text);
     files.push(join(options.out, name));
