@@ -142,7 +142,8 @@ function count(values) {
 
 /**
  * Runs lbctl in-process. Its warnings (stderr lines "warning <code> <path>: …") come
- * back in `warnings` for the step that wants to show them; other stderr goes on to ours.
+ * back in `warnings` for the step that wants to show them; other stderr goes on to
+ * ours, indented as a part of the step.
  */
 async function cli(argv) {
   let out = '';
@@ -155,7 +156,7 @@ async function cli(argv) {
   const lines = err.split('\n').filter((line) => line !== '');
   const warnings = lines.filter((line) => line.startsWith('warning '));
   const rest = lines.filter((line) => !line.startsWith('warning '));
-  if (rest.length > 0) process.stderr.write(`${rest.join('\n')}\n`);
+  if (rest.length > 0) process.stderr.write(`${rest.map((line) => `   ${line}`).join('\n')}\n`);
   return { code, out, warnings };
 }
 
