@@ -32,6 +32,14 @@ function workersProject(name: string, include: string[], edge: boolean) {
     plugins: [
       cloudflareTest({
         wrangler: { configPath: './wrangler.toml' },
+        // Miniflare puts its own outbound Worker (`return fetch(request)`) in front of
+        // the Worker under test; when a test origin refuses or resets a connection, that
+        // Worker's rejected fetch is logged by a verbose workerd as an "uncaught
+        // exception … Network connection lost", although Switchyard caught the same
+        // failure. Not verbose, workerd keeps the Worker's own console output and drops
+        // those. test/proxy/failing-origins.http.test.ts watches the Worker itself, on
+        // bare workerd through its inspector, for any exception it reports.
+        verbose: false,
         miniflare: {
           bindings: {
             ADMIN_TOKEN: 'test-admin-token',
