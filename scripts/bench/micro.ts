@@ -1,8 +1,9 @@
 // Micro-benchmarks of the steering core, run in Node (bundled by scripts/bench.mjs):
 // one decision at 10 … 100,000 origins for each origin policy and for geo and
 // proximity pool steering, and the cost of loading a snapshot of that size.
-import type { ConfigInput } from '../../src/config/schema';
+import { ORIGIN_POLICIES, type ConfigInput, type OriginPolicy } from '../../src/config/schema';
 import { validateConfig } from '../../src/config/validate';
+import { REGIONS as ALL_REGIONS } from '../../src/geo/regions';
 import { PassiveHealth } from '../../src/health/passive';
 import { decide } from '../../src/steering/decide';
 import type { ClientFacts } from '../../src/steering/facts';
@@ -15,11 +16,11 @@ export interface MicroResult {
   ops: number;
 }
 
-const POLICIES = ['round_robin', 'random', 'hash', 'least_outstanding_requests'] as const;
-const REGIONS = ['WNAM', 'ENAM', 'WEU', 'EEU', 'NSAM', 'SSAM', 'OC', 'ME', 'NAF', 'SAF'] as const;
+/** Ten regions, one per pool. */
+const REGIONS = ALL_REGIONS.slice(0, 10);
 
 /** Ten pools (one per region, with coordinates) sharing `origins` origins. */
-function config(origins: number, policy: (typeof POLICIES)[number], steering: '' | 'geo' | 'proximity'): ConfigInput {
+function config(origins: number, policy: OriginPolicy, steering: '' | 'geo' | 'proximity'): ConfigInput {
   const pools = Array.from({ length: 10 }, (_, p) => ({
     id: `pool-${p}`,
     latitude: -40 + p * 9,
@@ -78,7 +79,7 @@ export function runMicro(sizes: number[], minMs: number): { decisions: MicroResu
   }));
   for (const size of sizes) {
     const cases: [string, ConfigInput][] = [
-      ...POLICIES.map((policy): [string, ConfigInput] => [`origin ${policy}`, config(size, policy, '')]),
+      ...ORIGIN_POLICIES.map((policy): [string, ConfigInput] => [`origin ${policy}`, config(size, policy, '')]),
       ['pools geo', config(size, 'round_robin', 'geo')],
       ['pools proximity', config(size, 'round_robin', 'proximity')],
     ];

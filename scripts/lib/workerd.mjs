@@ -1,3 +1,4 @@
+// @ts-check
 // A Worker on workerd itself, with a generated capnp config: what the benchmark runs
 // (Miniflare, and so `wrangler dev`, put their own plumbing in front of the Worker and
 // cost two thirds of the throughput) and what the tests use where that plumbing would
@@ -14,22 +15,31 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const WORKERD = join(root, 'node_modules/@cloudflare/workerd-linux-64/bin/workerd');
 const COMPATIBILITY_DATE = '2026-08-01';
 
-/** Bundles the Worker as `wrangler deploy` would (`--dry-run` into `outdir`); returns the entry module's path. */
+/**
+ * Bundles the Worker as `wrangler deploy` would (`--dry-run` into `outdir`); returns the entry module's path.
+ * @param {string} outdir
+ */
 export function buildSwitchyard(outdir) {
   const run = spawnSync(process.execPath, [join(root, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--dry-run', '--outdir', outdir], { cwd: root, encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${run.stderr}`);
   return join(outdir, 'index.js');
 }
 
-/** A capnp string literal. */
+/**
+ * A capnp string literal.
+ * @param {string} value
+ */
 const capnpString = (value) => JSON.stringify(value);
 
-/** A free TCP port on 127.0.0.1. */
+/**
+ * A free TCP port on 127.0.0.1.
+ * @returns {Promise<number>}
+ */
 export function freePort() {
   return new Promise((resolve) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
+      const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
       server.close(() => resolve(port));
     });
   });
@@ -40,7 +50,7 @@ export function freePort() {
  * `bindings` as text vars; `switchyard` adds the SNAPSHOTS KV namespace and the
  * ControlPlane Durable Object. Resolves once `ready.path` answers 2xx.
  * @param {{ dir: string, scriptPath: string, bindings: Record<string, string>, switchyard?: boolean, inspector?: number, ready?: { path: string, headers?: Record<string, string> } }} options
- * @returns {Promise<{ url: string, port: number, pid: number, stop(): void, stderr(): string }>}
+ * @returns {Promise<{ url: string, port: number, pid: number | undefined, stop(): void, stderr(): string }>}
  */
 export async function startWorkerd({ dir, scriptPath, bindings, switchyard = false, inspector, ready = { path: '/' } }) {
   mkdirSync(dir, { recursive: true });
@@ -93,7 +103,11 @@ const kv :Workerd.Worker = (
   return { url, port, pid: child.pid, stop, stderr: () => stderr };
 }
 
-/** Polls `url` until it answers 2xx (10 s at most). */
+/**
+ * Polls `url` until it answers 2xx (10 s at most).
+ * @param {string} url
+ * @param {Record<string, string>} [headers]
+ */
 export async function waitFor(url, headers = {}) {
   for (let i = 0; i < 200; i++) {
     try {

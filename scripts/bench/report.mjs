@@ -1,0 +1,63 @@
+// @ts-check
+// What the benchmark prints: the machine, the micro-benchmarks, the load and latency
+// tables. results.json holds the same numbers.
+import { cpus, totalmem } from 'node:os';
+
+/**
+ * @typedef {import('./load.mjs').LoadRow} LoadRow
+ * @typedef {import('./load.mjs').LatencyRow} LatencyRow
+ * @typedef {ReturnType<import('./micro.ts').runMicro>} MicroResult
+ * @typedef {(line?: string) => void} Log
+ */
+
+/** Where the numbers were taken. */
+export function machine() {
+  return { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() };
+}
+
+/**
+ * Nanoseconds per decision by case and size, and the time to load a snapshot.
+ * @param {MicroResult} result
+ * @param {readonly number[]} sizes
+ * @param {Log} log
+ */
+export function printMicro(result, sizes, log) {
+  const names = [...new Set(result.decisions.map((d) => d.name))];
+  log(`  ${'decision (ns)'.padEnd(32)}${sizes.map((s) => String(s).padStart(10)).join('')}`);
+  for (const name of names) {
+    const row = sizes.map((s) => (result.decisions.find((d) => d.name === name && d.origins === s)?.nsPerOp.toFixed(0) ?? '-').padStart(10));
+    log(`  ${name.padEnd(32)}${row.join('')}`);
+  }
+  log(`  ${'snapshot load (ms)'.padEnd(32)}${result.snapshots.map((s) => (s.parseMs + s.compileMs).toFixed(1).padStart(10)).join('')}`);
+}
+
+/**
+ * @param {readonly LoadRow[]} rows
+ * @param {Log} log
+ */
+export function printLoad(rows, log) {
+  const base = rows.find((r) => r.name === 'pass-through Worker');
+  log(`  ${'target'.padEnd(24)}${'req/s'.padStart(9)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'errors'.padStart(8)}${'vs pass-through'.padStart(17)}${'CPU µs/req'.padStart(12)}`);
+  for (const r of rows) {
+    const ratio = base ? (r.rps / base.rps).toFixed(2) : '-';
+    const cpu = r.cpuUsPerRequest === undefined ? '' : String(r.cpuUsPerRequest);
+    log(`  ${r.name.padEnd(24)}${String(r.rps).padStart(9)}${String(r.p50).padStart(8)}${String(r.p99).padStart(8)}${String(r.errors).padStart(8)}${ratio.padStart(17)}${cpu.padStart(12)}`);
+  }
+  const sy = rows.find((r) => r.name === 'Switchyard');
+  const contract = rows.find((r) => r.name === 'header-contract Worker');
+  if (base && sy) log(`  Switchyard: ${(sy.rps / base.rps).toFixed(2)} of the pass-through's throughput, p50 +${(sy.p50 - base.p50).toFixed(2)} ms under load`);
+  if (contract && sy) log(`  Switchyard: ${(sy.rps / contract.rps).toFixed(2)} of the header-contract Worker's throughput (the same SPEC §3 header work, no steering)`);
+}
+
+/**
+ * @param {readonly LatencyRow[]} rows
+ * @param {Log} log
+ */
+export function printLatency(rows, log) {
+  const base = rows.find((r) => r.name === 'pass-through Worker');
+  log(`  ${'target'.padEnd(24)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'p50 vs pass-through'.padStart(22)}`);
+  for (const r of rows) {
+    const added = base ? `${r.p50 - base.p50 >= 0 ? '+' : ''}${(r.p50 - base.p50).toFixed(3)} ms` : '-';
+    log(`  ${r.name.padEnd(24)}${r.p50.toFixed(3).padStart(9)}${r.p99.toFixed(3).padStart(9)}${added.padStart(22)}`);
+  }
+}
