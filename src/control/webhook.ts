@@ -1,3 +1,5 @@
+import type { HealthChange } from './health-schedule';
+
 // HEALTH_WEBHOOK_URL: one JSON POST per health transition, retried once, each
 // attempt bounded by a timeout. Runs beside the checks (ctx.waitUntil), never in
 // their way; a webhook that keeps failing is logged, not retried forever.
@@ -37,4 +39,17 @@ export async function postHealthNotice(url: string, notice: HealthNotice, fetche
   }
   console.error(`health webhook ${url} failed twice for ${notice.pool}/${notice.origin} ${notice.from} -> ${notice.to}: ${last}`);
   return false;
+}
+
+/** One notice per transition of a check round, sent side by side. */
+export function postHealthChanges(url: string, balancer: string, changes: readonly HealthChange[], fetcher: typeof fetch = fetch): Promise<boolean[]> {
+  return Promise.all(
+    changes.map(({ pool, origin, transition, at, rtt_ms }) =>
+      postHealthNotice(
+        url,
+        { event: 'health_transition', balancer, pool, origin, from: transition.from, to: transition.to, reason: transition.reason, at: new Date(at).toISOString(), rtt_ms: rtt_ms ?? null },
+        fetcher,
+      ),
+    ),
+  );
 }

@@ -1,0 +1,122 @@
+import type { Config, Monitor, Origin, Pool } from '../config/schema';
+import { nextHealth, type ProbeResult, type Transition } from '../health/rise-fall';
+import type { HealthMap, OriginHealth } from '../health/state';
+
+// When active checks run and what their outcomes do to the stored health, pure: the
+// configuration, the health map and `now` in; the due probes, the next alarm time and
+// the new health map out. The Durable Object only probes, stores and arms its alarm.
+
+/** A check counts as due this early, so an alarm that fires a little late or early does not skip a round. */
+export const DUE_SLACK_MS = 1000;
+/** Without a transition, new check results (RTTs for dynamic_latency) are published at most this often. */
+export const HEALTH_PUBLISH_MS = 60_000;
+
+/** One origin to probe with its pool's monitor. */
+export interface CheckTarget {
+  pool: Pool;
+  origin: Origin;
+  monitor: Monitor;
+  /** "pool\0origin": which probe this is, so that one never overlaps the previous. */
+  key: string;
+}
+
+/** A transition an applied outcome caused, with when it happened and the origin's RTT then. */
+export interface HealthChange {
+  pool: string;
+  origin: string;
+  transition: Transition;
+  at: number;
+  rtt_ms: number | undefined;
+}
+
+export function targetKey(pool: string, origin: string): string {
+  return `${pool}\u0000${origin}`;
+}
+
+/** Every enabled origin of an enabled pool whose monitor exists. */
+function* monitored(config: Config): Generator<CheckTarget> {
+  const monitors = new Map(config.monitors.map((m) => [m.id, m]));
+  for (const pool of config.pools) {
+    const monitor = pool.monitor === undefined ? undefined : monitors.get(pool.monitor);
+    if (!pool.enabled || monitor === undefined) continue;
+    for (const origin of pool.origins) if (origin.enabled) yield { pool, origin, monitor, key: targetKey(pool.id, origin.name) };
+  }
+}
+
+/** When an origin's next probe is due: now if never checked, else its last check plus the interval. */
+export function nextDue(health: OriginHealth | undefined, monitor: Monitor, now: number): number {
+  const last = health?.last_check_at === undefined ? NaN : Date.parse(health.last_check_at);
+  return Number.isNaN(last) ? now : last + monitor.interval * 1000;
+}
+
+/**
+ * The probes to run now: monitored origins that are due (every one with `all`), less
+ * those in `busy` (being probed by a round still running).
+ */
+export function dueTargets(
+  config: Config | undefined,
+  health: HealthMap,
+  now: number,
+  options: { all?: boolean; busy?: ReadonlySet<string> } = {},
+): CheckTarget[] {
+  if (config === undefined) return [];
+  const targets: CheckTarget[] = [];
+  for (const target of monitored(config)) {
+    if (options.busy?.has(target.key)) continue;
+    if (options.all || now + DUE_SLACK_MS >= nextDue(health[target.pool.id]?.[target.origin.name], target.monitor, now)) targets.push(target);
+  }
+  return targets;
+}
+
+/** When the alarm should fire: the next due probe, at least DUE_SLACK_MS from now; undefined when nothing is monitored. */
+export function nextAlarm(config: Config | undefined, health: HealthMap, now: number): number | undefined {
+  let next = Infinity;
+  if (config !== undefined) for (const { pool, origin, monitor } of monitored(config)) next = Math.min(next, nextDue(health[pool.id]?.[origin.name], monitor, now));
+  return next === Infinity ? undefined : Math.max(next, now + DUE_SLACK_MS);
+}
+
+/** The results of origins still in `config` and still monitored; the rest are dropped. */
+export function pruneHealth(health: HealthMap, config: Config): HealthMap {
+  const kept: HealthMap = {};
+  for (const pool of config.pools) {
+    const results = health[pool.id];
+    if (results === undefined || pool.monitor === undefined) continue;
+    for (const origin of pool.origins) {
+      const result = results[origin.name];
+      if (result !== undefined) (kept[pool.id] ??= {})[origin.name] = result;
+    }
+  }
+  return kept;
+}
+
+/**
+ * A round's outcomes (`outcomes[i]` of `targets[i]`) applied at `at` to the stored
+ * health through rise/fall, against the configuration as it is now: an outcome whose
+ * pool changed monitor or whose origin was removed or moved while it was probed is
+ * left out, and the results of removed or unmonitored origins are dropped.
+ */
+export function applyOutcomes(
+  config: Config,
+  stored: HealthMap,
+  targets: readonly CheckTarget[],
+  outcomes: readonly ProbeResult[],
+  at: number,
+): { health: HealthMap; changes: HealthChange[] } {
+  const health = pruneHealth(stored, config);
+  const changes: HealthChange[] = [];
+  targets.forEach((target, i) => {
+    const pool = config.pools.find((p) => p.id === target.pool.id);
+    const origin = pool?.origins.find((o) => o.name === target.origin.name);
+    if (pool?.monitor !== target.monitor.id || origin?.address !== target.origin.address) return;
+    const monitor = config.monitors.find((m) => m.id === pool.monitor) ?? target.monitor;
+    const next = nextHealth(health[pool.id]?.[origin.name], outcomes[i], monitor, at);
+    (health[pool.id] ??= {})[origin.name] = next.health;
+    if (next.transition !== undefined) changes.push({ pool: pool.id, origin: origin.name, transition: next.transition, at, rtt_ms: next.health.rtt_ms });
+  });
+  return { health, changes };
+}
+
+/** Whether new results go out now: at once on a transition, else at most every HEALTH_PUBLISH_MS. */
+export function healthPublishDue(changes: number, at: number, publishedAt: number): boolean {
+  return changes > 0 || at - publishedAt >= HEALTH_PUBLISH_MS;
+}
