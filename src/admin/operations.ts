@@ -2,13 +2,13 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { popByColo } from '../geo/anycast';
 import { POPS } from '../geo/pops';
 import { REGIONS } from '../geo/regions';
-import { healthReport } from '../control/health-report';
+import { HealthSchema, healthReport } from '../control/health-report';
 import type { EventRecord } from '../control/control-plane';
 import { adoptSnapshot } from '../control/snapshot-cache';
 import { controlPlane } from '../control/locator';
 import { flushStats, inFlightOf } from '../proxy/isolate';
 import { poolsByPop } from '../proxy/steer';
-import { statsReport, type StatsTotals } from '../stats/traffic';
+import { StatsSchema, statsReport, type StatsTotals } from '../stats/traffic';
 import { LbError } from '../errors';
 import { adminRoutes, bodyErrors, commonErrors, jsonBody, jsonContent, notFound } from './http';
 
@@ -37,47 +37,6 @@ const PopSchema = z
     pool: z.string().nullable().optional().meta({ description: 'with ?host=: the pool new clients at this PoP are steered to (null: none)' }),
   })
   .meta({ id: 'Pop' });
-
-const HealthSchema = z
-  .object({
-    pools: z.array(z.object({ id: z.string(), healthy: z.boolean(), healthy_origins: z.number().int(), minimum_origins: z.number().int() })),
-    origins: z.array(
-      z.object({
-        pool: z.string(),
-        origin: z.string(),
-        healthy: z.boolean(),
-        state: z.enum(['healthy', 'unhealthy', 'unknown']),
-        consecutive_up: z.number().int(),
-        consecutive_down: z.number().int(),
-        last_check_at: z.string().nullable(),
-        rtt_ms: z.number().nullable(),
-        reason: z.string().nullable(),
-      }),
-    ),
-  })
-  .meta({ id: 'Health' });
-
-const classes = z.object({ '1xx': z.number(), '2xx': z.number(), '3xx': z.number(), '4xx': z.number(), '5xx': z.number() });
-const StatsSchema = z
-  .object({
-    since: z.string(),
-    origins: z.array(
-      z.object({
-        pool: z.string(),
-        origin: z.string(),
-        requests: z.number().int().meta({ description: 'attempts sent to the origin' }),
-        responses: classes,
-        failures: z.number().int(),
-        retries: z.number().int(),
-        ejections: z.number().int(),
-        in_flight: z.number().int().meta({ description: 'in flight from the isolate answering' }),
-        latency_ms: z.object({ p50: z.number().nullable(), p95: z.number().nullable(), mean: z.number().nullable() }),
-      }),
-    ),
-    pools: z.array(z.object({ pool: z.string(), requests: z.number().int(), responses: classes })),
-    pops: z.array(z.object({ pop: z.string(), requests: z.number().int(), responses: classes })),
-  })
-  .meta({ id: 'Stats' });
 
 const popView = (withdrawn: ReadonlySet<string>) => (pop: (typeof POPS)[number]) => ({
   colo: pop.colo,

@@ -1,27 +1,36 @@
+import { z } from 'zod';
 import type { Config } from '../config/schema';
 import type { HealthMap } from '../health/state';
 import { Plan } from '../steering/plan';
 
 // The health document of SPEC §7 (GET /__lb/api/health), built from the stored
 // configuration and the active-check results: the same Plan the request path
-// compiles decides which pools count as healthy.
+// compiles decides which pools count as healthy. Its schema is the admin API's
+// response schema (the OpenAPI document's Health) and its type is inferred from it.
 
-export type OriginState = 'healthy' | 'unhealthy' | 'unknown';
+const OriginStateSchema = z.enum(['healthy', 'unhealthy', 'unknown']);
 
-export interface HealthReport {
-  pools: { id: string; healthy: boolean; healthy_origins: number; minimum_origins: number }[];
-  origins: {
-    pool: string;
-    origin: string;
-    healthy: boolean;
-    state: OriginState;
-    consecutive_up: number;
-    consecutive_down: number;
-    last_check_at: string | null;
-    rtt_ms: number | null;
-    reason: string | null;
-  }[];
-}
+export const HealthSchema = z
+  .object({
+    pools: z.array(z.object({ id: z.string(), healthy: z.boolean(), healthy_origins: z.number().int(), minimum_origins: z.number().int() })),
+    origins: z.array(
+      z.object({
+        pool: z.string(),
+        origin: z.string(),
+        healthy: z.boolean(),
+        state: OriginStateSchema,
+        consecutive_up: z.number().int(),
+        consecutive_down: z.number().int(),
+        last_check_at: z.string().nullable(),
+        rtt_ms: z.number().nullable(),
+        reason: z.string().nullable(),
+      }),
+    ),
+  })
+  .meta({ id: 'Health' });
+
+export type OriginState = z.infer<typeof OriginStateSchema>;
+export type HealthReport = z.infer<typeof HealthSchema>;
 
 export function healthReport(config: Config | null, health: HealthMap): HealthReport {
   if (config === null) return { pools: [], origins: [] };

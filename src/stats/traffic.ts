@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 // Traffic statistics (HAProxy's stats page, ipvsadm --stats), pure. Each isolate
 // counts into a TrafficCounter on the request path (a few map updates, no I/O) and
 // hands the pending counts over as a StatsDelta in the background; the Durable
@@ -165,22 +167,31 @@ export function percentileMs(latency: readonly number[], q: number): number | nu
   return LATENCY_BUCKETS_MS.at(-1)!;
 }
 
-export interface StatsReport {
-  since: string;
-  origins: {
-    pool: string;
-    origin: string;
-    requests: number;
-    responses: Record<StatusClass, number>;
-    failures: number;
-    retries: number;
-    ejections: number;
-    in_flight: number;
-    latency_ms: { p50: number | null; p95: number | null; mean: number | null };
-  }[];
-  pools: { pool: string; requests: number; responses: Record<StatusClass, number> }[];
-  pops: { pop: string; requests: number; responses: Record<StatusClass, number> }[];
-}
+const responseCounts = z.object({ '1xx': z.number(), '2xx': z.number(), '3xx': z.number(), '4xx': z.number(), '5xx': z.number() });
+
+/** The stats document (GET /__lb/api/stats): the admin API's response schema, the OpenAPI document's Stats. */
+export const StatsSchema = z
+  .object({
+    since: z.string(),
+    origins: z.array(
+      z.object({
+        pool: z.string(),
+        origin: z.string(),
+        requests: z.number().int().meta({ description: 'attempts sent to the origin' }),
+        responses: responseCounts,
+        failures: z.number().int(),
+        retries: z.number().int(),
+        ejections: z.number().int(),
+        in_flight: z.number().int().meta({ description: 'in flight from the isolate answering' }),
+        latency_ms: z.object({ p50: z.number().nullable(), p95: z.number().nullable(), mean: z.number().nullable() }),
+      }),
+    ),
+    pools: z.array(z.object({ pool: z.string(), requests: z.number().int(), responses: responseCounts })),
+    pops: z.array(z.object({ pop: z.string(), requests: z.number().int(), responses: responseCounts })),
+  })
+  .meta({ id: 'Stats' });
+
+export type StatsReport = z.infer<typeof StatsSchema>;
 
 const CLASSES: StatusClass[] = ['1xx', '2xx', '3xx', '4xx', '5xx'];
 const allClasses = (r: Partial<Record<StatusClass, number>>) => Object.fromEntries(CLASSES.map((c) => [c, r[c] ?? 0])) as Record<StatusClass, number>;
