@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // lbctl: the operator CLI of Switchyard's admin API.
 //
 //   npm run lbctl -- status

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // simulate: a world traffic simulator for a running Switchyard (LB_SIMULATION=on).
 //
 //   LB_TOKEN=demo-token npm run simulate                       against the demo (npm start)
@@ -6,7 +7,8 @@
 //   LB_URL=http://127.0.0.1:8797 LB_TOKEN=… npm run simulate -- --host proximity.localhost --seed 7
 //
 // `simulate --help` lists the options. The work is done in scripts/lib/simulate/:
-// core.mjs (population, scenarios, estimates), report.mjs (tables, SVG, JSON), run.mjs
+// core.mjs and its parts (population, world, oracle, scenarios: the Worker's own
+// steering code from src/ where they need it), report.mjs (tables, SVG, JSON), run.mjs
 // (argv, HTTP, files). Ctrl-C stops sending and still puts the state back.
 import { exitQuietlyOnClosedPipe, invokedDirectly } from './lib/cli.mjs';
 import { run } from './lib/simulate/run.mjs';

@@ -202,9 +202,10 @@ export async function fanout(url, ports, count) {
     load_balancers: [{ id: 'fanout', hostname: '*', default_pools: ['fanout'] }],
   });
   const started = performance.now();
+  /** @type {import('../../src/control/health-report.ts').HealthReport} */
   const report = await admin('POST', '/health/check');
   const ms = Math.round(performance.now() - started);
-  const healthy = report.origins.filter((/** @type {{ state: string }} */ o) => o.state === 'healthy').length;
+  const healthy = report.origins.filter((o) => o.state === 'healthy').length;
   await admin('PUT', '/config', config);
   return { origins: count, healthy, ms };
 }

@@ -1,8 +1,12 @@
+// @ts-check
 // What the Node CLIs (lbctl, simulate, preflight) share about being run as a program.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** Whether the module at `moduleUrl` is the program Node was started with (not an import). */
+/**
+ * Whether the module at `moduleUrl` is the program Node was started with (not an import).
+ * @param {string} moduleUrl
+ */
 export function invokedDirectly(moduleUrl) {
   try {
     return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(moduleUrl));
@@ -35,4 +39,12 @@ export async function runAsProgram(moduleUrl, name, run) {
     console.error(`${name}: internal error:`, error);
     process.exitCode = 70;
   }
+}
+
+/**
+ * What went wrong, in words: an Error's message, anything else as text.
+ * @param {unknown} error
+ */
+export function messageOf(error) {
+  return error instanceof Error ? error.message : String(error);
 }

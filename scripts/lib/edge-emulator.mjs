@@ -1,3 +1,4 @@
+// @ts-check
 // An emulator of what Cloudflare's network does to a Worker's subrequests (SPEC §10),
 // for the tests (Miniflare's outboundService) and `npm start -- --edge`. workerd on a
 // laptop connects anywhere, honours a Worker-set Host and throws on a refused
@@ -30,7 +31,16 @@ export const CONTROL_HOST = 'edge-emulator.control';
 export const TUNNEL_CONTROL_HOST = 'tunnel.control';
 const LOG_LIMIT = 2000;
 
-/** The edge's answer for a subrequest it refuses or cannot complete: "error code: N", as Cloudflare's plain error pages say. */
+/**
+ * A subrequest as the runtime hands it over (Miniflare's Request, or workerd's).
+ * @typedef {Request & { cf?: { resolveOverride?: unknown } }} Subrequest
+ */
+
+/**
+ * The edge's answer for a subrequest it refuses or cannot complete: "error code: N", as Cloudflare's plain error pages say.
+ * @param {number} status
+ * @param {number} code
+ */
 function edgeError(status, code) {
   return new Response(`error code: ${code}\n`, {
     status,
@@ -38,15 +48,28 @@ function edgeError(status, code) {
   });
 }
 
+/** @param {string} hostname */
 const bareHost = (hostname) => hostname.replace(/^\[(.*)\]$/, '$1');
+/** @param {string} hostname */
 const isIpLiteral = (hostname) => isIP(bareHost(hostname)) !== 0;
+/** @param {string} name */
 const resolvesToLoopback = (name) => name === 'localhost' || name.endsWith('.localhost');
+/** @param {string} name @param {readonly string[]} zones */
 const inZone = (name, zones) => zones.some((zone) => name === zone || name.endsWith(`.${zone}`));
+/** @param {URL} url */
 const defaultPort = (url) => (url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80);
 
-/** Sends `request` to 127.0.0.1:`port` with `host` as Host; resolves to a Response, or to the edge's error for what went wrong. */
+/**
+ * Sends `request` to 127.0.0.1:`port` with `host` as Host; resolves to a Response, or to the edge's error for what went wrong.
+ * @param {Subrequest} request
+ * @param {number} port
+ * @param {string} host
+ * @param {{ originTimeoutMs: number, timeoutStatus?: number, refusedStatus?: number, resetStatus?: number }} options
+ * @returns {Promise<Response>}
+ */
 function forwardToLoopback(request, port, host, { originTimeoutMs, timeoutStatus = 524, refusedStatus = 521, resetStatus = 520 }) {
   const url = new URL(request.url);
+  /** @type {Record<string, string>} */
   const headers = {};
   for (const [name, value] of request.headers) {
     if (name === 'host' || name === 'content-length' || name === 'transfer-encoding' || name === 'connection') continue;
@@ -55,6 +78,7 @@ function forwardToLoopback(request, port, host, { originTimeoutMs, timeoutStatus
   headers.host = host;
   return new Promise((resolve) => {
     let settled = false;
+    /** @param {Response} response */
     const settle = (response) => {
       if (!settled) {
         settled = true;
@@ -78,7 +102,7 @@ function forwardToLoopback(request, port, host, { originTimeoutMs, timeoutStatus
         out.delete('content-length');
       }
       // A client that stops reading (the Worker cancelled the body) must not leave the origin's socket open.
-      const body = empty ? null : Readable.toWeb(gzipped ? res.pipe(createGunzip()) : res);
+      const body = empty ? null : /** @type {ReadableStream} */ (Readable.toWeb(gzipped ? res.pipe(createGunzip()) : res));
       if (empty) res.resume();
       settle(new Response(body, { status, headers: out }));
     });
@@ -86,13 +110,13 @@ function forwardToLoopback(request, port, host, { originTimeoutMs, timeoutStatus
       req.destroy();
       settle(edgeError(timeoutStatus, timeoutStatus));
     }, originTimeoutMs);
-    req.on('error', (error) => {
+    req.on('error', (/** @type {NodeJS.ErrnoException} */ error) => {
       if (error.code === 'ECONNREFUSED') settle(edgeError(refusedStatus, refusedStatus));
       else settle(edgeError(resetStatus, resetStatus));
     });
     if (request.body === null) req.end();
     else {
-      Readable.fromWeb(request.body)
+      Readable.fromWeb(/** @type {import('node:stream/web').ReadableStream} */ (request.body))
         .on('error', () => req.destroy())
         .pipe(req);
     }
@@ -110,21 +134,27 @@ export class EdgeEmulator {
     this.zones = zones.map((zone) => zone.toLowerCase());
     this.connectTimeoutMs = connectTimeoutMs;
     this.originTimeoutMs = originTimeoutMs;
-    /** Ports whose connects never complete. */
+    /** @type {Set<number>} Ports whose connects never complete. */
     this.blackholes = new Set();
-    /** Origin timeout by port, over originTimeoutMs. */
+    /** @type {Map<number, number>} Origin timeout by port, over originTimeoutMs. */
     this.originTimeouts = new Map();
     /** @type {{ url: string, host: string, resolveOverride?: string, outcome: number | string }[]} */
     this.log = [];
     this.fetch = this.fetch.bind(this);
   }
 
-  /** The outbound service: every subrequest of the Worker comes here. */
+  /**
+   * The outbound service: every subrequest of the Worker comes here.
+   * @param {Subrequest} request
+   * @returns {Promise<Response>}
+   */
   async fetch(request) {
     const url = new URL(request.url);
     if (url.hostname === CONTROL_HOST) return this.control(request, url);
+    /** @type {(typeof this.log)[number]} */
     const entry = { url: request.url, host: url.host, outcome: 0 };
-    const resolveOverride = typeof request.cf?.resolveOverride === 'string' ? request.cf.resolveOverride.toLowerCase() : undefined;
+    const override = request.cf?.resolveOverride;
+    const resolveOverride = typeof override === 'string' ? override.toLowerCase() : undefined;
     if (resolveOverride !== undefined) entry.resolveOverride = resolveOverride;
     this.record(entry);
     const response = await this.route(request, url, resolveOverride);
@@ -132,6 +162,11 @@ export class EdgeEmulator {
     return response;
   }
 
+  /**
+   * @param {Subrequest} request
+   * @param {URL} url
+   * @param {string | undefined} resolveOverride
+   */
   async route(request, url, resolveOverride) {
     if (isIpLiteral(url.hostname)) return edgeError(403, 1003);
     const name = url.hostname.toLowerCase();
@@ -147,6 +182,7 @@ export class EdgeEmulator {
     return forwardToLoopback(request, port, url.host, { originTimeoutMs: this.originTimeouts.get(port) ?? this.originTimeoutMs });
   }
 
+  /** @param {(typeof this.log)[number]} entry */
   record(entry) {
     this.log.push(entry);
     if (this.log.length > LOG_LIMIT) this.log.shift();
@@ -156,8 +192,11 @@ export class EdgeEmulator {
    * POST /blackhole {port} · DELETE /blackhole {port}: connects to that port time out (522);
    * POST /origin-timeout {port, ms} · DELETE /origin-timeout {port}: 524 after ms without headers;
    * GET /log?port=N: the subrequests seen (to that port); DELETE /log: forget them.
+   * @param {Subrequest} request
+   * @param {URL} url
    */
   async control(request, url) {
+    /** @type {{ port?: unknown, ms?: unknown }} */
     const input = request.method === 'GET' || request.method === 'DELETE' ? {} : await request.json().catch(() => ({}));
     const port = Number(input.port ?? url.searchParams.get('port'));
     switch (`${request.method} ${url.pathname}`) {
@@ -187,11 +226,12 @@ export class EdgeEmulator {
  * A stand-in for a Workers VPC binding: the Worker calls `env.NAME.fetch(url)`; the
  * request reaches 127.0.0.1 on the URL's port, with the URL's host as Host. Its own
  * log (GET http://tunnel.control/log) shows what went through.
+ * @param {{ originTimeoutMs?: number }} [options]
  */
 export function tunnel({ originTimeoutMs = 100_000 } = {}) {
   /** @type {{ url: string, host: string, outcome: number }[]} */
   const log = [];
-  return async (request) => {
+  return async (/** @type {Subrequest} */ request) => {
     const url = new URL(request.url);
     if (url.hostname === TUNNEL_CONTROL_HOST) {
       if (request.method === 'DELETE') log.length = 0;

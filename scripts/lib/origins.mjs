@@ -1,3 +1,4 @@
+// @ts-check
 // Loopback origin servers that answer like the backends of the seeds
 // ("<h1>Response from Backend Server 1</h1>"), for the demo and the tests. Each can be
 // taken down (connections refused), brought back on the same port, slowed or made to
@@ -16,12 +17,13 @@ export class Origin {
     this.port = port;
     this.delayMs = 0;
     this.status = 200;
-    /** Status by request path, over `status` (a "query of death" that fails on every origin). */
+    /** @type {Map<string, number>} Status by request path, over `status` (a "query of death" that fails on every origin). */
     this.pathStatus = new Map();
-    /** Extra response headers (a Set-Cookie the balancer must not pass on, say). */
+    /** @type {Record<string, string | string[]>} Extra response headers (a Set-Cookie the balancer must not pass on, say). */
     this.headers = {};
     /** @type {{ method: string, url: string, headers: Record<string, string | string[] | undefined>, body: string }[]} */
     this.log = [];
+    /** @type {Set<import('node:net').Socket>} */
     this.sockets = new Set();
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.keepAliveTimeout = 1000;
@@ -36,14 +38,14 @@ export class Origin {
   }
 
   async start() {
-    await new Promise((resolve, reject) => {
+    await new Promise((/** @type {(value?: unknown) => void} */ resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.port, this.host, () => {
         this.server.off('error', reject);
         resolve();
       });
     });
-    this.port = this.server.address().port;
+    this.port = /** @type {import('node:net').AddressInfo} */ (this.server.address()).port;
     return this;
   }
 
@@ -55,11 +57,16 @@ export class Origin {
     await closed;
   }
 
+  /**
+   * @param {import('node:http').IncomingMessage} req
+   * @param {import('node:http').ServerResponse} res
+   */
   handle(req, res) {
+    /** @type {Buffer[]} */
     const chunks = [];
     req.on('data', (chunk) => chunks.push(chunk));
     req.on('end', () => {
-      const entry = { method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const entry = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
       this.log.push(entry);
       if (this.log.length > 1000) this.log.shift();
       const path = (req.url ?? '/').split('?')[0];
@@ -91,7 +98,10 @@ export class Origin {
   }
 }
 
-/** Starts origins named as given, on ephemeral ports unless ports are given. */
+/**
+ * Starts origins named as given, on ephemeral ports unless ports are given.
+ * @param {ConstructorParameters<typeof Origin>[0][]} specs
+ */
 export async function startOrigins(specs) {
   return Promise.all(specs.map((spec) => new Origin(spec).start()));
 }

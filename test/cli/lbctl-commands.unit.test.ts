@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { COMMANDS, helpText, ifMatchHeader, parseCommandLine, UsageError } from '../../scripts/lib/lbctl/commands.mjs';
+import { helpText, parseCommandLine } from '../../scripts/lib/lbctl/command-line.mjs';
+import { COMMANDS, ifMatchHeader, UsageError } from '../../scripts/lib/lbctl/commands.mjs';
 
 /** The calls a command line maps to, without the response keys. */
 function calls(argv: string[]) {

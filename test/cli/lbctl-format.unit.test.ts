@@ -4,7 +4,6 @@ import {
   collectWarnings,
   formatApiError,
   formatEvents,
-  formatExplain,
   formatHealth,
   formatPoolList,
   formatPops,
@@ -14,6 +13,7 @@ import {
   originState,
   table,
 } from '../../scripts/lib/lbctl/format.mjs';
+import { formatExplain } from '../../scripts/lib/lbctl/format-steering.mjs';
 
 const CONFIG = {
   version: 4,

@@ -1,3 +1,4 @@
+// @ts-check
 // The HTTP side of lbctl: one admin API call with the bearer token, a JSON body and
 // a timeout. It never decides what a status means; run.mjs does.
 
@@ -27,7 +28,12 @@ export function apiUrl(baseUrl, path, query) {
   return url.toString();
 }
 
-/** Why fetch() failed, as a person would say it ("connect ECONNREFUSED 127.0.0.1:8787"). */
+/**
+ * Why fetch() failed, as a person would say it ("connect ECONNREFUSED 127.0.0.1:8787").
+ * @param {any} error whatever fetch() threw
+ * @param {number} [timeoutMs]
+ * @returns {string}
+ */
 export function networkReason(error, timeoutMs = DEFAULT_TIMEOUT_MS) {
   if (error?.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`;
   // undici wraps the socket error: TypeError('fetch failed', { cause }).

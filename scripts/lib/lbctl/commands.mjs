@@ -1,17 +1,10 @@
+// @ts-check
 // lbctl's commands: each one's usage, the admin API calls its arguments map to, and
-// how the answers are shown. Pure: argv in, requests out; responses in, text out.
-// Reading files and talking to the server is run.mjs's job.
-import { parseArgs } from 'node:util';
-import {
-  formatDryRun,
-  formatEvents,
-  formatExplain,
-  formatHealth,
-  formatPoolList,
-  formatPops,
-  formatStatus,
-  json,
-} from './format.mjs';
+// how the answers are shown. Pure: arguments in, requests out; responses in, text
+// out. The command line is read in command-line.mjs; reading files and talking to the
+// server is run.mjs's job.
+import { formatEvents, formatHealth, formatPoolList, formatPops, formatStatus, json } from './format.mjs';
+import { formatDryRun, formatExplain } from './format-steering.mjs';
 
 /** A mistake on the command line. Exit code 2, with the usage line of the command. */
 export class UsageError extends Error {
@@ -36,79 +29,64 @@ export class UsageError extends Error {
  * @property {boolean} [optional] a 404 means "this route does not exist yet": the response is undefined
  */
 
-/** Options every command takes. */
-const GLOBAL = {
-  json: { type: 'boolean' },
-  url: { type: 'string' },
-  token: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-};
-
-/** Options particular commands take; each command lists the ones it accepts. */
-const LOCAL = {
-  'if-match': { type: 'string' },
-  weight: { type: 'string' },
-  backup: { type: 'boolean' },
-  disabled: { type: 'boolean' },
-  all: { type: 'boolean' },
-  apply: { type: 'boolean' },
-  'dry-run': { type: 'boolean' },
-  host: { type: 'string' },
-  ip: { type: 'string' },
-  country: { type: 'string' },
-  lat: { type: 'string' },
-  lon: { type: 'string' },
-  colo: { type: 'string' },
-  cookie: { type: 'string' },
-  method: { type: 'string' },
-  path: { type: 'string' },
-  limit: { type: 'string' },
-  kind: { type: 'string' },
-};
-
-const OPTIONS = { ...GLOBAL, ...LOCAL };
-
 const seg = encodeURIComponent;
 
-/** `--if-match 3` sends `"3"`; a value that already has quotes (`"3"`, `W/"3"`) goes as it is. */
+/**
+ * `--if-match 3` sends `"3"`; a value that already has quotes (`"3"`, `W/"3"`) goes as it is.
+ * @param {string | undefined} value
+ */
 export function ifMatchHeader(value) {
   if (value === undefined) return undefined;
   return value.includes('"') ? value : `"${value}"`;
 }
 
+/** A number argument or option value. @param {string | undefined} value @param {string} what @param {string} usage */
 function number(value, what, usage) {
   const n = Number(value);
   if (value === undefined || value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${what} must be a number, got "${value}"`, usage);
   return n;
 }
 
-/** The PATCH of one origin, for the one-flag origin commands. */
+/**
+ * The PATCH of one origin, for the one-flag origin commands.
+ * @param {Record<string, unknown>} body
+ * @returns {Command['plan']}
+ */
 function patchOrigin(body) {
   return ({ args, options }) => [
     { key: 'origin', method: 'PATCH', path: `/pools/${seg(args.pool)}/origins/${seg(args.name)}`, body, ifMatch: ifMatchHeader(options['if-match']) },
   ];
 }
 
-/** A version number argument. */
+/** A version number argument. @param {string} value @param {string} usage */
 function versionNumber(value, usage) {
   if (!/^\d+$/.test(value)) throw new UsageError(`version must be a whole number, got "${value}"`, usage);
   return Number(value);
 }
 
-const stored = (what) => (r) => ({ out: `${what(r)}: version ${r.result.version}\n` });
-
 /**
+ * @typedef {{ args: Record<string, string>, options: Record<string, any>, usage: string }} PlanInput
+ * @typedef {{ responses: Record<string, any>, result: any, args: Record<string, string>, options: Record<string, any>, paint: any, url: string }} RenderInput
+ *   result is the response of the first request
+ * @typedef {{ out?: string, err?: string }} Rendered
+ *
  * @typedef {object} Command
  * @property {string} name
  * @property {string} usage after "lbctl "
  * @property {string} summary
  * @property {string[]} args positional arguments, all required
- * @property {string[]} options the LOCAL options it accepts
- * @property {(input: { args: Record<string, string>, options: Record<string, any>, usage: string }) => RequestPlan[]} plan
- * @property {(r: { responses: Record<string, any>, result: any, args: Record<string, string>, options: Record<string, any>, paint: any, url: string }) => { out?: string, err?: string }} render
- *   result is the response of the first request
+ * @property {string[]} options the options of its own it accepts (command-line.mjs, LOCAL)
+ * @property {(input: PlanInput) => RequestPlan[]} plan
+ * @property {(r: RenderInput) => Rendered} render
  * @property {(responses: Record<string, any>) => unknown} [jsonOutput] what --json prints when it is not the first response
  */
+
+/**
+ * The answer to a change: what was done, and the version it made.
+ * @param {(r: RenderInput) => string} what
+ * @returns {Command['render']}
+ */
+const stored = (what) => (r) => ({ out: `${what(r)}: version ${r.result.version}\n` });
 
 /** @type {Command[]} */
 export const COMMANDS = [
@@ -124,7 +102,7 @@ export const COMMANDS = [
       { key: 'stats', method: 'GET', path: '/stats', optional: true },
       { key: 'pops', method: 'GET', path: '/pops', optional: true },
     ],
-    render: ({ responses, paint, url }) => ({ out: formatStatus({ url, ...responses }, paint) }),
+    render: ({ responses, paint, url }) => ({ out: formatStatus({ url, config: responses.config, health: responses.health, stats: responses.stats, pops: responses.pops }, paint) }),
     jsonOutput: (responses) => ({
       config: responses.config,
       health: responses.health ?? null,
@@ -167,7 +145,7 @@ export const COMMANDS = [
     options: [],
     plan: () => [{ key: 'versions', method: 'GET', path: '/config/versions' }],
     render: ({ result }) => ({
-      out: (result.versions ?? []).map((v) => `${String(v.version).padStart(6)}  ${v.at}  ${v.summary}  (${v.actor})`).join('\n') + '\n',
+      out: (result.versions ?? []).map((/** @type {{ version: number, at: string, summary: string, actor: string }} */ v) => `${String(v.version).padStart(6)}  ${v.at}  ${v.summary}  (${v.actor})`).join('\n') + '\n',
     }),
   },
   {
@@ -410,130 +388,9 @@ export const COMMANDS = [
     },
     // stdout carries only the configuration, so `> config.json` works; notes go to stderr.
     render: ({ result }) => {
-      let err = (result.unmapped ?? []).map((n) => `unmapped: ${n.path}: ${n.message}\n`).join('');
+      let err = (result.unmapped ?? []).map((/** @type {{ path: string, message: string }} */ n) => `unmapped: ${n.path}: ${n.message}\n`).join('');
       if (result.version !== undefined) err += `configuration stored: version ${result.version}\n`;
       return { out: json(result.config), err };
     },
   },
 ];
-
-const BY_NAME = new Map(COMMANDS.map((c) => [c.name, c]));
-
-/** The full help text. */
-export function helpText() {
-  // Long usage lines put their summary on the next line rather than widen every row.
-  const width = Math.max(...COMMANDS.map((c) => c.usage.length).filter((n) => n <= 48));
-  const entry = (c) =>
-    c.usage.length <= width ? [`  ${c.usage.padEnd(width)}  ${c.summary}`] : [`  ${c.usage}`, `  ${''.padEnd(width)}  ${c.summary}`];
-  const lines = [
-    'usage: lbctl <command> [arguments] [--url URL] [--token TOKEN] [--json]',
-    '',
-    'Operates a Switchyard load balancer through its admin API (/__lb/api).',
-    '',
-    'Commands:',
-    ...COMMANDS.flatMap(entry),
-    '',
-    'Options:',
-    '  --url URL      the load balancer (env LB_URL, default http://127.0.0.1:8787)',
-    '  --token TOKEN  the admin bearer token (env LB_TOKEN; the demo uses demo-token)',
-    '  --json         print the JSON response instead of text',
-    '  -h, --help     this help, or a command\'s usage',
-    '',
-    'Exit codes: 0 done, 1 the server refused, 2 usage error, 3 cannot reach the server.',
-    'Warnings (valid, but will not work on Cloudflare\'s edge) go to stderr and change no exit code.',
-  ];
-  return lines.join('\n') + '\n';
-}
-
-/** `--lat -33.9`: parseArgs would take "-33.9" for an option; pass it as `--lat=-33.9`. */
-function joinNegativeValues(argv) {
-  const out = [];
-  for (let i = 0; i < argv.length; i++) {
-    const token = argv[i];
-    const name = token.startsWith('--') && !token.includes('=') ? token.slice(2) : undefined;
-    if (name !== undefined && OPTIONS[name]?.type === 'string' && /^-\d|^-\.\d/.test(argv[i + 1] ?? '')) {
-      out.push(`${token}=${argv[i + 1]}`);
-      i++;
-    } else {
-      out.push(token);
-    }
-  }
-  return out;
-}
-
-/** The command named by the first one or two positionals, the longer name first. */
-function findCommand(positionals) {
-  const two = BY_NAME.get(positionals.slice(0, 2).join(' '));
-  if (two && positionals.length >= 2) return { command: two, rest: positionals.slice(2) };
-  const one = BY_NAME.get(positionals[0] ?? '');
-  if (one) return { command: one, rest: positionals.slice(1) };
-  return undefined;
-}
-
-/** The usage lines of a group ("origin"), for `lbctl origin` alone or a wrong subcommand. */
-function groupUsage(group) {
-  const members = COMMANDS.filter((c) => c.name.startsWith(`${group} `));
-  return members.length === 0 ? undefined : members.map((c) => c.usage).join('\n       lbctl ');
-}
-
-/**
- * @typedef {object} Invocation
- * @property {{ json: boolean, url?: string, token?: string }} globals
- * @property {boolean} help --help was given: print help (of `command`, if any) and stop
- * @property {Command} [command]
- * @property {Record<string, string>} args
- * @property {Record<string, any>} options
- * @property {RequestPlan[]} requests
- */
-
-/**
- * Parses a command line (without "node lbctl.mjs") into the command and the
- * admin API calls it makes. Throws UsageError.
- * @param {string[]} argv
- * @returns {Invocation}
- */
-export function parseCommandLine(argv) {
-  argv = joinNegativeValues(argv);
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    // Name the command's usage if the positionals say which one it is.
-    const loose = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: false });
-    throw new UsageError(parseArgsMessage(error), findCommand(loose.positionals)?.command.usage);
-  }
-  const { values, positionals } = parsed;
-  const globals = { json: values.json === true, url: values.url, token: values.token };
-  const found = findCommand(positionals);
-
-  if (values.help) {
-    return { globals, help: true, command: found?.command, args: {}, options: {}, requests: [] };
-  }
-  if (found === undefined) {
-    if (positionals.length === 0) throw new UsageError('no command given');
-    const group = groupUsage(positionals[0]);
-    const what = positionals.length > 1 ? `${positionals[0]} ${positionals[1]}` : positionals[0];
-    throw new UsageError(group && positionals.length === 1 ? `${what} needs a subcommand` : `unknown command: ${what}`, group);
-  }
-
-  const { command, rest } = found;
-  const usage = command.usage;
-  for (const name of Object.keys(values)) {
-    if (name in GLOBAL) continue;
-    if (!command.options.includes(name)) throw new UsageError(`${command.name} does not take --${name}`, usage);
-  }
-  if (rest.length < command.args.length) {
-    throw new UsageError(`${command.name}: missing ${command.args.slice(rest.length).map((a) => `<${a}>`).join(' ')}`, usage);
-  }
-  if (rest.length > command.args.length) throw new UsageError(`${command.name}: unexpected argument "${rest[command.args.length]}"`, usage);
-  const args = Object.fromEntries(command.args.map((name, i) => [name, rest[i]]));
-  const options = Object.fromEntries(Object.entries(values).filter(([name]) => !(name in GLOBAL)));
-  const requests = command.plan({ args, options, usage });
-  return { globals, help: false, command, args, options, requests };
-}
-
-function parseArgsMessage(error) {
-  // "Unknown option '--x'. To specify a positional argument starting with a '-', …": keep the first sentence.
-  const message = String(error?.message ?? error);
-  return message.split(/\.\s/)[0].replace(/\.$/, '');
-}

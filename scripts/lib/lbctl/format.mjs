@@ -1,5 +1,16 @@
+// @ts-check
 // Plain-text output of lbctl: aligned tables, the status view, API errors. Pure:
 // data in, strings out; colour only through the `paint` it is given.
+
+/**
+ * An admin API answer as a server sent it. Read defensively, field by field: lbctl may
+ * talk to a Switchyard of another version than its own.
+ * @typedef {any} Document
+ */
+
+/**
+ * @typedef {{ title: string, align?: 'left' | 'right', style?: (value: string) => string }} Column
+ */
 
 /**
  * @typedef {object} Paint
@@ -9,8 +20,13 @@
  * @property {(s: string) => string} bold
  */
 
-/** ANSI colours, or none (stdout is not a terminal, or NO_COLOR is set). */
+/**
+ * ANSI colours, or none (stdout is not a terminal, or NO_COLOR is set).
+ * @param {boolean} enabled
+ * @returns {Paint}
+ */
 export function makePaint(enabled) {
+  /** @type {(open: number, close: number) => (s: string) => string} */
   const sgr = (open, close) => (enabled ? (s) => `\x1b[${open}m${s}\x1b[${close}m` : (s) => s);
   return { green: sgr(32, 39), red: sgr(31, 39), yellow: sgr(33, 39), bold: sgr(1, 22) };
 }
@@ -20,7 +36,7 @@ export const NO_PAINT = makePaint(false);
 /**
  * Column-aligned rows. Widths come from the plain text, so colouring a cell
  * (`style`) never shifts a column. The last column is not padded.
- * @param {{ title: string, align?: 'left' | 'right', style?: (value: string) => string }[]} columns
+ * @param {readonly Column[]} columns
  * @param {unknown[][]} rows cell values; null and undefined print as '-'
  * @param {{ indent?: string, header?: boolean }} [options]
  * @returns {string[]} lines, the header first unless header is false
@@ -28,12 +44,14 @@ export const NO_PAINT = makePaint(false);
 export function tableLines(columns, rows, { indent = '', header = true } = {}) {
   const text = rows.map((row) => columns.map((_, i) => cell(row[i])));
   const widths = columns.map((c, i) => Math.max(header ? c.title.length : 0, ...text.map((r) => r[i].length)));
+  /** @param {string[]} values @param {boolean} styled */
   const line = (values, styled) =>
     indent +
     values
       .map((value, i) => {
         const pad = ' '.repeat(widths[i] - value.length);
-        const shown = styled && columns[i].style ? columns[i].style(value) : value;
+        const style = columns[i].style;
+        const shown = styled && style ? style(value) : value;
         if (columns[i].align === 'right') return pad + shown;
         return i === values.length - 1 ? shown : shown + pad;
       })
@@ -42,17 +60,26 @@ export function tableLines(columns, rows, { indent = '', header = true } = {}) {
   return header ? [line(columns.map((c) => c.title), false), ...lines] : lines;
 }
 
-/** tableLines as one string with a final newline. */
+/**
+ * tableLines as one string with a final newline.
+ * @param {readonly Column[]} columns
+ * @param {unknown[][]} rows
+ * @param {{ indent?: string, header?: boolean }} [options]
+ */
 export function table(columns, rows, options) {
   return tableLines(columns, rows, options).join('\n') + '\n';
 }
 
+/** @param {unknown} value */
 function cell(value) {
   if (value === null || value === undefined || value === '') return '-';
   return String(value);
 }
 
-/** active, or the flags that limit an origin joined with '+': drain, disabled+drain, drain+backup… */
+/**
+ * active, or the flags that limit an origin joined with '+': drain, disabled+drain, drain+backup…
+ * @param {{ enabled?: boolean, drain?: boolean, backup?: boolean }} origin
+ */
 export function originState(origin) {
   const flags = [];
   if (origin.enabled === false) flags.push('disabled');
@@ -61,7 +88,11 @@ export function originState(origin) {
   return flags.length === 0 ? 'active' : flags.join('+');
 }
 
-/** Colours a health word: healthy green, unhealthy red, unknown yellow. */
+/**
+ * Colours a health word: healthy green, unhealthy red, unknown yellow.
+ * @param {Paint} paint
+ * @returns {(value: string) => string}
+ */
 export function paintHealth(paint) {
   return (value) => {
     if (value === 'healthy') return paint.green(value);
@@ -71,22 +102,28 @@ export function paintHealth(paint) {
   };
 }
 
+/** @param {string} pool @param {string} origin */
 const key = (pool, origin) => `${pool}\u0000${origin}`;
 
 /**
  * The `lbctl status` view: per pool a header line and one row per origin, the
  * columns aligned across pools (like `ipvsadm -L -n --stats`).
- * @param {{ url?: string, config: { version: number, config: any }, health?: any, stats?: any, pops?: any }} input
- *   health, stats, pops: the API documents, or undefined when the route does not exist (404)
+ * @param {{ url?: string, config: Document, health?: Document, stats?: Document, pops?: Document }} input
+ *   config: GET /config's answer; health, stats, pops: the API documents, or undefined when the route does not exist (404)
  */
 export function formatStatus({ url, config, health, stats, pops }, paint = NO_PAINT) {
+  /** @type {Document[]} */
   const pools = config.config?.pools ?? [];
   const lbs = config.config?.load_balancers ?? [];
-  const originHealth = new Map((health?.origins ?? []).map((o) => [key(o.pool, o.origin), o]));
-  const poolHealth = new Map((health?.pools ?? []).map((p) => [p.id, p]));
-  const requests = new Map((stats?.origins ?? []).map((o) => [key(o.pool, o.origin), o.requests]));
+  /** @type {Map<string, Document>} */
+  const originHealth = new Map((health?.origins ?? []).map((/** @type {Document} */ o) => [key(o.pool, o.origin), o]));
+  /** @type {Map<string, Document>} */
+  const poolHealth = new Map((health?.pools ?? []).map((/** @type {Document} */ p) => [p.id, p]));
+  /** @type {Map<string, number>} */
+  const requests = new Map((stats?.origins ?? []).map((/** @type {Document} */ o) => [key(o.pool, o.origin), o.requests]));
   const style = paintHealth(paint);
 
+  /** @type {Column[]} */
   const columns = [
     { title: 'ORIGIN' },
     { title: 'ADDRESS' },
@@ -95,6 +132,7 @@ export function formatStatus({ url, config, health, stats, pops }, paint = NO_PA
     { title: 'HEALTH', style },
     { title: 'REQUESTS', align: 'right' },
   ];
+  /** @type {unknown[][]} */
   const rows = [];
   for (const pool of pools) {
     for (const origin of pool.origins ?? []) {
@@ -123,13 +161,20 @@ export function formatStatus({ url, config, health, stats, pops }, paint = NO_PA
     out.push(...rowLines.slice(next, next + count));
     next += count;
   }
-  const withdrawn = (pops?.pops ?? []).filter((p) => p.withdrawn === true);
+  /** @type {Document[]} */
+  const withdrawn = (pops?.pops ?? []).filter((/** @type {Document} */ p) => p.withdrawn === true);
   if (withdrawn.length > 0) {
     out.push(`PoPs withdrawn: ${withdrawn.length} of ${pops.pops.length} (${withdrawn.map((p) => p.colo).join(', ')})`);
   }
   return out.join('\n') + '\n';
 }
 
+/**
+ * @param {Document} pool
+ * @param {Document | undefined} h the pool's health
+ * @param {boolean} haveHealth
+ * @param {Paint} paint
+ */
 function poolLine(pool, h, haveHealth, paint) {
   const name = pool.name && pool.name !== pool.id ? ` (${pool.name})` : '';
   const total = (pool.origins ?? []).length;
@@ -143,11 +188,15 @@ function poolLine(pool, h, haveHealth, paint) {
   return parts.join('  ');
 }
 
-function plural(n, word) {
+/** @param {number} n @param {string} word */
+export function plural(n, word) {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-/** `lbctl pool list`. */
+/**
+ * `lbctl pool list`.
+ * @param {Document[]} pools
+ */
 export function formatPoolList(pools) {
   if (pools.length === 0) return 'no pools configured\n';
   return table(
@@ -164,12 +213,15 @@ export function formatPoolList(pools) {
   );
 }
 
-/** `lbctl health`: pools, then origins. */
+/**
+ * `lbctl health`: pools, then origins.
+ * @param {Document} health
+ */
 export function formatHealth(health, paint = NO_PAINT) {
   const style = paintHealth(paint);
   const pools = table(
     [{ title: 'POOL' }, { title: 'HEALTH', style }, { title: 'HEALTHY', align: 'right' }, { title: 'MINIMUM', align: 'right' }],
-    (health.pools ?? []).map((p) => [p.id, p.healthy ? 'healthy' : 'unhealthy', p.healthy_origins, p.minimum_origins]),
+    (health.pools ?? []).map((/** @type {Document} */ p) => [p.id, p.healthy ? 'healthy' : 'unhealthy', p.healthy_origins, p.minimum_origins]),
   );
   const origins = table(
     [
@@ -182,7 +234,7 @@ export function formatHealth(health, paint = NO_PAINT) {
       { title: 'LAST CHECK' },
       { title: 'REASON' },
     ],
-    (health.origins ?? []).map((o) => [
+    (health.origins ?? []).map((/** @type {Document} */ o) => [
       o.pool,
       o.origin,
       o.state ?? (o.healthy ? 'healthy' : 'unhealthy'),
@@ -198,7 +250,7 @@ export function formatHealth(health, paint = NO_PAINT) {
 
 /**
  * `lbctl pop list`: the withdrawn PoPs (all of them with `all`) and a count.
- * @param {any[]} pops
+ * @param {Document[]} pops
  */
 export function formatPops(pops, { all = false } = {}) {
   const withdrawn = pops.filter((p) => p.withdrawn === true);
@@ -212,7 +264,10 @@ export function formatPops(pops, { all = false } = {}) {
   return `${rows}${count}\n`;
 }
 
-/** `lbctl events`: one aligned line per event (time, kind, message). */
+/**
+ * `lbctl events`: one aligned line per event (time, kind, message).
+ * @param {Document[]} events
+ */
 export function formatEvents(events) {
   if (events.length === 0) return 'no events\n';
   return table(
@@ -222,103 +277,13 @@ export function formatEvents(events) {
   );
 }
 
-/** An ISO string as it is; epoch milliseconds as ISO. */
+/**
+ * An ISO string as it is; epoch milliseconds as ISO.
+ * @param {unknown} at
+ */
 export function formatTime(at) {
   if (typeof at === 'number' && Number.isFinite(at)) return new Date(at).toISOString();
   return at ?? null;
-}
-
-/** `lbctl explain`: the trace, then the candidates in order. */
-export function formatExplain(explain) {
-  const lines = [];
-  const trace = explain.trace ?? [];
-  const lb = explain.load_balancer;
-  // The trace names the load balancer itself; say it only when there is no trace.
-  if (trace.length === 0 && lb) lines.push(`load balancer ${lb.id} (hostname ${lb.hostname})`);
-  lines.push(...trace);
-  const candidates = explain.candidates ?? [];
-  if (candidates.length === 0) {
-    lines.push('no candidates');
-  } else {
-    lines.push('candidates:');
-    const rows = tableLines(
-      [{ title: '#', align: 'right' }, { title: 'POOL/ORIGIN' }, { title: 'ADDRESS' }, { title: 'STATE' }],
-      candidates.map((c, i) => [i + 1, `${c.pool}/${c.origin}`, c.address, originState(c)]),
-      { indent: '  ', header: false },
-    );
-    lines.push(...rows);
-  }
-  const affinity = formatAffinity(explain.affinity);
-  if (affinity) lines.push(`affinity: ${affinity}`);
-  return lines.join('\n') + '\n';
-}
-
-/** A value in a diff line: JSON, shortened. */
-function shortJson(value) {
-  const text = JSON.stringify(value) ?? 'null';
-  return text.length <= 60 ? text : `${text.slice(0, 57)}...`;
-}
-
-/** People, as "1.2 M" or "3.4 bn". */
-function people(n) {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(1)} bn`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} M`;
-  return String(n);
-}
-
-const placement = (p) => (p ? `${p.pool}/${p.origin}` : 'nobody');
-
-/**
- * `lbctl config put --dry-run`: what would change, then where the sample clients'
- * new requests would go and how many pinned sessions would leave their origin.
- */
-export function formatDryRun(dry, paint = NO_PAINT) {
-  const lines = [`dry run against version ${dry.version}: nothing stored`];
-  const diff = dry.diff ?? { added: [], removed: [], changed: [] };
-  if (diff.added.length + diff.removed.length + diff.changed.length === 0) lines.push('no resource changes');
-  for (const label of diff.added) lines.push(`  ${paint.green('+')} ${label}`);
-  for (const label of diff.removed) lines.push(`  ${paint.red('-')} ${label}`);
-  for (const change of diff.changed) {
-    lines.push(`  ${paint.yellow('~')} ${change.resource}: ${change.fields.map((f) => `${f.field} ${shortJson(f.before)} -> ${shortJson(f.after)}`).join(', ')}`);
-  }
-  const impact = dry.impact;
-  if (impact) {
-    lines.push(`impact on ${impact.sample.clients} sample clients (${people(impact.sample.population)} people):`);
-    for (const lb of impact.load_balancers) {
-      const name = `load balancer ${lb.id} (${lb.hostname})`;
-      if (lb.change === 'unchanged' || (lb.moved.clients === 0 && (lb.sessions?.leaving ?? 0) === 0)) {
-        lines.push(`  ${name}: ${lb.change === 'unchanged' ? 'unchanged' : 'nobody moves'}`);
-        continue;
-      }
-      lines.push(`  ${name}${lb.change === 'changed' ? '' : ` ${lb.change}`}: ${plural(lb.moved.clients, 'client')} move (${people(lb.moved.population)} people)`);
-      const rows = lb.moves.map((m) => [`${m.client}${m.colo ? ` (${m.colo})` : ''}`, placement(m.before), '->', placement(m.after)]);
-      lines.push(...tableLines([{ title: 'CLIENT' }, { title: 'BEFORE' }, { title: '' }, { title: 'AFTER' }], rows, { indent: '    ', header: false }));
-      if (lb.moved.clients > lb.moves.length) lines.push(`    and ${lb.moved.clients - lb.moves.length} more`);
-      if (lb.sessions) {
-        const by = Object.entries(lb.sessions.by_origin).map(([origin, n]) => `${origin} ${n}`);
-        lines.push(`    pinned sessions: ${lb.sessions.leaving} of ${lb.sessions.pinned} would leave their origin${by.length > 0 ? ` (${by.join(', ')})` : ''}`);
-      }
-    }
-    const omitted = impact.omitted ?? { changed: 0, unchanged: 0 };
-    if (omitted.changed + omitted.unchanged > 0) {
-      lines.push(`  and ${plural(omitted.changed + omitted.unchanged, 'more load balancer')} not steered (${omitted.changed} of them changed)`);
-    }
-  }
-  return lines.join('\n') + '\n';
-}
-
-/** "cookie" as it is; { mode, outcome, pin } as "mode cookie, outcome new, pin all/backend1". */
-function formatAffinity(affinity) {
-  if (affinity === null || affinity === undefined || affinity === '') return undefined;
-  if (typeof affinity !== 'object') return String(affinity);
-  return Object.entries(affinity)
-    .filter(([, value]) => value !== null && value !== undefined && value !== '')
-    .map(([name, value]) => {
-      if (typeof value !== 'object') return `${name} ${value}`;
-      if ('pool' in value && 'origin' in value) return `${name} ${value.pool}/${value.origin}`;
-      return `${name} ${JSON.stringify(value)}`;
-    })
-    .join(', ');
 }
 
 /**
@@ -329,6 +294,7 @@ function formatAffinity(affinity) {
  */
 export function formatApiError(status, json, text) {
   const error = json?.error;
+  /** @type {string[]} */
   const lines = [];
   if (error && typeof error === 'object') {
     lines.push(`lbctl: ${error.code ?? `http_${status}`}: ${error.message ?? `HTTP ${status}`}`);
@@ -344,6 +310,10 @@ export function formatApiError(status, json, text) {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * @param {number} status
+ * @param {string | undefined} code
+ */
 function errorHint(status, code) {
   if (status === 401) return 'hint: the admin token was refused; check LB_TOKEN or --token';
   if (code === 'admin_disabled') return 'hint: the admin API is off until the Worker has an ADMIN_TOKEN secret';
@@ -359,6 +329,7 @@ function errorHint(status, code) {
  */
 export function collectWarnings(bodies) {
   const seen = new Set();
+  /** @type {{ path: string, code: string, message: string }[]} */
   const out = [];
   for (const body of bodies) {
     const warnings = /** @type {any} */ (body)?.warnings;
@@ -378,12 +349,16 @@ export function collectWarnings(bodies) {
 /**
  * The stderr lines for warnings: `warning <code> <path>: <message>`, one per warning.
  * They never change the exit code: the change was made.
+ * @param {readonly { path: string, code: string, message: string }[]} warnings
  */
 export function formatWarnings(warnings, paint = NO_PAINT) {
   return warnings.map((w) => `${paint.yellow('warning')} ${w.code} ${w.path === '' ? '(document)' : w.path}: ${w.message}\n`).join('');
 }
 
-/** Pretty JSON with a final newline. */
+/**
+ * Pretty JSON with a final newline.
+ * @param {unknown} value
+ */
 export function json(value) {
   return `${JSON.stringify(value, null, 2)}\n`;
 }

@@ -1,9 +1,12 @@
+// @ts-check
 // lbctl from argv to exit code: parse, read body files, call the admin API, show the
 // answer. Everything it touches (streams, env, fetch) comes in through `io`, so tests
 // and the demo can drive it in-process.
 import { readFile } from 'node:fs/promises';
+import { messageOf } from '../cli.mjs';
 import { callApi, UnreachableError } from './client.mjs';
-import { helpText, parseCommandLine, UsageError } from './commands.mjs';
+import { helpText, parseCommandLine } from './command-line.mjs';
+import { UsageError } from './commands.mjs';
 import { collectWarnings, formatApiError, formatWarnings, json, makePaint } from './format.mjs';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8787';
@@ -38,11 +41,12 @@ export async function run(argv, io = {}) {
     if (!(error instanceof UsageError)) throw error;
     return usageError(stderr, error.message, error.usage);
   }
-  const { globals, command, requests } = invocation;
   if (invocation.help) {
+    const { command } = invocation;
     stdout.write(command ? `usage: lbctl ${command.usage}\n  ${command.summary}\n` : helpText());
     return EXIT.ok;
   }
+  const { globals, command, requests } = invocation;
 
   const url = (globals.url ?? (env.LB_URL || DEFAULT_URL)).replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]/.test(url) || !URL.canParse(url)) {
@@ -59,11 +63,12 @@ export async function run(argv, io = {}) {
   }
 
   // Bodies are read and checked before any call, so a typo in a file changes nothing.
+  /** @type {Map<import('./commands.mjs').RequestPlan, string>} */
   const bodies = new Map();
   for (const request of requests) {
     if (request.bodyFile !== undefined) {
       const body = await readBody(request.bodyFile, io.stdin ?? process.stdin, stderr);
-      if (typeof body !== 'string') return usageError(stderr, body.error, command?.usage);
+      if (typeof body !== 'string') return usageError(stderr, body.error, command.usage);
       bodies.set(request, body);
     } else if (request.body !== undefined) {
       bodies.set(request, JSON.stringify(request.body));
@@ -102,7 +107,7 @@ export async function run(argv, io = {}) {
   }
 
   const result = responses[requests[0].key];
-  const colour = (stream) => stream.isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb';
+  const colour = (/** @type {{ isTTY?: boolean }} */ stream) => stream.isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb';
   // What is valid but will not work on Cloudflare's edge: said on stderr after the
   // answer, also with --json (stdout stays the document), never an exit code.
   const warnings = formatWarnings(collectWarnings(Object.values(responses)), makePaint(colour(stderr)));
@@ -119,6 +124,11 @@ export async function run(argv, io = {}) {
   return EXIT.ok;
 }
 
+/**
+ * @param {{ write(chunk: string): unknown }} stderr
+ * @param {string} message
+ * @param {string} [usage]
+ */
 function usageError(stderr, message, usage) {
   stderr.write(`lbctl: ${message}\n`);
   stderr.write(usage ? `usage: lbctl ${usage}\n` : 'usage: lbctl <command> [arguments]; lbctl --help lists the commands\n');
@@ -127,6 +137,9 @@ function usageError(stderr, message, usage) {
 
 /**
  * A body file's text, checked to be JSON, or what is wrong with it.
+ * @param {string} file a path, or '-' for stdin
+ * @param {AsyncIterable<string | Uint8Array> & { isTTY?: boolean }} stdin
+ * @param {{ write(chunk: string): unknown }} stderr
  * @returns {Promise<string | { error: string }>}
  */
 async function readBody(file, stdin, stderr) {
@@ -134,6 +147,7 @@ async function readBody(file, stdin, stderr) {
   try {
     if (file === '-') {
       if (stdin.isTTY) stderr.write('lbctl: reading JSON from stdin (end with Ctrl-D)\n');
+      /** @type {Uint8Array[]} */
       const chunks = [];
       for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
       text = Buffer.concat(chunks).toString('utf8');
@@ -141,18 +155,20 @@ async function readBody(file, stdin, stderr) {
       text = await readFile(file, 'utf8');
     }
   } catch (error) {
-    return { error: `cannot read ${file}: ${error?.code === 'ENOENT' ? 'no such file' : error?.message}` };
+    const code = /** @type {NodeJS.ErrnoException} */ (error).code;
+    return { error: `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : messageOf(error)}` };
   }
   const name = file === '-' ? 'stdin' : file;
   if (text.trim() === '') return { error: `${name} is empty` };
   try {
     JSON.parse(text);
   } catch (error) {
-    return { error: `${name} is not JSON: ${error?.message}` };
+    return { error: `${name} is not JSON: ${messageOf(error)}` };
   }
   return text;
 }
 
+/** @param {string} url */
 function isLoopback(url) {
   const host = new URL(url).hostname;
   return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127\./.test(host);

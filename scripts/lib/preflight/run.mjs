@@ -1,9 +1,11 @@
+// @ts-check
 // preflight from argv to exit code: read wrangler.toml and the configuration (a file,
 // or the stored one through the admin API), check them, print the findings.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { messageOf } from '../cli.mjs';
 import { callApi, UnreachableError } from '../lbctl/client.mjs';
 import { makePaint, tableLines } from '../lbctl/format.mjs';
 import { loadCheck, readDeploySettings } from './load.mjs';
@@ -38,6 +40,7 @@ export async function run(argv, io = {}) {
   const stderr = io.stderr ?? process.stderr;
   const env = io.env ?? process.env;
   const cwd = io.cwd ?? process.cwd();
+  /** @param {string} message @param {number} [code] */
   const fail = (message, code = EXIT.usage) => {
     stderr.write(`preflight: ${message}\n`);
     return code;
@@ -57,7 +60,7 @@ export async function run(argv, io = {}) {
       },
     });
   } catch (error) {
-    stderr.write(`preflight: ${error.message}\n${USAGE}`);
+    stderr.write(`preflight: ${messageOf(error)}\n${USAGE}`);
     return EXIT.usage;
   }
   if (args.values.help) {
@@ -75,7 +78,7 @@ export async function run(argv, io = {}) {
   try {
     deploy = await readDeploySettings(wranglerPath, args.values.env);
   } catch (error) {
-    return fail(`cannot read ${wranglerPath}: ${error.message}`);
+    return fail(`cannot read ${wranglerPath}: ${messageOf(error)}`);
   }
 
   /** @type {{ label: string, document: unknown }[]} */
@@ -88,12 +91,12 @@ export async function run(argv, io = {}) {
     try {
       text = file === '-' ? await readStream(io.stdin ?? process.stdin) : await readFile(resolve(cwd, file), 'utf8');
     } catch (error) {
-      return fail(`cannot read ${file}: ${error.message}`);
+      return fail(`cannot read ${file}: ${messageOf(error)}`);
     }
     try {
       sources.push({ label: file === '-' ? 'stdin' : basename(file), document: JSON.parse(text) });
     } catch (error) {
-      return fail(`${file} is not JSON: ${error.message}`);
+      return fail(`${file} is not JSON: ${messageOf(error)}`);
     }
   } else if (url && token) {
     if (!/^https?:\/\/[^/]/.test(url) || !URL.canParse(url)) return fail(`not an http(s) URL: "${url}"`);
@@ -124,6 +127,7 @@ export async function run(argv, io = {}) {
  * @param {import('./check').Report} report
  */
 export function formatReport(report, paint = makePaint(false)) {
+  /** @type {string[]} */
   const lines = [];
   for (const source of report.checked) {
     const mine = report.findings.filter((f) => f.source === source);
@@ -132,13 +136,14 @@ export function formatReport(report, paint = makePaint(false)) {
     const columns = [
       { title: 'path' },
       { title: 'code' },
-      { title: 'severity', style: (s) => (s === 'error' ? paint.red(s) : paint.yellow(s)) },
+      { title: 'severity', style: (/** @type {string} */ s) => (s === 'error' ? paint.red(s) : paint.yellow(s)) },
       { title: 'message' },
     ];
     lines.push(...tableLines(columns, mine.map((f) => [f.path, f.code, f.severity, f.message]), { indent: '  ', header: false }));
   }
   const errors = report.findings.filter((f) => f.severity === 'error').length;
   const warnings = report.findings.length - errors;
+  /** @param {number} n @param {string} word */
   const count = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
   lines.push(
     '',
@@ -151,6 +156,7 @@ export function formatReport(report, paint = makePaint(false)) {
   return `${lines.join('\n')}\n`;
 }
 
+/** @param {AsyncIterable<string | Uint8Array>} stream */
 async function readStream(stream) {
   let text = '';
   for await (const chunk of stream) text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
