@@ -1,7 +1,8 @@
 import type { PassiveHealth } from '../health/passive';
 import type { ClientFacts } from './facts';
 import { hash32 } from './origin-pick';
-import type { CompiledLoadBalancer, CompiledOrigin, CompiledPool, PickContext, Plan } from './plan';
+import type { PickContext } from './origin-policies';
+import type { CompiledLoadBalancer, CompiledOrigin, CompiledPool, Plan } from './plan';
 import { orderPools } from './pool-order';
 
 // One steering decision (SPEC §2.6–2.9), pure: the caller passes facts, the verified

@@ -1,122 +1,18 @@
-import type { Config, LoadBalancer, Origin, Pool } from '../config/schema';
+import type { Config, LoadBalancer, Pool } from '../config/schema';
 import { isIpLiteral, parseOriginAddress } from '../config/schema';
 import type { PassiveHealth } from '../health/passive';
 import type { HealthMap, OriginHealth } from '../health/state';
-import { HashRing, ringScale, SmoothWeightedRoundRobin, WeightedRandom, type RingScale } from './origin-pick';
+import { originKey, type CompiledOrigin } from './compiled-origin';
+import { ringScale, type RingScale } from './origin-pick';
+import { Selection } from './selection';
+
+export { originKey, type CompiledOrigin } from './compiled-origin';
+export { Selection } from './selection';
 
 // A Plan is a configuration compiled for the request path: lookups by host, pool
 // and origin name are maps, and each pool keeps a selection structure for its usable
 // origins that is rebuilt only when that set changes. Per-request work therefore
 // does not grow with the number of origins.
-
-export interface CompiledOrigin {
-  readonly pool: string;
-  readonly name: string;
-  /** "pool/name": unique across pools (ids hold no slash), computed once. */
-  readonly key: string;
-  readonly index: number;
-  readonly config: Origin;
-  readonly url: URL;
-  readonly hostHeader: string | undefined;
-  /** The address's host is an IP literal (the edge refuses such a subrequest unless it goes through a VPC binding). */
-  readonly ipLiteral: boolean;
-  readonly healthy: boolean;
-  readonly rttMs: number | undefined;
-  /** When an active check last found it up (ms), for ending a passive ejection early. */
-  readonly checkedUpAt: number | undefined;
-  /** When it recovered (ms), while its slow_start ramp may still run. */
-  readonly recoveredAt: number | undefined;
-}
-
-export const originKey = (pool: string, origin: string): string => `${pool}/${origin}`;
-
-export interface PickContext {
-  /** Hash of the client IP (or of the session key, for header affinity). */
-  readonly hashKey: number;
-  readonly random: () => number;
-  readonly inflight: (origin: CompiledOrigin) => number;
-}
-
-/** The origins of a pool that may take new sessions now, with the pool's policy over them. */
-export class Selection {
-  private roundRobin?: SmoothWeightedRoundRobin;
-  private weighted?: WeightedRandom;
-  private ring?: HashRing;
-
-  constructor(
-    readonly policy: Pool['origin_steering']['policy'],
-    readonly origins: readonly CompiledOrigin[],
-    readonly usingBackups: boolean,
-    readonly generation: number,
-    private readonly scale: RingScale,
-    /** Effective weights: configured, scaled down while an origin's slow_start ramp runs. */
-    private readonly effectiveWeights: readonly number[] = origins.map((o) => o.config.weight),
-    /** Usable backups while primaries serve: tried after the primaries when an attempt fails. */
-    readonly backups: readonly CompiledOrigin[] = [],
-    readonly rampBucket = -1,
-  ) {}
-
-  get size(): number {
-    return this.origins.length;
-  }
-
-  pick(ctx: PickContext): number {
-    if (this.origins.length <= 1) return this.origins.length - 1;
-    switch (this.policy) {
-      case 'round_robin':
-        return (this.roundRobin ??= new SmoothWeightedRoundRobin(this.weights())).next();
-      case 'random':
-        return this.weightedRandom().pick(ctx.random());
-      case 'hash':
-        return this.hashRing().lookup(ctx.hashKey);
-      case 'least_outstanding_requests': {
-        // Power of two choices, weighted: as good as a full scan in practice, O(log n).
-        const a = this.weightedRandom().pick(ctx.random());
-        const b = this.weightedRandom().pick(ctx.random());
-        const load = (i: number) => (ctx.inflight(this.origins[i]) + 1) / this.effectiveWeights[i]!;
-        return load(b) < load(a) ? b : a;
-      }
-    }
-  }
-
-  /** Consistent choice on a key, whatever the pool's policy (ip_cookie and header affinity). */
-  pickByHash(hashKey: number): number {
-    return this.origins.length <= 1 ? this.origins.length - 1 : this.hashRing().lookup(hashKey);
-  }
-
-  /** Up to `count` other origins after `first`, for retries. */
-  alternates(first: number, count: number, hashKey: number): CompiledOrigin[] {
-    if (count <= 0 || this.origins.length <= 1) return [];
-    if (this.policy === 'hash') {
-      return this.hashRing()
-        .walk(hashKey, count + 1)
-        .filter((i) => i !== first)
-        .slice(0, count)
-        .map((i) => this.origins[i]);
-    }
-    const out: CompiledOrigin[] = [];
-    for (let step = 1; step < this.origins.length && out.length < count; step++) {
-      out.push(this.origins[(first + step) % this.origins.length]);
-    }
-    return out;
-  }
-
-  private weights(): readonly number[] {
-    return this.effectiveWeights;
-  }
-
-  private weightedRandom(): WeightedRandom {
-    return (this.weighted ??= new WeightedRandom(this.weights()));
-  }
-
-  private hashRing(): HashRing {
-    return (this.ring ??= new HashRing(
-      this.origins.map((o) => o.name),
-      this.weights(),
-      this.scale,
-    ));
-  }
-}
 
 export class CompiledPool {
   readonly id: string;
