@@ -8,6 +8,7 @@ import type { ClientFacts } from './facts';
 import { hash32, HashRing, ringScale } from './origin-pick';
 import type { HealthMap } from '../health/state';
 import { Plan, originKey, type CompiledLoadBalancer, type CompiledPool, type Selection } from './plan';
+import { reachablePools } from './reach';
 
 // What a configuration change would do to traffic, before it is stored (the dry run of
 // PUT /config, SPEC §7). Pure: both configurations are compiled into fresh plans, so
@@ -365,16 +366,6 @@ function sameReach(old: LoadBalancer, proposed: LoadBalancer, before: ConfigInde
     if (monitor !== undefined && !deepEqual(before.monitors.get(monitor), after.monitors.get(monitor))) return false;
   }
   return true;
-}
-
-function reachablePools(lb: LoadBalancer): Set<string> {
-  const ids = new Set(lb.default_pools);
-  if (lb.fallback_pool !== undefined) ids.add(lb.fallback_pool);
-  for (const map of [lb.region_pools, lb.country_pools, lb.pop_pools]) {
-    for (const list of Object.values(map)) for (const id of list ?? []) ids.add(id);
-  }
-  for (const id of Object.keys(lb.random_steering.pool_weights)) ids.add(id);
-  return ids;
 }
 
 /** Structural equality of JSON data; the order of an object's keys does not matter, an array's does. */

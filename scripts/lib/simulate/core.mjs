@@ -21,7 +21,7 @@ import { loadWorld, SimulationError } from './world.mjs';
 
 export { FIBRE_KM_PER_MS, haversineKm, mean, percentile, rttMs } from './measure.mjs';
 export { CONTINENTS, cityPicker, continentOf, drawClients, jitter, mulberry32, randomIp, seedOf } from './population.mjs';
-export { loadWorld, matchLoadBalancer, poolsOfLoadBalancer, SimulationError, usableOrigins } from './world.mjs';
+export { loadWorld, matchLoadBalancer, SimulationError, usableOrigins } from './world.mjs';
 export { nearestPop, oracleRoute, servedRtt } from './oracle.mjs';
 export { AFFINITY_COOKIE, checkSimulation, clientRequest, sendAll, sendOne, settle } from './send.mjs';
 export { sortedCounts, tally } from './tally.mjs';

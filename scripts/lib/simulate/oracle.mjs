@@ -3,9 +3,10 @@
 // is measured. It is worked out here, from the PoPs and pools the running Worker
 // reports, rather than by the Worker's own anycast (src/geo/anycast.ts) on purpose: a
 // yardstick computed by the code under test would agree with it by construction. Only
-// the distance is shared (measure.mjs).
+// the distance (measure.mjs) and the pools a load balancer can steer to
+// (src/steering/reach.ts) are shared.
+import { steeringPools } from '../../../src/steering/reach.ts';
 import { haversineKm, rttMs } from './measure.mjs';
-import { poolsOfLoadBalancer } from './world.mjs';
 
 /**
  * @typedef {import('./world.mjs').World} World
@@ -48,7 +49,7 @@ export function oracleRoute(world, client) {
   if (!pop) return { pop: null, pool: null, rtt_ms: null };
   let best = null;
   let bestKm = Infinity;
-  for (const id of poolsOfLoadBalancer(world.lb)) {
+  for (const id of steeringPools(world.lb)) {
     const pool = world.pools.get(id);
     if (!pool || !pool.healthy || pool.lat === null || pool.lon === null) continue;
     const km = haversineKm(pop.lat, pop.lon, pool.lat, pool.lon);

@@ -12,8 +12,7 @@ import { Plan } from '../../../src/steering/plan.ts';
  * @typedef {import('../../../src/config/schema.ts').Origin} Origin
  * @typedef {import('../../../src/steering/plan.ts').CompiledLoadBalancer} CompiledLoadBalancer
  *
- * @typedef {Pick<LoadBalancer, 'default_pools'> & Partial<Pick<LoadBalancer, 'region_pools' | 'country_pools' | 'pop_pools' | 'fallback_pool'>>} PoolLists
- *   the fields of a load balancer that name pools
+ * @typedef {import('../../../src/steering/reach.ts').PoolLists} PoolLists
  *
  * @typedef {(method: string, path: string, body?: unknown) => Promise<any>} Admin
  *   an admin API call: the JSON of a 2xx answer; throws otherwise
@@ -83,18 +82,6 @@ function hostnameOf(host) {
 export function matchLoadBalancer(loadBalancers, host) {
   const config = /** @type {Config} */ (/** @type {unknown} */ ({ monitors: [], pools: [], load_balancers: loadBalancers ?? [] }));
   return /** @type {L | undefined} */ (planOf(config).loadBalancerFor(hostnameOf(host))?.config);
-}
-
-/**
- * Every pool a load balancer can steer to: default, geo-mapped and fallback pools.
- * @param {PoolLists} lb
- * @returns {string[]}
- */
-export function poolsOfLoadBalancer(lb) {
-  const ids = [...(lb.default_pools ?? [])];
-  for (const map of [lb.region_pools, lb.country_pools, lb.pop_pools]) for (const list of Object.values(map ?? {})) ids.push(...(list ?? []));
-  if (lb.fallback_pool) ids.push(lb.fallback_pool);
-  return [...new Set(ids)];
 }
 
 /**
