@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// @ts-check
 // npm run bench: Switchyard against the origins, a bare pass-through Worker on the
 // same runtime, and nginx and HAProxy when installed, under the same load; then a
 // failover run (one of three origins killed mid-run), a health-check fan-out over

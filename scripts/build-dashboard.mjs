@@ -1,4 +1,3 @@
-// @ts-check
 // Bundles the dashboard's client (src/admin/dashboard/client/, TypeScript for the
 // browser) into one script and writes it as src/admin/dashboard/client-bundle.js, a
 // module whose default export is that script's text: what the Worker serves as

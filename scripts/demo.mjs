@@ -20,6 +20,19 @@ import { startDevWorker } from './lib/dev-worker.mjs';
 import { Origin } from './lib/origins.mjs';
 import { run as lbctl } from './lib/lbctl/run.mjs';
 
+/**
+ * @typedef {(ok: boolean, what: string) => void} Expect records a problem of the tour unless `ok`
+ *
+ * @typedef {object} Reply what the tour reads of an answer
+ * @property {number | undefined} status
+ * @property {string} setCookie the first Set-Cookie, or ''
+ * @property {string} body
+ * @property {string | null} origin
+ * @property {string | null} pool
+ * @property {string | null} pop
+ * @property {string | null} attempts
+ */
+
 const root = fileURLToPath(new URL('..', import.meta.url));
 const check = process.argv.includes('--check');
 const edge = process.argv.includes('--edge');
@@ -37,11 +50,15 @@ const backends = [
 /** The names the edge emulator resolves to 127.0.0.1 (RFC 6761), and the Worker's zone there. */
 const EDGE_ZONE = 'localhost';
 
-/** Where the Worker reaches an origin: its loopback URL, or on the edge a name that resolves to it. */
+/**
+ * Where the Worker reaches an origin: its loopback URL, or on the edge a name that resolves to it.
+ * @param {Origin} origin
+ */
 function addressOf(origin) {
   return edge ? `http://${origin.name}.${EDGE_ZONE}:${origin.port}` : origin.url;
 }
 
+/** @param {ConstructorParameters<typeof Origin>[0]} spec */
 async function startOrigin(spec) {
   try {
     return await new Origin(spec).start();
@@ -51,6 +68,7 @@ async function startOrigin(spec) {
   }
 }
 
+/** @param {Origin[]} origins */
 function demoConfig(origins) {
   const [b1, b2, b3] = origins.map(addressOf);
   return {
@@ -108,14 +126,22 @@ async function waitForHealthz(timeoutMs = 60_000) {
   throw new Error(`Switchyard did not answer on ${base} within ${timeoutMs / 1000} s`);
 }
 
-/** GET / with a Host header (fetch() may not set Host, node:http may). */
+/**
+ * GET / with a Host header (fetch() may not set Host, node:http may).
+ * @param {string} host
+ * @param {Record<string, string>} [headers]
+ * @returns {Promise<Reply>}
+ */
 function get(host, headers = {}) {
   return new Promise((resolve, reject) => {
     const req = request(`${base}/`, { headers: { host, ...headers } }, (res) => {
+      /** @type {Buffer[]} */
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {
-        const h = (name) => res.headers[name] ?? null;
+        // node:http joins a repeated header into one string; only Set-Cookie is a list.
+        /** @param {string} name */
+        const h = (name) => /** @type {string | undefined} */ (res.headers[name]) ?? null;
         resolve({
           status: res.statusCode,
           setCookie: (res.headers['set-cookie'] ?? [])[0] ?? '',
@@ -132,9 +158,11 @@ function get(host, headers = {}) {
   });
 }
 
+/** @param {readonly (string | null)[]} values */
 function count(values) {
+  /** @type {Record<string, number>} */
   const counts = {};
-  for (const v of values) counts[v] = (counts[v] ?? 0) + 1;
+  for (const v of values) counts[String(v)] = (counts[String(v)] ?? 0) + 1;
   return Object.entries(counts)
     .map(([k, n]) => `${k}: ${n}`)
     .join(', ');
@@ -144,6 +172,7 @@ function count(values) {
  * Runs lbctl in-process. Its warnings (stderr lines "warning <code> <path>: …") come
  * back in `warnings` for the step that wants to show them; other stderr goes on to
  * ours, indented as a part of the step.
+ * @param {string[]} argv
  */
 async function cli(argv) {
   let out = '';
@@ -160,7 +189,13 @@ async function cli(argv) {
   return { code, out, warnings };
 }
 
-/** A call to the admin API for what lbctl has no command for. */
+/**
+ * A call to the admin API for what lbctl has no command for.
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} body
+ * @returns {Promise<{ status: number, json: import('./lib/lbctl/format.mjs').Document }>}
+ */
 async function adminApi(method, path, body) {
   const res = await fetch(`${base}/__lb/api${path}`, {
     method,
@@ -174,6 +209,7 @@ async function adminApi(method, path, body) {
  * On the edge only: an origin given by IP address is refused by Cloudflare (error 1003)
  * before any connection, and the request fails over to the next origin. The admin API
  * said so beforehand, as a warning. The pool and its load balancer stay for curl.
+ * @param {{ origins: Origin[], emulator: EdgeEmulator, scratch: string, expect: Expect }} step
  */
 async function ipLiteralStep({ origins, emulator, scratch, expect }) {
   const target = origins[1];
@@ -208,7 +244,10 @@ async function ipLiteralStep({ origins, emulator, scratch, expect }) {
   expect(refused.length > 0 && refused.every((e) => e.outcome === 403), 'the edge emulator did not refuse the IP-literal subrequest');
 }
 
-/** The Cloudflare export of examples/, with its origins given by name on the edge (backend1.localhost). */
+/**
+ * The Cloudflare export of examples/, with its origins given by name on the edge (backend1.localhost).
+ * @param {string} scratch
+ */
 function exportFile(scratch) {
   const file = join(root, 'examples', 'cloudflare-export.json');
   if (!edge) return file;
@@ -222,8 +261,11 @@ function exportFile(scratch) {
   return named;
 }
 
+/** @param {{ origins: Origin[], emulator: EdgeEmulator | undefined, scratch: string }} options */
 async function tour({ origins, emulator, scratch }) {
+  /** @type {string[]} */
   const problems = [];
+  /** @type {Expect} */
   const expect = (ok, what) => {
     if (!ok) problems.push(what);
   };
@@ -250,11 +292,11 @@ async function tour({ origins, emulator, scratch }) {
   expect(cookie.startsWith('__lb_affinity=') && again.every((o) => o === first.origin), 'the sticky session moved');
 
   console.log('\n4. Geo steering (any other host), simulated clients:');
-  for (const [label, headers, pool] of [
+  for (const [label, headers, pool] of /** @type {[string, Record<string, string>, string][]} */ ([
     ['x-lb-sim-country: BR', { 'x-lb-sim-country': 'BR' }, 'sa'],
     ['x-lb-sim-lat/lon: Paris', { 'x-lb-sim-lat': '48.86', 'x-lb-sim-lon': '2.35' }, 'eu'],
     ['x-lb-sim-colo: ORD', { 'x-lb-sim-colo': 'ORD' }, 'us'],
-  ]) {
+  ])) {
     const r = await get('app.localhost', headers);
     console.log(`   ${label.padEnd(26)} -> PoP ${r.pop}, pool ${r.pool}: ${r.body}`);
     expect(r.pool === pool, `${label} went to ${r.pool}, expected ${pool}`);
@@ -272,7 +314,7 @@ async function tour({ origins, emulator, scratch }) {
   expect(!after.includes('backend1'), 'a drained origin still took new requests');
   expect((await cli(['origin', 'undrain', 'all', 'backend1'])).code === 0, 'lbctl origin undrain failed');
 
-  if (edge) await ipLiteralStep({ origins, emulator, scratch, expect });
+  if (emulator) await ipLiteralStep({ origins, emulator, scratch, expect });
 
   if (check) {
     // Last, since it replaces the demo's configuration: bring a Cloudflare export.
@@ -280,7 +322,7 @@ async function tour({ origins, emulator, scratch }) {
     const origin = edge ? ' (its origins by name: backend1.localhost…)' : '';
     console.log(`\n${step}. lbctl import-cloudflare --apply examples/cloudflare-export.json${origin}, then a client from Brazil:`);
     const imported = await cli(['import-cloudflare', exportFile(scratch), '--apply']);
-    const pools = imported.code === 0 ? JSON.parse(imported.out).pools.map((p) => p.id) : [];
+    const pools = imported.code === 0 ? JSON.parse(imported.out).pools.map((/** @type {{ id: string }} */ p) => p.id) : [];
     console.log(`   pools: ${pools.join(', ')}`);
     expect(pools.includes('sa-saopaulo'), `lbctl import-cloudflare exited ${imported.code}`);
     const br = await get('app.example.com', { 'x-lb-sim-country': 'BR' });
@@ -314,16 +356,18 @@ Press Ctrl-C to stop.`);
  * `persist`). Wrangler's own output (banner, request log) is off; the Worker's
  * warnings and errors still reach stderr. With `emulator`, it is the Worker's
  * outbound service: every subrequest goes through it.
+ * @param {{ origins: Origin[], persist: string, emulator: EdgeEmulator | undefined }} options
  */
 async function startSwitchyard({ origins, persist, emulator }) {
   // wrangler's dev server waits forever for a port that is taken: say so at once.
   await new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', (error) =>
-      reject(error.code === 'EADDRINUSE' ? new Error(`127.0.0.1:${lbPort} is in use: stop what listens there, or set DEMO_PORT`) : error),
+      reject(/** @type {NodeJS.ErrnoException} */ (error).code === 'EADDRINUSE' ? new Error(`127.0.0.1:${lbPort} is in use: stop what listens there, or set DEMO_PORT`) : error),
     );
     probe.listen(lbPort, '127.0.0.1', () => probe.close(resolve));
   });
+  /** @type {NodeJS.Signals[]} */
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
   const worker = await startDevWorker({
@@ -348,9 +392,9 @@ async function startSwitchyard({ origins, persist, emulator }) {
   // Miniflare's handlers kill workerd and exit at once on a signal; the demo's own
   // stop() disposes of the Worker itself, then stops the origins and removes its files.
   // (Its exit hook still kills workerd if the process ends some other way.)
-  for (const signal of signals) {
+  for (const [signal, listeners] of before) {
     for (const listener of process.listeners(signal)) {
-      if (!before.get(signal).has(listener)) process.off(signal, listener);
+      if (!listeners.has(listener)) process.off(signal, listener);
     }
   }
   return worker;
@@ -373,8 +417,10 @@ async function main() {
   const persist = mkdtempSync(join(tmpdir(), 'switchyard-demo-'));
   // Also when a signal during start-up ends the process before stop() can run.
   process.on('exit', () => rmSync(persist, { recursive: true, force: true }));
+  /** @type {Awaited<ReturnType<typeof startSwitchyard>> | undefined} */
   let worker;
   let stopping = false;
+  /** @param {number} code */
   const stop = async (code) => {
     if (stopping) return;
     stopping = true;
@@ -390,7 +436,7 @@ async function main() {
     worker = await startSwitchyard({ origins, persist, emulator });
     await waitForHealthz();
   } catch (error) {
-    console.error(`Switchyard did not start: ${error?.message ?? error}`);
+    console.error(`Switchyard did not start: ${error instanceof Error ? error.message : error}`);
     return stop(1);
   }
   const problems = await tour({ origins, emulator, scratch: persist });

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// @ts-check
 // lbctl: the operator CLI of Switchyard's admin API.
 //
 //   npm run lbctl -- status

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// @ts-check
 // npm run preflight: what will not work on Cloudflare's edge, before `npm run deploy`.
 //
 //   npm run preflight -- config.json                 a configuration file and ./wrangler.toml

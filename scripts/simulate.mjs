@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// @ts-check
 // simulate: a world traffic simulator for a running Switchyard (LB_SIMULATION=on).
 //
 //   LB_TOKEN=demo-token npm run simulate                       against the demo (npm start)

@@ -1,4 +1,3 @@
-// @ts-check
 // The load runner: autocannon against each target in interleaved slices, latency
 // without load one request at a time, the failover run and the health-check fan-out.
 import autocannon from 'autocannon';

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// @ts-check
 // Fast loopback origins for the benchmark, in their own process so they do not
 // share a core with the load generator. Prints {"ports":[…]} once listening; a line
 // "kill N" on stdin closes origin N (connections refused from then on), "revive N"

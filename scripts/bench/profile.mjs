@@ -1,4 +1,3 @@
-// @ts-check
 // Where Switchyard's CPU goes under load: samples taken through workerd's inspector
 // while autocannon runs, printed as the functions with the most self time and the
 // most time including their callees.

@@ -1,4 +1,3 @@
-// @ts-check
 // What the benchmark prints: the machine, the micro-benchmarks, the load and latency
 // tables. results.json holds the same numbers.
 import { cpus, totalmem } from 'node:os';

@@ -1,4 +1,3 @@
-// @ts-check
 // What the benchmark puts under load: the loopback origins, Workers on workerd (a
 // bare pass-through, the header-contract Worker, Switchyard and other builds of it),
 // the pass-through under Miniflare, and nginx and HAProxy when installed.

@@ -1,4 +1,3 @@
-// @ts-check
 // What the Node CLIs (lbctl, simulate, preflight) share about being run as a program.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

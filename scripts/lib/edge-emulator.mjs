@@ -1,4 +1,3 @@
-// @ts-check
 // An emulator of what Cloudflare's network does to a Worker's subrequests (SPEC §10),
 // for the tests (Miniflare's outboundService) and `npm start -- --edge`. workerd on a
 // laptop connects anywhere, honours a Worker-set Host and throws on a refused

@@ -1,4 +1,3 @@
-// @ts-check
 // How the scripts run the Worker's own code. src/ is TypeScript with extensionless
 // imports, which Node cannot resolve as they are: a module that imports from src/ is
 // bundled with everything it imports (esbuild) and the bundle imported from memory.

@@ -1,4 +1,3 @@
-// @ts-check
 // Loopback origin servers that answer like the backends of the seeds
 // ("<h1>Response from Backend Server 1</h1>"), for the demo and the tests. Each can be
 // taken down (connections refused), brought back on the same port, slowed or made to

@@ -1,4 +1,3 @@
-// @ts-check
 // A Worker on workerd itself, with a generated capnp config: what the benchmark runs
 // (Miniflare, and so `wrangler dev`, put their own plumbing in front of the Worker and
 // cost two thirds of the throughput) and what the tests use where that plumbing would

@@ -66,14 +66,14 @@ describe('npm run simulate, its core inside workerd', () => {
     const remaining = pops.filter((p) => p.colo !== busiest && !p.withdrawn);
     const nearest = (lat: number, lon: number) =>
       remaining.reduce((best, p) => (haversineKm(lat, lon, p.latitude, p.longitude) < haversineKm(lat, lon, best.latitude, best.longitude) ? p : best)).colo;
-    const movers = baseline.clients.filter((c: { pop: string }) => c.pop === busiest);
+    const movers = baseline.clients.filter((c) => c.pop === busiest);
     expect(movers.length).toBeGreaterThan(0);
     for (const before of movers) {
-      const after = withdrawn.clients.find((c: { id: number }) => c.id === before.id);
+      const after = withdrawn.clients.find((c) => c.id === before.id)!;
       expect(after.pop, `${before.city} (${before.lat}, ${before.lon})`).toBe(nearest(before.lat, before.lon));
       expect(after.status).toBe(200);
     }
-    expect(withdrawn.moved.clients).toBe(movers.length);
+    expect(withdrawn.moved!.clients).toBe(movers.length);
     expect(withdrawn.checks.every((c: { ok: boolean }) => c.ok)).toBe(true);
 
     // And it was restored.

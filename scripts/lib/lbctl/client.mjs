@@ -1,4 +1,3 @@
-// @ts-check
 // The HTTP side of lbctl: one admin API call with the bearer token, a JSON body and
 // a timeout. It never decides what a status means; run.mjs does.
 

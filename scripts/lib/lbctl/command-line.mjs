@@ -1,4 +1,3 @@
-// @ts-check
 // lbctl's command line: the options, the help text, and argv read into the command it
 // names and the admin API calls that command makes. Throws UsageError.
 import { parseArgs } from 'node:util';

@@ -1,4 +1,3 @@
-// @ts-check
 // lbctl's commands: each one's usage, the admin API calls its arguments map to, and
 // how the answers are shown. Pure: arguments in, requests out; responses in, text
 // out. The command line is read in command-line.mjs; reading files and talking to the

@@ -1,4 +1,3 @@
-// @ts-check
 // What steering would do, in plain text: `lbctl explain` (the trace and the
 // candidates) and the impact of `lbctl config put --dry-run` on the sample clients.
 import { NO_PAINT, originState, plural, tableLines } from './format.mjs';

@@ -1,4 +1,3 @@
-// @ts-check
 // Plain-text output of lbctl: aligned tables, the status view, API errors. Pure:
 // data in, strings out; colour only through the `paint` it is given.
 

@@ -1,4 +1,3 @@
-// @ts-check
 // lbctl from argv to exit code: parse, read body files, call the admin API, show the
 // answer. Everything it touches (streams, env, fetch) comes in through `io`, so tests
 // and the demo can drive it in-process.

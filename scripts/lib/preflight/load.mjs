@@ -1,4 +1,3 @@
-// @ts-check
 // What preflight needs from outside itself: the Worker's own checking code, bundled
 // from TypeScript on the fly, and wrangler's configuration as wrangler resolves it.
 import { basename } from 'node:path';

@@ -1,4 +1,3 @@
-// @ts-check
 // preflight from argv to exit code: read wrangler.toml and the configuration (a file,
 // or the stored one through the admin API), check them, print the findings.
 import { existsSync } from 'node:fs';

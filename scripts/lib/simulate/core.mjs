@@ -1,4 +1,3 @@
-// @ts-check
 // The world traffic simulator: draws a population of clients from real cities, sends
 // each through a running Switchyard with the x-lb-sim-* headers (so its own anycast
 // simulation picks the PoP and its real steering picks pool and origin), reads

@@ -1,4 +1,3 @@
-// @ts-check
 // Distances, estimated round trips and the statistics over them. The distance is the
 // Worker's own (src/geo/distance.ts), so the simulator and proximity steering agree on
 // what "nearest" means.

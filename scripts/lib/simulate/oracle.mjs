@@ -1,4 +1,3 @@
-// @ts-check
 // The oracle: the best route a client could have had, against which steering's route
 // is measured. It is worked out here, from the PoPs and pools the running Worker
 // reports, rather than by the Worker's own anycast (src/geo/anycast.ts) on purpose: a

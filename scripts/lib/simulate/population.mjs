@@ -1,4 +1,3 @@
-// @ts-check
 // The simulated clients: drawn from real cities (src/geo/cities.ts) in proportion to
 // their population, each a few kilometres from its city's centre with its own IP.
 // Everything drawn comes from one seeded PRNG, so a run is repeatable.

@@ -7,30 +7,70 @@
 import { MAP_COLORS, MAP_HEIGHT, MAP_WIDTH, NO_POOL, poolColor, worldMap } from '../../../src/geo/world-map.ts';
 import { makePaint, tableLines } from '../lbctl/format.mjs';
 
+/**
+ * @typedef {import('../lbctl/format.mjs').Paint} Paint
+ * @typedef {import('./scenarios.mjs').PopMoved} PopMoved
+ * @typedef {import('./scenarios.mjs').PoolMoved} PoolMoved
+ * @typedef {import('./scenarios.mjs').ScenarioResult} ScenarioResult
+ * @typedef {import('./tally.mjs').Counts} Counts
+ *
+ * @typedef {object} Summary what the report reads of simulate()'s summary
+ * @property {string} host
+ * @property {string | null} [seed]
+ * @property {number} clients
+ * @property {{ id: string, latitude: number | null, longitude: number | null }[]} [pools]
+ * @property {{ colo: string, city: string, latitude: number, longitude: number }[]} [pops]
+ * @property {ScenarioResult[]} scenarios
+ *
+ * @typedef {Pick<ScenarioResult, 'name' | 'title' | 'host' | 'withdrawn_pops' | 'down_pools' | 'pools' | 'pops'>
+ *   & { clients: readonly { lat: number, lon: number, pool: string | null, moved_from?: string }[] }} MapScenario
+ *   what a map reads of a scenario's result
+ */
+
 const NO_PAINT = makePaint(false);
 
-/** pool id → colour, stable for a configuration: the dashboard's colour for the same pool. */
+/**
+ * pool id → colour, stable for a configuration: the dashboard's colour for the same pool.
+ * @param {Pick<Summary, 'pools'>} summary
+ * @returns {Map<string, string>}
+ */
 export function poolColors(summary) {
   return new Map((summary.pools ?? []).map((p, i) => [p.id, poolColor(i)]));
 }
 
+/** @param {number | null | undefined} v */
 const ms = (v) => (v === null || v === undefined ? '-' : `${v.toFixed(1)} ms`);
+/** @param {number} n */
 const thousands = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
-/** "    37 replies received from eu/backend1", counts right-aligned like `uniq -c`. */
+/**
+ * "    37 replies received from eu/backend1", counts right-aligned like `uniq -c`.
+ * @param {Counts} counts
+ * @param {(key: string) => string} [what]
+ * @param {string} [indent]
+ */
 function replyLines(counts, what = (key) => key, indent = '') {
   const entries = Object.entries(counts);
   const width = Math.max(6, ...entries.map(([, n]) => String(n).length + 2));
   return entries.map(([key, n]) => `${indent}${String(n).padStart(width)} replies received from ${what(key)}`);
 }
 
+/**
+ * @param {Counts} counts
+ * @param {(key: string) => string} label
+ * @param {string} [indent]
+ */
 function countLines(counts, label, indent = '  ') {
   const entries = Object.entries(counts);
   const width = Math.max(6, ...entries.map(([, n]) => String(n).length + 2));
   return entries.map(([key, n]) => `${indent}${String(n).padStart(width)} ${label(key)}`);
 }
 
-/** The text report of one scenario. */
+/**
+ * The text report of one scenario.
+ * @param {ScenarioResult} result
+ * @param {Paint} [paint]
+ */
 export function formatScenario(result, paint = NO_PAINT) {
   const out = [`== ${result.name}: ${result.title} ==`];
   if (result.skipped) {
@@ -43,13 +83,14 @@ export function formatScenario(result, paint = NO_PAINT) {
 
   if (result.requests > 0) {
     // Per origin; a pool's total only where it has more than one origin.
+    /** @type {Map<string, [string, number][]>} */
     const byPool = new Map();
     for (const [key, n] of Object.entries(result.origins ?? {})) {
       const pool = key.slice(0, key.indexOf('/'));
       byPool.set(pool, [...(byPool.get(pool) ?? []), [key, n]]);
     }
     out.push(...replyLines(result.origins ?? {}));
-    const pooled = Object.fromEntries([...byPool].filter(([, rows]) => rows.length > 1).map(([pool]) => [pool, result.pools[pool]]));
+    const pooled = Object.fromEntries([...byPool].filter(([, rows]) => rows.length > 1).map(([pool]) => [pool, result.pools?.[pool] ?? 0]));
     out.push(...replyLines(pooled, (pool) => `pool ${pool}`));
     const errors = Object.fromEntries(Object.entries(result.statuses ?? {}).filter(([code]) => Number(code) >= 500));
     out.push(...countLines(errors, (code) => `answered HTTP ${code} (no origin)`, ''));
@@ -58,13 +99,13 @@ export function formatScenario(result, paint = NO_PAINT) {
     out.push('', ...rttTable(result));
   }
   if (result.moved && result.withdrawn_pops.length > 0) {
-    const m = result.moved;
+    const m = /** @type {PopMoved} */ (result.moved);
     out.push('', `${m.pop} (${m.city}) withdrawn: its ${m.clients} clients went to`);
     out.push(...countLines(Object.fromEntries(Object.entries(m.to_pops).map(([c, v]) => [c, v.clients])), (c) => `${c}${m.to_pops[c].city ? ` (${m.to_pops[c].city})` : ''}`));
     out.push(`  their pools before: ${inline(m.pools_before)}; after: ${inline(m.pools_after)}`);
   }
   if (result.moved && result.down_pools.length > 0) {
-    const m = result.moved;
+    const m = /** @type {PoolMoved} */ (result.moved);
     out.push('', `pool ${m.pool} down (health: ${m.healthy_after === false ? 'unhealthy' : m.healthy_after ? 'healthy' : 'unknown'}): its ${m.clients} clients went to`);
     out.push(...countLines(m.pools_after, (pool) => `pool ${pool}`));
   }
@@ -88,13 +129,16 @@ export function formatScenario(result, paint = NO_PAINT) {
   return out.join('\n');
 }
 
+/** @param {Counts} counts */
 function inline(counts) {
   const entries = Object.entries(counts);
   return entries.length === 0 ? 'none' : entries.map(([k, n]) => `${k} ${n}`).join(', ');
 }
 
+/** @param {ScenarioResult} result */
 function continentTable(result) {
   const pools = Object.keys(result.pools ?? {});
+  /** @type {Set<string>} */
   const extra = new Set();
   for (const c of Object.values(result.continents ?? {})) for (const key of Object.keys(c.pools)) if (!pools.includes(key)) extra.add(key);
   const columns = [...pools, ...extra];
@@ -105,6 +149,7 @@ function continentTable(result) {
   );
 }
 
+/** @param {ScenarioResult} result */
 function rttTable(result) {
   const r = result.rtt;
   if (!r || r.estimated === 0) return ['  round trip: not estimated (the pools reached have no coordinates)'];
@@ -122,6 +167,10 @@ function rttTable(result) {
   ];
 }
 
+/**
+ * @param {ScenarioResult} result
+ * @param {Paint} paint
+ */
 function checkLines(result, paint) {
   const lines = result.checks.map((c) => `  ${c.ok ? paint.green('ok  ') : paint.red('FAIL')} ${c.name}${c.detail ? `: ${c.detail}` : ''}`);
   for (const note of result.notes ?? []) lines.push(`  ${paint.yellow('note')} ${note}`);
@@ -130,9 +179,15 @@ function checkLines(result, paint) {
   return lines;
 }
 
-/** The closing table: one line per scenario. */
+/**
+ * The closing table: one line per scenario.
+ * @param {Pick<Summary, 'scenarios'>} summary
+ * @param {Paint} [paint]
+ */
 export function formatOverview(summary, paint = NO_PAINT) {
+  /** @param {ScenarioResult} r */
   const verdict = (r) => (r.skipped ? 'skipped' : r.ok ? 'ok' : 'FAILED');
+  /** @param {string} v */
   const style = (v) => (v === 'ok' ? paint.green(v) : v === 'FAILED' ? paint.red(v) : paint.yellow(v));
   const lines = tableLines(
     [
@@ -162,16 +217,22 @@ export function formatOverview(summary, paint = NO_PAINT) {
 // ---------------------------------------------------------------------------------
 // SVG
 
+/** @type {Record<string, string>} */
+const XML_ENTITIES = { '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' };
+
+/** @param {unknown} value */
 export function escapeXml(value) {
-  return String(value).replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]);
+  return String(value).replace(/[<>&"']/g, (c) => XML_ENTITIES[c]);
 }
 
+/** @param {number} n */
 const f1 = (n) => (Math.round(n * 10) / 10).toString();
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"';
 
 /**
  * Bars per pool/origin per scenario: the share of the scenario's requests each
  * origin answered, its count on top, coloured by pool.
+ * @param {Summary} summary
  */
 export function distributionSvg(summary) {
   const colors = poolColors(summary);
@@ -183,13 +244,15 @@ export function distributionSvg(summary) {
   const top = 56;
   const plotH = 260;
   const groups = scenarios.map((r) => {
-    const bars = Object.entries(r.origins).map(([key, n]) => ({ key, n, pool: key.slice(0, key.indexOf('/')) }));
-    const failed = r.requests - Object.values(r.origins).reduce((s, n) => s + n, 0);
+    /** @type {{ key: string, n: number, pool: string | null }[]} */
+    const bars = Object.entries(r.origins ?? {}).map(([key, n]) => ({ key, n, pool: key.slice(0, key.indexOf('/')) }));
+    const failed = r.requests - Object.values(r.origins ?? {}).reduce((s, n) => s + n, 0);
     if (failed > 0) bars.push({ key: 'no origin', n: failed, pool: null });
     return { r, bars, width: Math.max(bars.length * (bar + gap) - gap, 90) };
   });
   const width = left + groups.reduce((s, g) => s + g.width + groupGap, 0) + 72; // room for the slanted labels
   const height = top + plotH + 130;
+  /** @param {number} share */
   const y = (share) => top + plotH * (1 - share);
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} font-size="12">`,
@@ -231,6 +294,8 @@ export function distributionSvg(summary) {
  * A world map of one scenario, on the dashboard's map: a dot per client coloured by
  * the pool that served it, every PoP as a small square (those that served clients
  * darker), withdrawn PoPs crossed out in red, pools as ringed circles.
+ * @param {Pick<Summary, 'pools' | 'pops'>} summary
+ * @param {MapScenario} result
  */
 export function mapSvg(summary, result) {
   const colors = poolColors(summary);
@@ -238,7 +303,11 @@ export function mapSvg(summary, result) {
   const top = 44;
   const width = MAP_WIDTH;
   const height = top + MAP_HEIGHT + 40;
-  /** Where the shared projection puts a place, inside the map's group (shifted down by `top`). */
+  /**
+   * Where the shared projection puts a place, inside the map's group (shifted down by `top`).
+   * @param {number} lon
+   * @param {number} lat
+   */
   const at = (lon, lat) => world.project(lon, lat).map((v) => Number(f1(v)));
   const withdrawn = new Set(result.withdrawn_pops ?? []);
   const down = new Set(result.down_pools ?? []);
@@ -263,7 +332,7 @@ export function mapSvg(summary, result) {
     const s = inUse ? 4 : 3;
     const [x, y] = at(pop.longitude, pop.latitude);
     parts.push(
-      `<rect class="pop${inUse ? ' in-use' : ''}" x="${f1(x - s / 2)}" y="${f1(y - s / 2)}" width="${s}" height="${s}" fill="${inUse ? '#333' : '#a9b4bf'}"><title>${escapeXml(`${pop.colo} ${pop.city}${inUse ? `: ${result.pops[pop.colo]} clients` : ''}`)}</title></rect>`,
+      `<rect class="pop${inUse ? ' in-use' : ''}" x="${f1(x - s / 2)}" y="${f1(y - s / 2)}" width="${s}" height="${s}" fill="${inUse ? '#333' : '#a9b4bf'}"><title>${escapeXml(`${pop.colo} ${pop.city}${inUse ? `: ${result.pops?.[pop.colo]} clients` : ''}`)}</title></rect>`,
     );
   }
   parts.push('</g>', '<g class="clients">');
@@ -315,11 +384,17 @@ export function mapSvg(summary, result) {
 /**
  * The JSON summary, every number of the run: indented, except that a value whose
  * JSON is short (a client record, a PoP, a table of counts) stays on one line.
+ * @param {unknown} summary
  */
 export function summaryJson(summary) {
   return `${compactJson(summary, '')}\n`;
 }
 
+/**
+ * @param {unknown} value
+ * @param {string} indent
+ * @returns {string | undefined} undefined where JSON.stringify gives undefined (a function, say)
+ */
 function compactJson(value, indent) {
   const flat = JSON.stringify(value);
   if (flat === undefined || value === null || typeof value !== 'object' || flat.length <= 240) return flat;

@@ -1,4 +1,3 @@
-// @ts-check
 // `npm run simulate` from argv to exit code: parse, check that Switchyard answers,
 // run the scenarios of core.mjs through it over HTTP, print the tables and write the
 // SVG charts and summary.json. Streams, env and the abort signal come in through

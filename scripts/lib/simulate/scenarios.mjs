@@ -1,4 +1,3 @@
-// @ts-check
 // The scenarios: each sends the population (or a part of it) through the Worker,
 // changes state through the admin API where it needs to, checks what it expects and
 // puts the state back, also on failure.
@@ -12,6 +11,7 @@ import { loadWorld, usableOrigins } from './world.mjs';
  * @typedef {import('./population.mjs').Client} Client
  * @typedef {import('./send.mjs').Send} Send
  * @typedef {import('./send.mjs').Reply} Reply
+ * @typedef {import('./tally.mjs').ClientRecord} ClientRecord
  * @typedef {import('./tally.mjs').Counts} Counts
  * @typedef {import('./tally.mjs').RttSummary} RttSummary
  * @typedef {import('./world.mjs').Admin} Admin
@@ -41,6 +41,48 @@ export const SCENARIO_NAMES = /** @type {const} */ (['baseline', 'pop-withdrawn'
  */
 
 /**
+ * Where the clients of a withdrawn PoP went.
+ * @typedef {object} PopMoved
+ * @property {string} pop
+ * @property {string} city
+ * @property {number} clients
+ * @property {Record<string, { clients: number, city: string | null }>} to_pops
+ * @property {Counts} pools_before
+ * @property {Counts} pools_after
+ * @property {number} at_nearest_remaining_pop
+ * @property {number} others_unchanged
+ * @property {number} others
+ */
+
+/**
+ * Where the clients of a pool whose origins were disabled went.
+ * @typedef {object} PoolMoved
+ * @property {string} pool
+ * @property {number} clients
+ * @property {Counts} pools_after
+ * @property {boolean | null} healthy_after as GET /health reports it afterwards
+ */
+
+/**
+ * A pool with unequal weights: each origin's count against what its weight expects.
+ * @typedef {object} WeightsResult
+ * @property {string} pool
+ * @property {string | undefined} policy
+ * @property {number} requests
+ * @property {{ origin: string, weight: number, count: number, expected: number, tolerance: number }[]} origins
+ */
+
+/**
+ * @typedef {object} StickyResult
+ * @property {number} clients
+ * @property {number} rounds
+ * @property {number} requests
+ * @property {number} moved clients seen on more than one origin
+ * @property {number} without_cookie
+ * @property {number} failed answers with a 5xx
+ */
+
+/**
  * What a scenario found; summary.json holds one per scenario. The counts and `rtt`
  * come from tally(); `moved`, `weights` and `sticky` from the scenarios that have them.
  * @typedef {object} ScenarioResult
@@ -62,10 +104,10 @@ export const SCENARIO_NAMES = /** @type {const} */ (['baseline', 'pop-withdrawn'
  * @property {Record<string, number>} [pops]
  * @property {Record<string, { clients: number, pools: Record<string, number> }>} [continents]
  * @property {RttSummary} [rtt]
- * @property {any[]} clients per-client records
- * @property {any} [moved]
- * @property {any} [weights]
- * @property {any} [sticky]
+ * @property {ClientRecord[]} clients per-client records
+ * @property {PopMoved | PoolMoved} [moved]
+ * @property {WeightsResult} [weights]
+ * @property {StickyResult} [sticky]
  * @property {string} [skipped]
  * @property {string} [error]
  * @property {number} [duration_ms]

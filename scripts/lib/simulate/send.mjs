@@ -1,4 +1,3 @@
-// @ts-check
 // Sending simulated clients through the Worker: each request carries the client's
 // place and address as x-lb-sim-* headers (and its affinity cookie, by the Worker's
 // own name for it), each answer is read back from x-lb-pop / x-lb-pool / x-lb-origin.

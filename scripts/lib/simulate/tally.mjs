@@ -1,4 +1,3 @@
-// @ts-check
 // Counting what a run's answers say: per pool, origin, PoP, status and continent, and
 // the estimated round trips of steering's routes against the oracle's.
 import { mean, percentile, round2 } from './measure.mjs';

@@ -1,4 +1,3 @@
-// @ts-check
 // What the running Worker knows, read through the admin API: its configuration, its
 // PoPs with their withdrawals and the health of its pools. Which load balancer a host
 // reaches and which origins a pool hands new requests to are answered by the Worker's
