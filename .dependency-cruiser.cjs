@@ -12,6 +12,7 @@ const LAYERS = [
   { name: 'steering', path: '^src/steering/' },
   { name: 'health', path: '^src/health/' },
   { name: 'config', path: '^src/config/' },
+  { name: 'rules', path: '^src/rules/' },
   { name: 'edge and geo', path: '^src/(edge|geo)/' },
   { name: 'base', path: '^src/(env|errors)\\.ts$' },
 ];
