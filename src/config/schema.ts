@@ -74,6 +74,17 @@ export function parseOriginAddress(address: string): URL | undefined {
   return url;
 }
 
+/**
+ * Where clients can reach an origin themselves (redirect steering, SPEC §9): an
+ * absolute http(s) URL, a path prefix allowed, without credentials, query or fragment.
+ */
+export function parsePublicUrl(value: string): URL | undefined {
+  if (!/^https?:\/\//i.test(value) || value.includes('?') || value.includes('#')) return undefined;
+  const url = URL.parse(value);
+  if (url === null || url.hostname === '' || url.username !== '' || url.password !== '') return undefined;
+  return url;
+}
+
 /** A binding's name as wrangler.toml declares it; "" = none. */
 const BINDING_NAME = /^(?:[A-Za-z_][A-Za-z0-9_]{0,63})?$/;
 
@@ -94,9 +105,54 @@ export const OriginSchema = z.strictObject({
     .string()
     .regex(BINDING_NAME, 'must be the name of a Workers VPC binding (letters, digits, _) or ""')
     .default(''),
+  public_url: z
+    .string()
+    .max(2048)
+    .refine((value) => value === '' || parsePublicUrl(value) !== undefined, {
+      message: 'must be an absolute http(s) URL without credentials, query or fragment, or ""',
+    })
+    .optional()
+    .meta({ description: 'absolute URL clients can reach this origin at, for redirect steering; absent or "" = none' }),
 });
 
 export const ORIGIN_POLICIES = ['round_robin', 'random', 'hash', 'least_outstanding_requests'] as const;
+
+/** What the hash origin policy hashes: the client IP, the path, path and query, or one header, cookie or query parameter. */
+export type HashKey =
+  | { readonly kind: 'ip' | 'path' | 'uri' }
+  | { readonly kind: 'header' | 'cookie' | 'query'; readonly name: string };
+
+const NAMED_HASH_KEYS = ['header', 'cookie', 'query'] as const;
+
+/** "ip", "path", "uri", "header:<name>", "cookie:<name>" or "query:<name>", the name an RFC 9110 token; else undefined. */
+export function parseHashKey(value: string): HashKey | undefined {
+  if (value === 'ip' || value === 'path' || value === 'uri') return { kind: value };
+  const colon = value.indexOf(':');
+  const kind = value.slice(0, colon);
+  const name = value.slice(colon + 1);
+  if (colon < 0 || !(NAMED_HASH_KEYS as readonly string[]).includes(kind) || !HEADER_NAME.test(name)) return undefined;
+  return { kind: kind as (typeof NAMED_HASH_KEYS)[number], name };
+}
+
+const hashKey = z
+  .string()
+  .max(256)
+  .refine((value) => parseHashKey(value) !== undefined, {
+    message: 'must be ip, path, uri, or header:, cookie: or query: followed by a name (an RFC 9110 token)',
+  });
+
+const percent = z.number().min(0).max(100);
+
+/** Cloudflare's load_shedding; the session policy is hash only, as Cloudflare's (a random one would decay sessions away). */
+const LOAD_SHEDDING_DEFAULT = { default_percent: 0, default_policy: 'random', session_percent: 0, session_policy: 'hash' } as const;
+const loadShedding = z
+  .strictObject({
+    default_percent: percent.default(0),
+    default_policy: z.enum(['random', 'hash']).default('random'),
+    session_percent: percent.default(0),
+    session_policy: z.enum(['hash']).default('hash'),
+  })
+  .default(LOAD_SHEDDING_DEFAULT);
 
 const poolFields = {
   id,
@@ -107,13 +163,17 @@ const poolFields = {
   latitude: latitude.optional(),
   longitude: longitude.optional(),
   origin_steering: z
-    .strictObject({ policy: z.enum(ORIGIN_POLICIES).default('round_robin') })
-    .default({ policy: 'round_robin' }),
+    .strictObject({ policy: z.enum(ORIGIN_POLICIES).default('round_robin'), hash_key: hashKey.default('ip') })
+    .default({ policy: 'round_robin', hash_key: 'ip' }),
+  load_shedding: loadShedding,
   slow_start: z.number().int().min(0).max(3600).default(0),
   origins: z.array(OriginSchema).min(1),
 };
 
-function checkPool(pool: { origins: { name: string }[]; latitude?: number; longitude?: number }, ctx: z.RefinementCtx): void {
+function checkPool(
+  pool: { origins: { name: string }[]; latitude?: number; longitude?: number; origin_steering: { policy: OriginPolicy; hash_key: string } },
+  ctx: z.RefinementCtx,
+): void {
   const seen = new Set<string>();
   pool.origins.forEach((origin, index) => {
     if (seen.has(origin.name)) {
@@ -123,6 +183,10 @@ function checkPool(pool: { origins: { name: string }[]; latitude?: number; longi
   });
   if ((pool.latitude === undefined) !== (pool.longitude === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['latitude'], message: 'latitude and longitude go together' });
+  }
+  const steering = pool.origin_steering;
+  if (steering.hash_key !== 'ip' && steering.policy !== 'hash') {
+    ctx.addIssue({ code: 'custom', path: ['origin_steering', 'hash_key'], message: `only the hash policy hashes a key; the policy is ${steering.policy}` });
   }
 }
 
@@ -298,4 +362,5 @@ export type Origin = z.output<typeof OriginSchema>;
 export type LoadBalancer = z.output<typeof LoadBalancerSchema>;
 export type OriginPatch = z.output<typeof OriginPatchSchema>;
 export type OriginPolicy = (typeof ORIGIN_POLICIES)[number];
+export type LoadShedding = Pool['load_shedding'];
 export type PoolSteeringPolicy = (typeof POOL_STEERING_POLICIES)[number];

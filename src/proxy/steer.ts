@@ -54,6 +54,8 @@ export async function steer(request: Request, loaded: Loaded, simulation: boolea
     inflight: inflight.byOrigin,
     poolInflight: inflight.byPool,
     passive,
+    url,
+    headers: request.headers,
     trace,
   });
   return { url, loaded, lb, facts, decision, pin };

@@ -12,6 +12,11 @@ export interface CompiledOrigin {
   readonly hostHeader: string | undefined;
   /** The address's host is an IP literal (the edge refuses such a subrequest unless it goes through a VPC binding). */
   readonly ipLiteral: boolean;
+  /**
+   * public_url without its trailing slash ("https://a.example.net/files"), for redirect
+   * steering: the request's path and query follow it. Undefined when the origin has none.
+   */
+  readonly publicUrl: string | undefined;
   readonly healthy: boolean;
   readonly rttMs: number | undefined;
   /** When an active check last found it up (ms), for ending a passive ejection early. */

@@ -5,6 +5,7 @@ import { regionOfCountry } from '../geo/regions';
 import { PassiveHealth } from '../health/passive';
 import { poolPlacement } from './decide';
 import type { ClientFacts } from './facts';
+import { shedsSession } from './load-shedding';
 import { hash32, HashRing, ringScale } from './origin-pick';
 import type { HealthMap } from '../health/state';
 import { Plan, originKey, type CompiledLoadBalancer, type CompiledPool, type Selection } from './plan';
@@ -98,7 +99,9 @@ const SAMPLE_DESCRIPTION =
   `One client at the centre of each of the ${CITIES.length} cities of the simulator's world (src/geo/cities.ts), ` +
   'weighted by its population, with a fixed synthetic address, entering at the nearest PoP that is not withdrawn. ' +
   'Each is placed as a new request would be: the pool by the load balancer\'s steering under the stored health, ' +
-  'the origin by consistent hash on the client\'s address. That is exact for hash pools and ip_cookie affinity; ' +
+  'a pool with load shedding passing the client on by the hash of its address in that pool (for the random policy too), ' +
+  'the origin by consistent hash on the client\'s address. That is exact for hash pools on the client IP and ip_cookie ' +
+  'affinity (a hash pool keyed on a path, header, cookie or query hashes the address instead); ' +
   'for round_robin, random and least_outstanding_requests pools a small weighted ring stands in, so a client moves only ' +
   'when its origin stops taking new requests or the weights change. Random pool steering takes one draw per ' +
   'client, the same before and after; least_outstanding_requests pool steering sees no requests in flight. With ' +
@@ -186,7 +189,7 @@ class Side {
     if (!lb.config.enabled) return null;
     // Each client its own draw for random pool steering, stable across both sides.
     const key = hash32(facts.ip);
-    const placed = poolPlacement(this.plan, lb, facts, this.passive, this.now, key / 2 ** 32);
+    const placed = poolPlacement(this.plan, lb, facts, this.passive, this.now, key / 2 ** 32, key);
     if (placed === undefined) return null;
     const selection = placed.pool.selection(this.passive, this.now, placed.fallback);
     // A hash pool and ip_cookie affinity pick on the pool's own ring: exactly what a
@@ -220,18 +223,22 @@ class Side {
   }
 
   /**
-   * Whether a session pinned (by token) to `pin` is still served there: the pool
-   * exists and is enabled and the origin may serve pinned requests (a draining one
-   * may, SPEC §2.6). With zero_downtime_failover none, an enabled origin keeps its
-   * sessions even when it cannot serve them (decide's 'failed').
+   * What becomes of a session pinned (by token) to `pin`: kept when the pool exists and
+   * is enabled and the origin may serve pinned requests (a draining one may, SPEC
+   * §2.6), or, with zero_downtime_failover none, is enabled at all (decide's
+   * 'failed'); shed when the pool's session_percent sheds this client (it is steered
+   * as new, its pool skipped); else lost (steered as new).
    */
-  keepsPin(lb: CompiledLoadBalancer, pin: Placement): boolean {
-    if (!lb.config.enabled || !TOKEN_MODES.has(lb.config.session_affinity)) return false;
+  pinOutcome(lb: CompiledLoadBalancer, pin: Placement, facts: ClientFacts): 'kept' | 'shed' | 'lost' {
+    if (!lb.config.enabled || !TOKEN_MODES.has(lb.config.session_affinity)) return 'lost';
     const pool = this.plan.pools.get(pin.pool);
     const origin = pool?.byName.get(pin.origin);
-    if (pool === undefined || origin === undefined || !pool.config.enabled) return false;
-    if (pool.servesPinned(origin, this.passive, this.now)) return true;
-    return lb.config.session_affinity_attributes.zero_downtime_failover === 'none' && origin.config.enabled;
+    if (pool === undefined || origin === undefined || !pool.config.enabled) return 'lost';
+    const none = lb.config.session_affinity_attributes.zero_downtime_failover === 'none';
+    if (pool.servesPinned(origin, this.passive, this.now)) {
+      return pool.shedding !== undefined && !none && shedsSession(pool.shedding, hash32(facts.ip)) ? 'shed' : 'kept';
+    }
+    return none && origin.config.enabled ? 'kept' : 'lost';
   }
 }
 
@@ -272,7 +279,8 @@ function compare(
     }
     if (sessions !== null && was !== null) {
       sessions.pinned++;
-      const stays = same || (tokens && proposed !== undefined && proposed.side.keepsPin(proposed.compiled, was));
+      const pin = tokens && proposed !== undefined ? proposed.side.pinOutcome(proposed.compiled, was, facts) : 'lost';
+      const stays = pin === 'kept' || (pin === 'lost' && same);
       if (!stays) {
         sessions.leaving++;
         const key = originKey(was.pool, was.origin);

@@ -171,13 +171,24 @@ export class HashRing {
   }
 }
 
+export const FNV_OFFSET = 0x811c9dc5;
+
 /** FNV-1a with a murmur3 finaliser: cheap, and well spread even for similar keys such as IPs. */
 export function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
+  return mix32(fnv1a(text, 0, text.length, FNV_OFFSET));
+}
+
+/** FNV-1a over text[start, end), continuing from `h`: a key made of parts, or part of a string, is hashed without building it. */
+export function fnv1a(text: string, start: number, end: number, h: number): number {
+  for (let i = start; i < end; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
+  return h;
+}
+
+/** murmur3's finaliser: every input bit moves every output bit. */
+export function mix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

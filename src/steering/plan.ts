@@ -1,8 +1,9 @@
-import type { Config, LoadBalancer, Pool } from '../config/schema';
-import { isIpLiteral, parseOriginAddress } from '../config/schema';
+import type { Config, HashKey, LoadBalancer, Pool } from '../config/schema';
+import { isIpLiteral, parseHashKey, parseOriginAddress, parsePublicUrl } from '../config/schema';
 import type { PassiveHealth } from '../health/passive';
 import type { HealthMap, OriginHealth } from '../health/state';
 import { originKey, type CompiledOrigin } from './compiled-origin';
+import { compileShedding, type Shedding } from './load-shedding';
 import { ringScale, type RingScale } from './origin-pick';
 import { Selection } from './selection';
 
@@ -22,6 +23,10 @@ export class CompiledPool {
   readonly healthy: boolean;
   readonly healthyOrigins: number;
   readonly meanRttMs: number | undefined;
+  /** What the hash policy hashes (origin_steering.hash_key). */
+  readonly hashKey: HashKey;
+  /** load_shedding; undefined when the pool sheds nothing. */
+  readonly shedding: Shedding | undefined;
   private readonly scale: RingScale;
   /** Until when some origin's slow_start ramp runs (ms); selections are rebuilt each second before it. */
   private readonly rampEnd: number;
@@ -47,6 +52,7 @@ export class CompiledPool {
         url,
         hostHeader: firstHeader(origin.header, 'host'),
         ipLiteral: isIpLiteral(url.hostname),
+        publicUrl: publicUrlBase(origin.public_url),
         healthy: checked?.healthy ?? true,
         rttMs: checked?.rtt_ms,
         checkedUpAt: up ? Date.parse(checked.last_check_at!) : undefined,
@@ -62,6 +68,10 @@ export class CompiledPool {
     this.healthy = config.enabled && this.healthyOrigins >= config.minimum_origins;
     const rtts = this.origins.flatMap((o) => (o.rttMs === undefined ? [] : [o.rttMs]));
     this.meanRttMs = rtts.length === 0 ? undefined : rtts.reduce((a, b) => a + b, 0) / rtts.length;
+    // The simulator compiles what GET /config answered, which an older Worker wrote
+    // without these fields: absent, they mean the defaults.
+    this.hashKey = parseHashKey(config.origin_steering?.hash_key ?? 'ip') ?? { kind: 'ip' };
+    this.shedding = config.load_shedding === undefined ? undefined : compileShedding(config.id, config.load_shedding);
   }
 
   /** May this origin serve a request already pinned to it? Draining and weight 0 still may. */
@@ -153,6 +163,12 @@ function resolvePolicy(lb: LoadBalancer): CompiledLoadBalancer['policy'] {
   const hasGeo =
     Object.keys(lb.region_pools).length > 0 || Object.keys(lb.country_pools).length > 0 || Object.keys(lb.pop_pools).length > 0;
   return hasGeo ? 'geo' : 'off';
+}
+
+/** public_url without its trailing slash, so that a request's path and query can follow it; undefined without one. */
+function publicUrlBase(value: string | undefined): string | undefined {
+  const url = value === undefined || value === '' ? undefined : parsePublicUrl(value);
+  return url === undefined ? undefined : url.href.replace(/\/$/, '');
 }
 
 function firstHeader(headers: Record<string, string[]>, name: string): string | undefined {

@@ -31,7 +31,8 @@ const SPEC_EXAMPLE = {
       monitor: 'root',
       latitude: 50.11,
       longitude: 8.68,
-      origin_steering: { policy: 'round_robin' },
+      origin_steering: { policy: 'round_robin', hash_key: 'ip' },
+      load_shedding: { default_percent: 0, default_policy: 'random', session_percent: 0, session_policy: 'hash' },
       slow_start: 0,
       origins: [
         {
@@ -43,6 +44,7 @@ const SPEC_EXAMPLE = {
           backup: false,
           header: { Host: ['b1.internal'] },
           network: '',
+          public_url: '',
         },
       ],
     },

@@ -294,6 +294,40 @@ describe('configImpact: random pool steering', () => {
   });
 });
 
+describe('configImpact: load shedding', () => {
+  const twoPools = (shedding: NonNullable<PoolExtra>['load_shedding'] = undefined, lbExtra: LbExtra = {}) =>
+    validConfig({
+      pools: [pool('p', ['a', 'b'], { load_shedding: shedding }), pool('q', ['c', 'd'])],
+      load_balancers: [loadBalancer({ default_pools: ['p', 'q'], ...lbExtra })],
+    });
+
+  it.each(['random', 'hash'] as const)('default_percent 30 (%s) moves about 30%% of the clients, all to the next pool', (policy) => {
+    const result = lbOf(impact(twoPools(), twoPools({ default_percent: 30, default_policy: policy })));
+    expect(result.change).toBe('changed');
+    expect(result.before!.pools).toEqual({ p: CLIENTS });
+    // 325 clients: 30% give or take 8 points is over three standard deviations.
+    expect(Math.abs(result.moved.clients / CLIENTS - 0.3)).toBeLessThan(0.08);
+    expect(result.after!.pools.q).toBe(result.moved.clients);
+    for (const move of result.moves) expect([move.before?.pool, move.after?.pool]).toEqual(['p', 'q']);
+  });
+
+  it('each client is shed the same way on both sides: 30% to 50% only adds clients', () => {
+    const at30 = lbOf(impact(twoPools(), twoPools({ default_percent: 30, default_policy: 'hash' })));
+    const from30to50 = lbOf(impact(twoPools({ default_percent: 30, default_policy: 'hash' }), twoPools({ default_percent: 50, default_policy: 'hash' })));
+    expect(from30to50.before!.pools.q).toBe(at30.moved.clients);
+    for (const move of from30to50.moves) expect([move.before?.pool, move.after?.pool]).toEqual(['p', 'q']);
+    expect(Math.abs(from30to50.after!.pools.q / CLIENTS - 0.5)).toBeLessThan(0.08);
+  });
+
+  it('session_percent 100 sends every pinned session away (sticky), none with failover none', () => {
+    const cookie = { session_affinity: 'cookie' } as const;
+    const sticky = lbOf(impact(twoPools(undefined, cookie), twoPools({ session_percent: 100 }, cookie)));
+    expect(sticky.sessions).toMatchObject({ pinned: CLIENTS, leaving: CLIENTS });
+    const none = { session_affinity: 'cookie', session_affinity_attributes: { zero_downtime_failover: 'none' } } as const;
+    expect(lbOf(impact(twoPools(undefined, none), twoPools({ session_percent: 100 }, none))).sessions).toMatchObject({ pinned: CLIENTS, leaving: 0 });
+  });
+});
+
 describe('configImpact: bounds', () => {
   it(`steers at most ${MAX_LISTED} load balancers, the changed ones first, and counts the rest`, () => {
     const lbs = (ids: number[], pool: string) => ids.map((i) => loadBalancer({ id: `l${i}`, hostname: `h${i}.example`, default_pools: [pool] }));

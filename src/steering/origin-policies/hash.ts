@@ -1,7 +1,7 @@
 import type { CompiledOrigin } from '../compiled-origin';
 import type { OriginPicker, OriginSet, PickContext } from './origin-picker';
 
-/** hash: consistent on the request's hash key; retries follow the ring clockwise. */
+/** hash: consistent on the request's hash key (the pool's hash_key); retries follow the ring clockwise. */
 export class HashPicker implements OriginPicker {
   constructor(private readonly set: OriginSet) {}
 

@@ -2,7 +2,7 @@ import type { CompiledOrigin } from '../compiled-origin';
 import type { HashRing, WeightedRandom } from '../origin-pick';
 
 export interface PickContext {
-  /** Hash of the client IP (or of the session key, for header affinity). */
+  /** The hash the pool's ring is read at: its hash_key (the client IP by default), or the session key for header affinity. */
   readonly hashKey: number;
   readonly random: () => number;
   readonly inflight: (origin: CompiledOrigin) => number;
