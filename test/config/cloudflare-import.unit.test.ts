@@ -444,7 +444,6 @@ describe('importCloudflare: mapping rules', () => {
       'pools[0].origins[0].virtual_network_id',
       'pools[0].notification_filter',
       'pools[0].check_regions',
-      'pools[0].load_shedding',
       'load_balancers[0].session_affinity_attributes.drain_duration',
       'load_balancers[0].session_affinity_attributes.require_all_headers',
       'load_balancers[0].proxied',
@@ -603,3 +602,47 @@ describe('importRefusal: what apply=true refuses (import_empty)', () => {
   });
 });
 
+
+describe('importCloudflare: load_shedding', () => {
+  it('is mapped field for field (Cloudflare names them the same) and is no longer listed as unmapped', () => {
+    const shedding = { default_percent: 20, default_policy: 'hash', session_percent: 12.5, session_policy: 'hash' };
+    const { config, paths } = imported({ pools: [cfPool(1, 'a', { load_shedding: shedding }), cfPool(2, 'b')] });
+    expect(config.pools[0].load_shedding).toEqual(shedding);
+    expect(config.pools[1].load_shedding).toEqual({ default_percent: 0, default_policy: 'random', session_percent: 0, session_policy: 'hash' });
+    expect(paths.filter((p) => p.includes('load_shedding'))).toEqual([]);
+  });
+
+  it('keeps a partial setting, the rest from the defaults', () => {
+    const { config, paths } = imported({ pools: [cfPool(1, 'a', { load_shedding: { default_percent: 30 } })] });
+    expect(config.pools[0].load_shedding).toEqual({ default_percent: 30, default_policy: 'random', session_percent: 0, session_policy: 'hash' });
+    expect(paths).toEqual([]);
+  });
+
+  it('clamps percentages to 0..100 and refuses unknown policies and fields, each with a note', () => {
+    const { config, unmapped, paths } = imported({
+      pools: [
+        cfPool(1, 'a', {
+          load_shedding: { default_percent: 150, default_policy: 'least_busy', session_percent: -5, session_policy: 'random', burst: 3 },
+        }),
+        cfPool(2, 'b', { load_shedding: { default_percent: '10' } }),
+        cfPool(3, 'c', { load_shedding: 'all' }),
+      ],
+    });
+    expect(config.pools.map((p) => p.load_shedding)).toEqual([
+      { default_percent: 100, default_policy: 'random', session_percent: 0, session_policy: 'hash' },
+      { default_percent: 0, default_policy: 'random', session_percent: 0, session_policy: 'hash' },
+      { default_percent: 0, default_policy: 'random', session_percent: 0, session_policy: 'hash' },
+    ]);
+    expect(paths).toEqual([
+      'pools[0].load_shedding.default_percent',
+      'pools[0].load_shedding.default_policy',
+      'pools[0].load_shedding.session_percent',
+      'pools[0].load_shedding.session_policy',
+      'pools[0].load_shedding.burst',
+      'pools[1].load_shedding.default_percent',
+      'pools[2].load_shedding',
+    ]);
+    expect(message(unmapped, 'pools[0].load_shedding.default_percent')).toBe('150 changed to 100 (a percentage, 0..100)');
+    expect(message(unmapped, 'pools[0].load_shedding.session_policy')).toBe('"random" is not one of hash; hash used');
+  });
+});

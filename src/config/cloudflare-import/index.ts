@@ -12,7 +12,7 @@ import { importPool, type PoolInput } from './pools';
 // The result should behave as the Cloudflare objects did. Cloudflare ids (32 hex) become
 // readable ids derived from names, and every reference is rewritten to them. What has
 // no Switchyard equivalent is left out and listed in `unmapped`, each with the path of
-// the input field ("pools[1].load_shedding"); paths index each kind in input order, for
+// the input field ("pools[1].check_regions"); paths index each kind in input order, for
 // mixed arrays too. Odd values are noted and skipped, never thrown: the caller validates
 // the result like any other configuration. Enumerations and bounds come from the schema
 // (../schema.ts), so the importer accepts exactly what validation will.

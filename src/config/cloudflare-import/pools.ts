@@ -4,13 +4,13 @@ import {
   boolean,
   boundedInteger,
   bounds,
+  choices,
   headerMap,
   isEmpty,
   isObject,
   isOneOf,
   noteNetworks,
   noteUnknownFields,
-  positive,
   type Context,
   type ImportedRef,
   type Json,
@@ -107,14 +107,47 @@ export function importPool(raw: Json, path: string, position: number, ids: IdSpa
   }
   if (!isEmpty(raw.notification_filter)) note(at('notification_filter'), 'not supported; health notifications go to HEALTH_WEBHOOK_URL unfiltered');
   if (!isEmpty(raw.check_regions)) note(at('check_regions'), 'not supported: probes run from the Worker, not from chosen regions');
-  if (isObject(raw.load_shedding) && (positive(raw.load_shedding.default_percent) || positive(raw.load_shedding.session_percent))) {
-    note(at('load_shedding'), 'not supported: Switchyard does not shed load from a healthy pool');
-  }
+  const shedding = loadShedding(raw.load_shedding, at('load_shedding'), note);
+  if (shedding !== undefined) pool.load_shedding = shedding;
   noteNetworks(raw.networks, at('networks'), note);
 
   noteUnknownFields(raw, POOL_FIELDS, path, note);
   if (cfId !== undefined) refs.set(cfId, { id, label });
   return { ...pool, origins };
+}
+
+const SHEDDING = PoolSchema.shape.load_shedding.unwrap().shape;
+const SHEDDING_FIELDS = new Set(Object.keys(SHEDDING));
+
+/** load_shedding has Cloudflare's field names and meaning: percentages kept (clamped to 0..100), policies checked. */
+function loadShedding(value: unknown, path: string, note: Note): PoolInput['load_shedding'] {
+  if (isEmpty(value)) return undefined;
+  if (!isObject(value)) return void note(path, 'expected an object; ignored');
+  const out: NonNullable<PoolInput['load_shedding']> = {};
+  const share = (field: 'default_percent' | 'session_percent') => {
+    const raw = value[field];
+    if (raw === undefined || raw === null) return undefined;
+    if (typeof raw !== 'number' || !Number.isFinite(raw)) return void note(`${path}.${field}`, `expected a number, got ${JSON.stringify(raw)}; 0 used`);
+    const clamped = Math.min(100, Math.max(0, raw));
+    if (clamped !== raw) note(`${path}.${field}`, `${raw} changed to ${clamped} (a percentage, 0..100)`);
+    return clamped;
+  };
+  const policy = <T extends string>(field: 'default_policy' | 'session_policy', options: readonly T[], fallback: T): T | undefined => {
+    const raw = value[field];
+    if (raw === undefined || raw === null || raw === '') return undefined;
+    if (isOneOf(raw, options)) return raw;
+    return void note(`${path}.${field}`, `${JSON.stringify(raw)} is not one of ${options.join(', ')}; ${fallback} used`);
+  };
+  const defaultPercent = share('default_percent');
+  if (defaultPercent !== undefined) out.default_percent = defaultPercent;
+  const defaultPolicy = policy('default_policy', choices(SHEDDING.default_policy), 'random');
+  if (defaultPolicy !== undefined) out.default_policy = defaultPolicy;
+  const sessionPercent = share('session_percent');
+  if (sessionPercent !== undefined) out.session_percent = sessionPercent;
+  const sessionPolicy = policy('session_policy', choices(SHEDDING.session_policy), 'hash');
+  if (sessionPolicy !== undefined) out.session_policy = sessionPolicy;
+  noteUnknownFields(value, SHEDDING_FIELDS, path, note);
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 function importOrigin(
