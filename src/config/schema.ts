@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { REGIONS } from '../geo/regions';
+import { MAX_RULES, ruleFields } from '../rules/schema';
 import { HEADER_NAME, HEADER_VALUE, HOST_VALUE, isReservedRequestHeader } from './header-rules';
 
 // The vocabulary follows Cloudflare Load Balancing's API objects (snake_case), so an
@@ -227,7 +228,7 @@ const poolList = z
     });
   });
 
-export const LoadBalancerSchema = z.strictObject({
+const loadBalancerBase = z.strictObject({
   id,
   hostname: z
     .string()
@@ -276,6 +277,23 @@ export const LoadBalancerSchema = z.strictObject({
   expose_headers: z.boolean().default(true),
 });
 
+/** What a rule's overrides may replace: the load balancer's steering and affinity settings. */
+export const RULE_OVERRIDE_FIELDS = [
+  ...['default_pools', 'fallback_pool', 'region_pools', 'country_pools', 'pop_pools', 'steering_policy', 'random_steering'] as const,
+  ...['session_affinity', 'session_affinity_ttl', 'session_affinity_attributes'] as const,
+] as const;
+type OverrideField = (typeof RULE_OVERRIDE_FIELDS)[number];
+const lbShape = loadBalancerBase.shape;
+/** A field of an override is absent unless named: the load balancer's default does not fill it in. */
+const withoutDefault = (schema: z.ZodType): z.ZodType => (schema instanceof z.ZodDefault ? (schema.unwrap() as z.ZodType) : schema);
+const overridesSchema = z.strictObject(
+  Object.fromEntries(RULE_OVERRIDE_FIELDS.map((field) => [field, withoutDefault(lbShape[field]).optional()])),
+) as unknown as z.ZodType<Partial<Pick<z.output<typeof loadBalancerBase>, OverrideField>>, Partial<Pick<z.input<typeof loadBalancerBase>, OverrideField>>>;
+
+export const RuleSchema = z.strictObject({ ...ruleFields, overrides: overridesSchema.default({}) });
+
+export const LoadBalancerSchema = loadBalancerBase.extend({ rules: z.array(RuleSchema).max(MAX_RULES).optional() });
+
 export const ConfigSchema = z
   .strictObject({
     monitors: z.array(MonitorSchema).default([]),
@@ -296,26 +314,15 @@ export const ConfigSchema = z
     const hostnames = new Map<string, number>();
     config.load_balancers.forEach((lb, index) => {
       const at = (...path: (string | number)[]) => ['load_balancers', index, ...path];
-      const known = (poolId: string, path: (string | number)[]) => {
-        if (!pools.has(poolId)) ctx.addIssue({ code: 'custom', path: at(...path), message: `unknown pool "${poolId}"` });
-      };
-      lb.default_pools.forEach((poolId, i) => known(poolId, ['default_pools', i]));
-      if (lb.fallback_pool !== undefined) known(lb.fallback_pool, ['fallback_pool']);
-      for (const [key, value] of [
-        ['region_pools', lb.region_pools],
-        ['country_pools', lb.country_pools],
-        ['pop_pools', lb.pop_pools],
-      ] as const) {
-        for (const [code, list] of Object.entries(value)) list?.forEach((poolId, i) => known(poolId, [key, code, i]));
-      }
-      for (const poolId of Object.keys(lb.random_steering.pool_weights)) known(poolId, ['random_steering', 'pool_weights', poolId]);
-      if (lb.session_affinity === 'header' && lb.session_affinity_attributes.headers.length === 0) {
-        ctx.addIssue({
-          code: 'custom',
-          path: at('session_affinity_attributes', 'headers'),
-          message: 'header affinity needs at least one header name',
-        });
-      }
+      checkSteering(lb, pools, at(), ctx);
+      lb.rules?.forEach((rule, r) => {
+        const o = rule.overrides;
+        const affinity =
+          o.session_affinity === undefined && o.session_affinity_attributes === undefined
+            ? {}
+            : { session_affinity: o.session_affinity ?? lb.session_affinity, session_affinity_attributes: o.session_affinity_attributes ?? lb.session_affinity_attributes };
+        checkSteering({ ...o, ...affinity }, pools, at('rules', r, 'overrides'), ctx);
+      });
       const previous = hostnames.get(lb.hostname);
       if (previous !== undefined) {
         ctx.addIssue({ code: 'custom', path: at('hostname'), message: `hostname "${lb.hostname}" is already used by load_balancers.${previous}` });
@@ -323,6 +330,32 @@ export const ConfigSchema = z
       hostnames.set(lb.hostname, index);
     });
   });
+
+type SteeringFields = Partial<Pick<LoadBalancer, OverrideField>>;
+
+/** Pools named by steering settings exist; header affinity names a header. Absent fields are not checked. */
+function checkSteering(lb: SteeringFields, pools: ReadonlySet<string>, at: (string | number)[], ctx: z.RefinementCtx): void {
+  const known = (poolId: string, path: (string | number)[]) => {
+    if (!pools.has(poolId)) ctx.addIssue({ code: 'custom', path: [...at, ...path], message: `unknown pool "${poolId}"` });
+  };
+  lb.default_pools?.forEach((poolId, i) => known(poolId, ['default_pools', i]));
+  if (lb.fallback_pool !== undefined) known(lb.fallback_pool, ['fallback_pool']);
+  for (const [key, value] of [
+    ['region_pools', lb.region_pools],
+    ['country_pools', lb.country_pools],
+    ['pop_pools', lb.pop_pools],
+  ] as const) {
+    for (const [code, list] of Object.entries(value ?? {})) list?.forEach((poolId, i) => known(poolId, [key, code, i]));
+  }
+  for (const poolId of Object.keys(lb.random_steering?.pool_weights ?? {})) known(poolId, ['random_steering', 'pool_weights', poolId]);
+  if (lb.session_affinity === 'header' && lb.session_affinity_attributes !== undefined && lb.session_affinity_attributes.headers.length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [...at, 'session_affinity_attributes', 'headers'],
+      message: 'header affinity needs at least one header name',
+    });
+  }
+}
 
 function uniqueIds(items: readonly { id: string }[], key: string, ctx: z.RefinementCtx): Set<string> {
   const ids = new Set<string>();
@@ -360,6 +393,7 @@ export type Monitor = z.output<typeof MonitorSchema>;
 export type Pool = z.output<typeof PoolSchema>;
 export type Origin = z.output<typeof OriginSchema>;
 export type LoadBalancer = z.output<typeof LoadBalancerSchema>;
+export type Rule = z.output<typeof RuleSchema>;
 export type OriginPatch = z.output<typeof OriginPatchSchema>;
 export type OriginPolicy = (typeof ORIGIN_POLICIES)[number];
 export type LoadShedding = Pool['load_shedding'];

@@ -280,12 +280,13 @@ export function describeToken(token: IToken): string {
   return /^[\w."r#]/.test(image) ? image : `'${image}'`;
 }
 
-// Built when the module loads (chevrotain analyses the grammar once, tens of ms), so
-// the isolate's startup pays for it, not the first request that compiles a rule.
-const parser = new ConditionParser();
+// Built on the first compile (chevrotain analyses the grammar once, tens of ms), so
+// a configuration without rules never pays for it.
+let built: ConditionParser | undefined;
 
 /** The syntax tree of a tokenized condition; a syntax error is a ConditionError. */
 export function parseTokens(source: string, tokens: IToken[]): ConditionNode {
+  const parser = (built ??= new ConditionParser());
   parser.source = source;
   parser.input = tokens;
   const tree = parser.condition();
