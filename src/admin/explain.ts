@@ -66,6 +66,11 @@ const ExplainSchema = z
       z.object({ pool: z.string(), origin: z.string(), address: z.string(), weight: z.number(), drain: z.boolean(), backup: z.boolean() }),
     ),
     affinity: z.object({ mode: z.string(), outcome: z.string(), pin: z.object({ pool: z.string(), origin: z.string() }).nullable() }),
+    rules: z.array(z.string()).meta({ description: "the load balancer's rules that matched, in the order they were tried" }),
+    fixed_response: z
+      .object({ status_code: z.number() })
+      .nullable()
+      .meta({ description: 'the fixed response of a matching rule, which answers the request without an origin' }),
     trace: z.array(z.string()),
   })
   .meta({ id: 'Explanation' });
@@ -98,7 +103,7 @@ export async function explain(env: Env, input: ExplainInput): Promise<Explanatio
 
   const loaded = await adoptSnapshot(env, await controlPlane(env).current());
   const trace: string[] = [];
-  const { lb, facts, decision, pin } = await steer(new Request(url, { method: input.method, headers }), loaded, true, trace);
+  const { lb, facts, decision, pin, rules, fixed } = await steer(new Request(url, { method: input.method, headers }), loaded, true, trace);
   return {
     request: { method: input.method, url: url.href },
     facts: {
@@ -123,6 +128,8 @@ export async function explain(env: Env, input: ExplainInput): Promise<Explanatio
       backup: o.config.backup,
     })),
     affinity: { mode: lb.config.session_affinity, outcome: decision.affinity, pin: pin ?? null },
+    rules,
+    fixed_response: fixed === null ? null : { status_code: fixed.status_code },
     trace,
   };
 }

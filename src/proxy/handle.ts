@@ -9,7 +9,7 @@ import type { Decision } from '../steering/decide';
 import type { CompiledOrigin } from '../steering/plan';
 import { forward } from './forward';
 import { inflight, passive, recordTraffic } from './isolate';
-import { steer } from './steer';
+import { steer, type Steered } from './steer';
 
 // The request path, in the order of SPEC §2: steer (facts, load balancer, affinity,
 // pools and origins), forward, record, then the response's own headers and the pin.
@@ -25,7 +25,8 @@ export async function proxyRequest(request: Request, env: Env, ctx: ExecutionCon
     throw new LbError(400, 'body_not_allowed', `a ${request.method} request cannot carry a body through this balancer; send it with POST or PUT`);
   }
   const loaded = await currentSnapshot(env, ctx, started);
-  const { lb, facts, decision } = await steer(request, loaded, config.simulation, undefined, url);
+  const { lb, facts, decision, fixed } = await steer(request, loaded, config.simulation, undefined, url);
+  if (fixed !== null) return fixedResponse(fixed);
   if (decision.candidates.length === 0) {
     throw new LbError(503, 'no_healthy_origin', `no healthy origin for load balancer "${lb.config.id}"`, {
       headers: { 'retry-after': RETRY_AFTER_SECONDS },
@@ -115,3 +116,11 @@ async function affinityCookie(loaded: Loaded, lb: LoadBalancer, origin: Compiled
   });
 }
 
+/** A rule's fixed_response (SPEC §9): answered here, no origin asked. */
+function fixedResponse(fixed: NonNullable<Steered['fixed']>): Response {
+  const headers = new Headers();
+  if (fixed.content_type !== undefined) headers.set('content-type', fixed.content_type);
+  if (fixed.location !== undefined) headers.set('location', fixed.location);
+  const empty = fixed.status_code === 204 || fixed.status_code === 205 || fixed.status_code === 304;
+  return new Response(empty ? null : fixed.message_body, { status: fixed.status_code, headers });
+}

@@ -5,7 +5,8 @@ import { LbError } from '../errors';
 import { AFFINITY_COOKIE, verifyAffinityToken } from '../steering/affinity-token';
 import { decide, poolFor, type Decision, type Pin } from '../steering/decide';
 import { clientFacts, type ClientFacts } from '../steering/facts';
-import type { CompiledLoadBalancer } from '../steering/plan';
+import { withOverrides, type CompiledLoadBalancer } from '../steering/plan';
+import { evaluateRules, requestView, type CompiledRule } from '../steering/rules';
 import { inflight, notePlan, passive } from './isolate';
 
 // Steps 1 to 4 of the request path (SPEC §2): the client's facts, the load balancer,
@@ -19,7 +20,14 @@ export interface Steered {
   facts: ClientFacts;
   decision: Decision;
   pin: Pin | undefined;
+  /** The names of the rules that matched, in the order they were tried. */
+  rules: string[];
+  /** A matching rule's fixed response: the request is answered with it, no origin steered to. */
+  fixed: CompiledRule['fixed'];
 }
+
+const NO_MATCH: string[] = [];
+const ANSWERED: Decision = { pools: [], policyReason: () => 'answered by a rule', candidates: [], affinity: 'off', pinServed: false, fallbackUsed: false };
 
 /** Facts, load balancer, affinity and decision for a request: shared by the proxy and explain. */
 export async function steer(request: Request, loaded: Loaded, simulation: boolean, trace?: string[], url = new URL(request.url)): Promise<Steered> {
@@ -32,16 +40,27 @@ export async function steer(request: Request, loaded: Loaded, simulation: boolea
     );
   }
   notePlan(plan);
-  const lb = plan.loadBalancerFor(url.hostname);
-  if (lb === undefined) throw new LbError(404, 'no_load_balancer', `no load balancer serves host "${url.hostname}"`);
-  if (!lb.config.enabled) throw new LbError(503, 'load_balancer_disabled', `load balancer "${lb.config.id}" is disabled`);
-  trace?.push(`load balancer ${lb.config.id} (hostname ${lb.config.hostname}) for host ${url.hostname}`);
+  const hostLb = plan.loadBalancerFor(url.hostname);
+  if (hostLb === undefined) throw new LbError(404, 'no_load_balancer', `no load balancer serves host "${url.hostname}"`);
+  if (!hostLb.config.enabled) throw new LbError(503, 'load_balancer_disabled', `load balancer "${hostLb.config.id}" is disabled`);
+  trace?.push(`load balancer ${hostLb.config.id} (hostname ${hostLb.config.hostname}) for host ${url.hostname}`);
 
   const facts = clientFacts(request.headers, request.cf as Record<string, unknown> | undefined, simulation, plan.withdrawn);
   trace?.push(
     `client ${facts.ip || 'unknown'} from ${facts.source}: country ${facts.country ?? '?'}, region ${facts.region ?? '?'}, PoP ${facts.colo ?? '?'}` +
       (facts.lat !== undefined ? `, at ${facts.lat},${facts.lon}` : ''),
   );
+
+  let lb = hostLb;
+  let rules = NO_MATCH;
+  if (hostLb.rules.length > 0) {
+    const cf = request.cf as Record<string, unknown> | undefined;
+    const continent = typeof cf?.continent === 'string' ? cf.continent : undefined;
+    const outcome = evaluateRules(hostLb.rules, requestView(request.method, url, request.headers, facts, continent, hostLb.config.hostname), trace);
+    rules = outcome.matched.map((i) => hostLb.rules[i]!.name);
+    if (outcome.fixed !== undefined) return { url, loaded, lb, facts, decision: ANSWERED, pin: undefined, rules, fixed: outcome.fixed.fixed };
+    lb = withOverrides(hostLb, outcome.matched);
+  }
 
   const now = Date.now();
   const { pin, sessionKey } = await affinityOf(request, lb.config, loaded.affinityKey, now, trace);
@@ -58,7 +77,7 @@ export async function steer(request: Request, loaded: Loaded, simulation: boolea
     headers: request.headers,
     trace,
   });
-  return { url, loaded, lb, facts, decision, pin };
+  return { url, loaded, lb, facts, decision, pin, rules, fixed: null };
 }
 
 async function affinityOf(

@@ -5,6 +5,7 @@ import type { HealthMap, OriginHealth } from '../health/state';
 import { originKey, type CompiledOrigin } from './compiled-origin';
 import { compileShedding, type Shedding } from './load-shedding';
 import { ringScale, type RingScale } from './origin-pick';
+import { compileRules, mergeOverrides, type CompiledRule } from './rules';
 import { Selection } from './selection';
 
 export { originKey, type CompiledOrigin } from './compiled-origin';
@@ -120,6 +121,34 @@ export interface CompiledLoadBalancer {
   readonly config: LoadBalancer;
   /** steering_policy with "" resolved. */
   readonly policy: Exclude<LoadBalancer['steering_policy'], ''>;
+  /** Its rules in the order they are tried; empty without any. */
+  readonly rules: readonly CompiledRule[];
+  /** For each rule with overrides, the load balancer with them applied (built with the Plan). */
+  readonly overridden: readonly (CompiledLoadBalancer | undefined)[];
+}
+
+function compileLoadBalancer(config: LoadBalancer, withRules: boolean): CompiledLoadBalancer {
+  const rules = withRules ? compileRules(config.rules) : [];
+  const overridden = rules.map((rule) => (rule.overrides === undefined ? undefined : compileLoadBalancer(mergeOverrides(config, [rule.overrides]), false)));
+  return { config, policy: resolvePolicy(config), rules, overridden };
+}
+
+/**
+ * The load balancer a request is steered by once `matched` rules (indexes into
+ * lb.rules) matched: itself without overrides, the one built with the Plan for a
+ * single rule with overrides, and several rules' overrides merged in order.
+ */
+export function withOverrides(lb: CompiledLoadBalancer, matched: readonly number[]): CompiledLoadBalancer {
+  let found: CompiledLoadBalancer | undefined;
+  let count = 0;
+  for (const i of matched) {
+    if (lb.overridden[i] === undefined) continue;
+    found = lb.overridden[i];
+    count++;
+  }
+  if (count <= 1) return found ?? lb;
+  const overrides = matched.flatMap((i) => lb.rules[i]!.overrides ?? []);
+  return compileLoadBalancer(mergeOverrides(lb.config, overrides), false);
 }
 
 export class Plan {
@@ -136,7 +165,7 @@ export class Plan {
   ) {
     this.pools = new Map(config.pools.map((pool) => [pool.id, new CompiledPool(pool, health[pool.id])]));
     for (const lb of config.load_balancers) {
-      const compiled: CompiledLoadBalancer = { config: lb, policy: resolvePolicy(lb) };
+      const compiled = compileLoadBalancer(lb, true);
       if (lb.hostname === '*') this.catchAll = compiled;
       else if (lb.hostname.startsWith('*.')) this.wildcardHosts.set(lb.hostname.slice(1), compiled);
       else this.exactHosts.set(lb.hostname, compiled);
