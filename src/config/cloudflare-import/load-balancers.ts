@@ -91,7 +91,7 @@ export function importLoadBalancer(raw: Json, path: string, ids: IdSpace, hostna
 
   if (raw.proxied === false) note(at('proxied'), 'DNS-only (unproxied) load balancing is not supported: Switchyard always proxies; ttl is ignored');
   if (Array.isArray(raw.rules) && raw.rules.length > 0) {
-    note(at('rules'), `${raw.rules.length} rule(s) not imported: Switchyard has no load balancer rules`);
+    note(at('rules'), `${raw.rules.length} rule(s) not imported: the importer does not convert rules yet (write them as load balancer rules, README Rules)`);
   } else if (!isEmpty(raw.rules) && !Array.isArray(raw.rules)) note(at('rules'), 'expected an array; ignored');
   if (isObject(raw.adaptive_routing) && raw.adaptive_routing.failover_across_pools === true) {
     note(at('adaptive_routing'), 'failover_across_pools is not supported; retries stay within the candidates Switchyard picked');
