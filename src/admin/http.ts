@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { edgeFindings, type ConfigWarning, type EdgeFacts, type EdgeFinding } from '../config/edge-warnings';
 import type { Config } from '../config/schema';
-import { byteLength, compactResource, MAX_CONFIG_BYTES, MAX_FULL_CONFIG_BYTES, oversize } from '../config/compact';
+import { byteLength, compactResource, exceedsBytes, MAX_CONFIG_BYTES, MAX_FULL_CONFIG_BYTES, oversize } from '../config/compact';
 import { capIssues, toIssues, validateConfig, type Issue } from '../config/validate';
 import type { PutConfigResult } from '../control/control-plane';
 import { bindingOf, settings, type Env } from '../env';
@@ -53,7 +53,7 @@ export const MAX_CONFIG_BODY_BYTES = MAX_FULL_CONFIG_BYTES;
 function fitBody(fits: (document: unknown) => string | 'invalid' | undefined) {
   const fitting = createMiddleware(async function fitBody(c, next) {
     const text = await c.req.text();
-    if (text.length > MAX_BODY_BYTES / 3 && byteLength(text) > MAX_BODY_BYTES) {
+    if (exceedsBytes(text, MAX_BODY_BYTES)) {
       const tooLarge = (why: string) => new LbError(413, 'payload_too_large', `request body over ${MAX_BODY_BYTES} bytes ${why}`);
       let document: unknown;
       try {

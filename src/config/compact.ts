@@ -109,6 +109,9 @@ export function compactJson(config: Config): string {
 /** UTF-8 bytes of a text. */
 export const byteLength = (text: string): number => new TextEncoder().encode(text).byteLength;
 
+/** Whether a text is over `limit` UTF-8 bytes; a short one (3 bytes a unit at most) is not encoded. */
+export const exceedsBytes = (text: string, limit: number): boolean => text.length * 3 > limit && byteLength(text) > limit;
+
 /** Why a configuration is too large to store, or undefined when it fits. */
 export function oversize(config: Config, compact = compactJson(config)): string | undefined {
   const bytes = byteLength(compact);

@@ -1,4 +1,4 @@
-import { compactJson, expandStored, storedText } from '../config/compact';
+import { byteLength, compactJson, exceedsBytes, expandStored, storedText } from '../config/compact';
 import type { Config } from '../config/schema';
 import { validateConfig } from '../config/validate';
 import type { HealthMap } from '../health/state';
@@ -277,8 +277,8 @@ function checkStoredConfig(raw: string): StoredCheck {
 /** An event's detail as stored: whole when small, else with its `from` and `to` summarised (the version history keeps them). */
 export function eventDetail(detail: Record<string, unknown>): string {
   const text = JSON.stringify(detail);
-  if (text.length <= MAX_EVENT_DETAIL_BYTES / 4 || new TextEncoder().encode(text).byteLength <= MAX_EVENT_DETAIL_BYTES) return text;
+  if (!exceedsBytes(text, MAX_EVENT_DETAIL_BYTES)) return text;
   const omitted = (value: unknown) =>
-    value === undefined || value === null ? value : { omitted: `${new TextEncoder().encode(JSON.stringify(value)).byteLength} bytes; see the version history` };
+    value === undefined || value === null ? value : { omitted: `${byteLength(JSON.stringify(value))} bytes; see the version history` };
   return JSON.stringify({ ...detail, from: omitted(detail.from), to: omitted(detail.to), changes: detail.changes === undefined ? undefined : omitted(detail.changes) });
 }
