@@ -6,7 +6,7 @@ import { admin } from '../support/worker';
 // applied, then steered through explain as the export describes.
 
 interface Imported {
-  config: { pools: { id: string; origins: { address: string }[] }[]; load_balancers: { id: string; hostname: string }[] };
+  config: { pools: { id: string; origins: { address: string }[] }[]; load_balancers: { id: string; hostname: string; rules?: { name: string }[] }[] };
   unmapped: { path: string; message: string }[];
   refusal?: { code: string; message: string };
   version?: number;
@@ -20,7 +20,8 @@ describe('Cloudflare import route', () => {
     const converted = (await dry.json()) as Imported;
     expect(converted.version).toBeUndefined();
     expect(converted.config.pools.map((p) => p.id)).toEqual(['eu-frankfurt', 'us-ashburn', 'sa-saopaulo']);
-    expect(converted.unmapped.map((n) => n.path)).toContain('load_balancers[0].rules');
+    expect(converted.config.load_balancers[0]!.rules?.map((r) => r.name)).toEqual(['API v2 is served from Ashburn only']);
+    expect(converted.unmapped.map((n) => n.path)).not.toContain('load_balancers[0].rules');
     expect(((await (await admin('GET', '/config')).json()) as { version: number }).version).toBe(before);
 
     const applied = await admin('POST', '/import/cloudflare?apply=true', cloudflareExport);
@@ -30,12 +31,15 @@ describe('Cloudflare import route', () => {
     const route = async (query: string) => {
       const res = await admin('GET', `/explain?host=app.example.com&${query}`);
       expect(res.status).toBe(200);
-      return ((await res.json()) as { candidates: { pool: string }[]; affinity: { mode: string } });
+      return ((await res.json()) as { candidates: { pool: string }[]; affinity: { mode: string }; rules: string[] });
     };
     expect((await route('country=BR')).candidates[0]!.pool).toBe('sa-saopaulo');
     expect((await route('country=DE')).candidates[0]!.pool).toBe('eu-frankfurt');
     expect((await route('country=US&colo=IAD')).candidates[0]!.pool).toBe('us-ashburn');
     expect((await route('country=JP')).candidates[0]!.pool).toBe('eu-frankfurt');
+    const api = await route('country=JP&path=/api/v2/items');
+    expect(api.rules).toEqual(['API v2 is served from Ashburn only']);
+    expect(api.candidates[0]!.pool).toBe('us-ashburn');
     expect((await route('country=BR')).affinity.mode).toBe('cookie');
   });
 

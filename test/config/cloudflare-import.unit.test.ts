@@ -2,10 +2,14 @@ import { describe, expect, it } from 'vitest';
 
 import sample from '../../examples/cloudflare-export.json';
 import { importCloudflare, importRefusal, type ImportNote } from '../../src/config/cloudflare-import';
+import { ALWAYS } from '../../src/config/cloudflare-import/rules';
 import { ID_PATTERN, type Config } from '../../src/config/schema';
 import { validateConfig } from '../../src/config/validate';
 import { regionOfCountry } from '../../src/geo/regions';
+import { MAX_RULES } from '../../src/rules/schema';
 import { decide, type Decision } from '../../src/steering/decide';
+import { withOverrides } from '../../src/steering/plan';
+import { evaluateRules, requestView, type CompiledRule } from '../../src/steering/rules';
 import type { HealthMap } from '../../src/health/state';
 import { compile, facts, request } from '../support/configs';
 
@@ -21,6 +25,29 @@ function imported(input: unknown): { config: Config; unmapped: ImportNote[]; pat
 }
 
 const message = (unmapped: readonly ImportNote[], path: string) => unmapped.find((n) => n.path === path)?.message;
+
+/**
+ * Steers a request for `url` as the request path does: the load balancer for its host,
+ * its rules evaluated, then the decision with the matching rules' overrides, or the
+ * fixed response that answers instead.
+ */
+function steerRequest(
+  config: Config,
+  url: string,
+  client: Parameters<typeof facts>[0] = {},
+  health: HealthMap = {},
+  headers: Record<string, string> = {},
+): { decision?: Decision; fixed?: CompiledRule['fixed']; rules: string[] } {
+  const plan = compile(config, health);
+  const target = new URL(url);
+  const hostLb = plan.loadBalancerFor(target.hostname);
+  if (hostLb === undefined) throw new Error(`no load balancer for ${target.hostname}`);
+  const clientFacts = facts(client);
+  const outcome = evaluateRules(hostLb.rules, requestView('GET', target, new Headers(headers), clientFacts, undefined, hostLb.config.hostname));
+  const rules = outcome.matched.map((i) => hostLb.rules[i]!.name);
+  if (outcome.fixed !== undefined) return { fixed: outcome.fixed.fixed, rules };
+  return { decision: decide(plan, withOverrides(hostLb, outcome.matched), request({ facts: clientFacts })), rules };
+}
 
 // Small Cloudflare objects for the edge cases: ids are 32 hex digits, as the API's.
 const cfId = (n: number) => n.toString(16).padStart(32, '0');
@@ -94,18 +121,30 @@ describe('importCloudflare: the sample export (examples/cloudflare-export.json)'
   });
 
   it('lists exactly what could not be imported, and nothing left at its default', () => {
-    expect(paths).toEqual(['monitors[1].type', 'pools[1].notification_email', 'pools[2].monitor', 'load_balancers[0].rules']);
+    expect(paths).toEqual(['monitors[1].type', 'pools[1].notification_email', 'pools[2].monitor']);
     expect(message(unmapped, 'monitors[1].type')).toContain('icmp_ping');
     expect(message(unmapped, 'pools[2].monitor')).toMatch(/"sa ping".*no active health checks/);
-    expect(message(unmapped, 'load_balancers[0].rules')).toMatch(/^1 rule\(s\) not imported/);
+  });
+
+  it('converts the rule, its pool rewritten', () => {
+    expect(config.load_balancers[0].rules).toEqual([
+      {
+        name: 'API v2 is served from Ashburn only',
+        priority: 0,
+        disabled: false,
+        terminates: true,
+        condition: 'http.request.uri.path contains "/api/v2/"',
+        fixed_response: null,
+        overrides: { default_pools: ['us-ashburn'] },
+      },
+    ]);
   });
 
   describe('steers as the export describes', () => {
-    function steer(client: Parameters<typeof facts>[0], health: HealthMap = {}): Decision {
-      const plan = compile(config, health);
-      const lb = plan.loadBalancerFor('app.example.com');
-      if (lb === undefined) throw new Error('no load balancer for app.example.com');
-      return decide(plan, lb, request({ facts: facts(client) }));
+    function steer(client: Parameters<typeof facts>[0], health: HealthMap = {}, url = 'https://app.example.com/'): Decision {
+      const steered = steerRequest(config, url, client, health);
+      if (steered.decision === undefined) throw new Error(`a fixed response answered ${url}`);
+      return steered.decision;
     }
     const inCountry = (country: string) => ({ country, region: regionOfCountry(country) });
 
@@ -144,6 +183,14 @@ describe('importCloudflare: the sample export (examples/cloudflare-export.json)'
       const decision = steer(inCountry('FR'), down);
       expect(decision.fallbackUsed).toBe(true);
       expect(decision.candidates[0].pool).toBe('us-ashburn');
+    });
+
+    it('the rule sends /api/v2/ to us where the default pools apply; the geo maps still come first', () => {
+      const api = 'https://app.example.com/api/v2/items';
+      expect(steerRequest(config, api, inCountry('JP')).rules).toEqual(['API v2 is served from Ashburn only']);
+      expect(steer(inCountry('JP'), {}, api).pools.map((p) => p.id)).toEqual(['us-ashburn']);
+      expect(steer(inCountry('JP'), {}, 'https://app.example.com/api/v1/items').pools.map((p) => p.id)).toEqual(['eu-frankfurt', 'us-ashburn']);
+      expect(steer(inCountry('BR'), {}, api).candidates[0].pool).toBe('sa-saopaulo');
     });
 
     it('the sa pool lost its icmp monitor, so check results do not take it down', () => {
@@ -554,6 +601,237 @@ describe('importCloudflare: odd values are noted, never thrown', () => {
   it('an empty export imports to an empty, valid configuration', () => {
     const { config, paths } = imported({ monitors: { result: [], success: true }, pools: [], load_balancers: null });
     expect([config.monitors, config.pools, config.load_balancers, paths]).toEqual([[], [], [], []]);
+  });
+});
+
+describe('importCloudflare: load balancer rules', () => {
+  const EU = '5c47bfed950cf7ae18c2976c7a285250';
+  const US = '7826a6f6351a308cfa2d61b4497cdb1e';
+  const BOTS = 'http.request.uri.path matches "^/admin" and cf.bot_management.score lt 30';
+  // A load balancer as GET /zones/:id/load_balancers returns it, with four rules.
+  const shop = {
+    pools: [cfPool(0, 'eu-frankfurt', { id: EU }), cfPool(0, 'us-ashburn', { id: US })],
+    load_balancers: {
+      success: true,
+      result: [
+        cfLb('shop.example.com', [EU, US], {
+          fallback_pool: US,
+          steering_policy: 'geo',
+          region_pools: { WEU: [EU], ENAM: [US] },
+          session_affinity: 'none',
+          rules: [
+            {
+              name: 'API from Ashburn',
+              condition: 'http.request.uri.path matches "^/api/" and not ip.src.country in {"DE" "FR"}',
+              disabled: false,
+              priority: 10,
+              terminates: false,
+              fixed_response: null,
+              overrides: { default_pools: [US, EU], region_pools: { WEU: [US] }, session_affinity: 'cookie', session_affinity_ttl: 600 },
+            },
+            {
+              name: 'Maintenance',
+              condition: 'http.request.uri.path eq "/maintenance"',
+              disabled: false,
+              priority: 0,
+              terminates: true,
+              fixed_response: { message_body: '<h1>Back soon</h1>', status_code: 503, content_type: 'text/html', location: '' },
+              overrides: {},
+            },
+            {
+              name: 'Beta testers',
+              condition: 'http.request.cookies["beta"] eq "1"',
+              priority: 20,
+              overrides: {
+                default_pools: [EU],
+                steering_policy: 'least_connections',
+                adaptive_routing: { failover_across_pools: true },
+                location_strategy: { mode: 'resolver_ip', prefer_ecs: 'always' },
+                ttl: 30,
+                shiny: true,
+              },
+            },
+            { name: 'Keep bots out', condition: BOTS, priority: 5, fixed_response: { status_code: 403 } },
+          ],
+        }),
+      ],
+    },
+  };
+  const { config, unmapped, paths } = imported(shop);
+  const shopUrl = (path: string) => `https://shop.example.com${path}`;
+  const inCountry = (country: string) => ({ country, region: regionOfCountry(country) });
+
+  it('converts each rule, its pool references rewritten and its settings mapped as the load balancer’s', () => {
+    expect(config.load_balancers[0].rules).toEqual([
+      {
+        name: 'API from Ashburn',
+        priority: 10,
+        disabled: false,
+        terminates: false,
+        condition: 'http.request.uri.path matches "^/api/" and not ip.src.country in {"DE" "FR"}',
+        fixed_response: null,
+        overrides: {
+          default_pools: ['us-ashburn', 'eu-frankfurt'],
+          region_pools: { WEU: ['us-ashburn'] },
+          session_affinity: 'cookie',
+          session_affinity_ttl: 600,
+        },
+      },
+      {
+        name: 'Maintenance',
+        priority: 0,
+        disabled: false,
+        terminates: true,
+        condition: 'http.request.uri.path eq "/maintenance"',
+        fixed_response: { status_code: 503, content_type: 'text/html', message_body: '<h1>Back soon</h1>' },
+        overrides: {},
+      },
+      {
+        name: 'Beta testers',
+        priority: 20,
+        disabled: false,
+        terminates: false,
+        condition: 'http.request.cookies["beta"] eq "1"',
+        fixed_response: null,
+        overrides: { default_pools: ['eu-frankfurt'], steering_policy: 'least_outstanding_requests' },
+      },
+    ]);
+  });
+
+  it('notes what has no equivalent at its path, and leaves out the rule whose condition does not compile', () => {
+    const at = 'load_balancers[0].rules';
+    expect(paths).toEqual([
+      `${at}[2].overrides.steering_policy`,
+      `${at}[2].overrides.adaptive_routing`,
+      `${at}[2].overrides.location_strategy`,
+      `${at}[2].overrides.ttl`,
+      `${at}[2].overrides.shiny`,
+      `${at}[3].condition`,
+    ]);
+    expect(message(unmapped, `${at}[2].overrides.ttl`)).toMatch(/^not supported/);
+    expect(message(unmapped, `${at}[3].condition`)).toBe(
+      `Cloudflare's condition ${JSON.stringify(BOTS)} does not compile in Switchyard's condition language: ` +
+        'unknown field cf.bot_management.score at column 45; rule "Keep bots out" not imported',
+    );
+  });
+
+  it('steers as the rules say', () => {
+    const maintenance = steerRequest(config, shopUrl('/maintenance'), inCountry('US'));
+    expect(maintenance.rules).toEqual(['Maintenance']);
+    expect(maintenance.fixed).toEqual({ status_code: 503, content_type: 'text/html', message_body: '<h1>Back soon</h1>' });
+
+    // The API rule: a client in WEU outside DE and FR goes to us; one in FR keeps the load balancer's eu.
+    const api = steerRequest(config, shopUrl('/api/cart'), inCountry('GB'));
+    expect(api.rules).toEqual(['API from Ashburn']);
+    expect(api.decision?.candidates[0].pool).toBe('us-ashburn');
+    expect(api.decision?.affinity).toBe('new');
+    expect(steerRequest(config, shopUrl('/api/cart'), inCountry('FR')).decision?.candidates[0].pool).toBe('eu-frankfurt');
+
+    // The beta cookie sends an American client to eu.
+    expect(steerRequest(config, shopUrl('/'), inCountry('US')).decision?.candidates[0].pool).toBe('us-ashburn');
+    const beta = steerRequest(config, shopUrl('/'), inCountry('US'), {}, { cookie: 'beta=1' });
+    expect(beta.rules).toEqual(['Beta testers']);
+    expect(beta.decision?.candidates[0].pool).toBe('eu-frankfurt');
+
+    // The bots rule was left out: /admin is proxied as any request.
+    expect(steerRequest(config, shopUrl('/admin'), inCountry('US')).rules).toEqual([]);
+  });
+
+  const one = (rule: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    imported({ pools: [cfPool(1, 'a'), cfPool(2, 'b')], load_balancers: [cfLb('a.example', [cfId(1)], { ...extra, rules: [rule] })] });
+
+  it('an empty condition matches every request, as in Cloudflare', () => {
+    for (const condition of ['', '  ', undefined]) {
+      const { config: c, paths: p } = one({ name: 'all', condition, overrides: { default_pools: [cfId(2)] } });
+      expect(c.load_balancers[0].rules?.[0].condition).toBe(ALWAYS);
+      expect(p).toEqual(['load_balancers[0].rules[0].condition']);
+      expect(steerRequest(c, 'https://a.example/any/path?q=1').decision?.candidates[0].pool).toBe('b');
+    }
+  });
+
+  it('a fixed response answers 200 unless it says otherwise; one left at its zero values is none', () => {
+    const fixed = (fixed_response: unknown) => one({ name: 'r', condition: 'http.host eq "a.example"', fixed_response }).config.load_balancers[0].rules?.[0].fixed_response;
+    expect(fixed({ message_body: 'hello' })).toEqual({ status_code: 200, message_body: 'hello' });
+    expect(fixed({ status_code: 301, location: 'https://b.example/' })).toEqual({ status_code: 301, location: 'https://b.example/', message_body: '' });
+    expect(fixed({ status_code: 0, message_body: '', content_type: '', location: '' })).toBeNull();
+    expect(fixed({})).toBeNull();
+  });
+
+  it('leaves out a rule whose fixed response Switchyard cannot answer, and notes odd values of the others', () => {
+    const { config: c, unmapped: u, paths: p } = imported({
+      pools: [cfPool(1, 'a')],
+      load_balancers: [
+        cfLb('a.example', [cfId(1)], {
+          rules: [
+            { name: 'early', condition: 'http.host eq "a"', fixed_response: { status_code: 102 } },
+            'rule',
+            { name: 7, condition: 'http.host eq "a"', priority: -3, terminates: 'yes', fixed_response: { status_code: 200, content_type: 'text/plain\r\nX: 1' } },
+            { name: 'odd', condition: 42 },
+          ],
+        }),
+      ],
+    });
+    expect(c.load_balancers[0].rules?.map((r) => [r.name, r.priority, r.terminates, r.fixed_response])).toEqual([
+      ['rule 3', 0, false, { status_code: 200, message_body: '' }],
+    ]);
+    expect(p).toEqual([
+      'load_balancers[0].rules[0].fixed_response.status_code',
+      'load_balancers[0].rules[1]',
+      'load_balancers[0].rules[2].name',
+      'load_balancers[0].rules[2].fixed_response.content_type',
+      'load_balancers[0].rules[2].priority',
+      'load_balancers[0].rules[2].terminates',
+      'load_balancers[0].rules[3].condition',
+    ]);
+    expect(message(u, 'load_balancers[0].rules[0].fixed_response.status_code')).toBe('102 is not a status Switchyard answers with (200..599); rule "early" not imported');
+  });
+
+  it('drops override references to pools that were not imported; a pool without origins refuses apply', () => {
+    const result = importCloudflare({
+      pools: [cfPool(1, 'a'), cfPool(2, 'empty', { origins: [] })],
+      load_balancers: [
+        cfLb('a.example', [cfId(1)], {
+          rules: [{ name: 'r', condition: 'http.host eq "a"', overrides: { default_pools: [cfId(2), cfId(9)], fallback_pool: cfId(1) } }],
+        }),
+      ],
+    });
+    expect(result.config.load_balancers?.[0].rules?.[0].overrides).toEqual({ fallback_pool: 'a' });
+    expect(result.unmapped.map((n) => n.path)).toEqual([
+      'pools[1].origins',
+      'load_balancers[0].rules[0].overrides.default_pools[0]',
+      'load_balancers[0].rules[0].overrides.default_pools[1]',
+      'load_balancers[0].rules[0].overrides.default_pools',
+    ]);
+    expect(result.emptyPools[0].referencedBy).toEqual(['load_balancers[0].rules[0].overrides.default_pools[0]']);
+    expect(importRefusal(result)).toMatch(/load_balancers\[0\]\.rules\[0\]\.overrides\.default_pools\[0\]/);
+  });
+
+  it('an override of affinity attributes keeps the load balancer’s header names; header affinity without any is none', () => {
+    const { config: c, paths: p } = imported({
+      pools: [cfPool(1, 'a')],
+      load_balancers: [
+        cfLb('a.example', [cfId(1)], {
+          session_affinity: 'header',
+          session_affinity_attributes: { headers: ['X-Session'] },
+          rules: [{ name: 'lax', condition: 'http.host eq "a"', overrides: { session_affinity_attributes: { samesite: 'Lax' } } }],
+        }),
+        cfLb('b.example', [cfId(1)], {
+          rules: [{ name: 'header', condition: 'http.host eq "b"', overrides: { session_affinity: 'header' } }],
+        }),
+      ],
+    });
+    expect(c.load_balancers[0].rules?.[0].overrides.session_affinity_attributes).toMatchObject({ headers: ['x-session'], samesite: 'Lax' });
+    expect(c.load_balancers[1].rules?.[0].overrides).toEqual({ session_affinity: 'none' });
+    expect(p).toEqual(['load_balancers[1].rules[0].overrides.session_affinity']);
+  });
+
+  it(`keeps the ${MAX_RULES} rules tried first`, () => {
+    const rules = Array.from({ length: MAX_RULES + 2 }, (_, i) => ({ name: `r${i}`, condition: 'http.host eq "a"', priority: i < 2 ? 500 : 0 }));
+    const { config: c, unmapped: u } = imported({ pools: [cfPool(1, 'a')], load_balancers: [cfLb('a.example', [cfId(1)], { rules })] });
+    const names = c.load_balancers[0].rules?.map((r) => r.name) ?? [];
+    expect(names).toHaveLength(MAX_RULES);
+    expect(names).not.toContain('r0');
+    expect(u).toEqual([{ path: 'load_balancers[0].rules', message: expect.stringContaining('"r0", "r1"') }]);
   });
 });
 

@@ -18,7 +18,8 @@ import { importPool, type PoolInput } from './pools';
 // (../schema.ts), so the importer accepts exactly what validation will.
 //
 // The parts: input.ts (the shapes an export comes in), monitors.ts, pools.ts,
-// load-balancers.ts, ids.ts (readable ids), notes.ts (notes and value reading).
+// load-balancers.ts, rules.ts (their rules), steering-fields.ts (what a load balancer
+// and a rule's overrides share), ids.ts (readable ids), notes.ts (notes and value reading).
 
 /** A Cloudflare setting that was not imported, or was changed on the way. */
 export interface ImportNote {
