@@ -9,11 +9,13 @@ import {
   formatPops,
   formatStatus,
   formatWarnings,
+  loadShedding,
   makePaint,
   originState,
   table,
 } from '../../scripts/lib/lbctl/format.mjs';
 import { formatExplain } from '../../scripts/lib/lbctl/format-steering.mjs';
+import { formatRules, formatRuleTest, oneLine, ruleAction } from '../../scripts/lib/lbctl/format-rules.mjs';
 
 const CONFIG = {
   version: 4,
@@ -24,6 +26,7 @@ const CONFIG = {
         name: 'Europe',
         minimum_origins: 1,
         origin_steering: { policy: 'round_robin' },
+        load_shedding: { default_percent: 25, default_policy: 'hash', session_percent: 0, session_policy: 'hash' },
         origins: [
           { name: 'backend1', address: 'http://127.0.0.1:8081', weight: 2, enabled: true, drain: false, backup: false },
           { name: 'b2', address: 'http://127.0.0.1:18082', weight: 1, enabled: true, drain: true, backup: true },
@@ -34,7 +37,8 @@ const CONFIG = {
         name: 'us',
         enabled: false,
         minimum_origins: 2,
-        origin_steering: { policy: 'hash' },
+        origin_steering: { policy: 'hash', hash_key: 'cookie:session' },
+        load_shedding: { default_percent: 0, default_policy: 'random', session_percent: 0, session_policy: 'hash' },
         origins: [{ name: 'us1', address: 'us1.example.net:8080', weight: 10, enabled: false }],
       },
       { id: 'empty', origins: [] },
@@ -106,10 +110,10 @@ describe('formatStatus', () => {
       [
         'Switchyard http://127.0.0.1:8787  configuration version 4: 3 pools, 1 load balancer',
         '  ORIGIN    ADDRESS                 WEIGHT  STATE         HEALTH     REQUESTS',
-        'Pool eu (Europe)  healthy 1/2  policy round_robin',
+        'Pool eu (Europe)  healthy 1/2  policy round_robin  shedding 25% (hash)',
         '  backend1  http://127.0.0.1:8081        2  active        healthy        1234',
         '  b2        http://127.0.0.1:18082       1  drain+backup  unhealthy         7',
-        'Pool us  unhealthy 0/1  policy hash  minimum 2  disabled',
+        'Pool us  unhealthy 0/1  policy hash by cookie:session  minimum 2  disabled',
         '  us1       us1.example.net:8080        10  disabled      unknown           0',
         'Pool empty  health unknown  policy round_robin',
         '  (no origins)',
@@ -138,14 +142,21 @@ describe('the other views', () => {
   it('pool list', () => {
     expect(formatPoolList(CONFIG.config.pools)).toBe(
       [
-        'POOL   NAME    ENABLED  POLICY       MONITOR  MINIMUM  ORIGINS',
-        'eu     Europe  yes      round_robin  -              1        2',
-        'us     us      no       hash         -              2        1',
-        'empty  -       yes      round_robin  -              1        0',
+        'POOL   NAME    ENABLED  POLICY                  MONITOR  MINIMUM  ORIGINS  SHEDDING',
+        'eu     Europe  yes      round_robin             -              1        2  25% (hash)',
+        'us     us      no       hash by cookie:session  -              2        1  -',
+        'empty  -       yes      round_robin             -              1        0  -',
         '',
       ].join('\n'),
     );
     expect(formatPoolList([])).toBe('no pools configured\n');
+    // Without a pool that sheds, no shedding column; a hash pool without a key hashes the client IP.
+    expect(formatPoolList([{ id: 'a', origin_steering: { policy: 'hash' }, origins: [] }, { id: 'b', load_shedding: { default_percent: 0, session_percent: 0 }, origins: [] }])).toBe(
+      ['POOL  NAME  ENABLED  POLICY       MONITOR  MINIMUM  ORIGINS', 'a     -     yes      hash by ip   -              1        0', 'b     -     yes      round_robin  -              1        0', ''].join('\n'),
+    );
+    expect(loadShedding({ load_shedding: { default_percent: 10, default_policy: 'random', session_percent: 5, session_policy: 'hash' } })).toBe('10% (random), sessions 5% (hash)');
+    expect(loadShedding({ load_shedding: { default_percent: 0, session_percent: 20 } })).toBe('sessions 20% (hash)');
+    expect(loadShedding({})).toBeUndefined();
   });
 
   it('health: pools, then origins with rtt and last check', () => {
@@ -207,6 +218,17 @@ describe('the other views', () => {
     );
     expect(formatExplain({ candidates: [], affinity: { mode: 'none', outcome: 'off', pin: null } })).toBe('no candidates\naffinity: mode none, outcome off\n');
   });
+
+  it('explain: a request a rule answers has no candidates, it has a fixed response', () => {
+    expect(
+      formatExplain({
+        candidates: [],
+        rules: ['down'],
+        fixed_response: { status_code: 503 },
+        trace: ['load balancer main (hostname *) for host a.example', 'rule down: matched; fixed response 503'],
+      }),
+    ).toBe('load balancer main (hostname *) for host a.example\nrule down: matched; fixed response 503\nanswered by a rule: fixed response 503\n');
+  });
 });
 
 describe('formatApiError', () => {
@@ -265,5 +287,133 @@ describe('warnings', () => {
     expect(collectWarnings([{ version: 1, warnings: [] }])).toEqual([]);
     // Malformed entries do not crash the CLI: they show as well as they can.
     expect(collectWarnings([{ warnings: [null, 3, { message: 'x' }] }])).toEqual([{ path: '', code: 'warning', message: 'x' }]);
+  });
+});
+
+describe('rules', () => {
+  const LB = {
+    id: 'main',
+    hostname: '*',
+    rules: [
+      { name: 'api', priority: 5, condition: 'http.request.uri.path wildcard "/api/*"', fixed_response: null, overrides: { default_pools: ['us', 'eu'], session_affinity: 'none' } },
+      { name: 'down', priority: 0, terminates: true, condition: 'http.request.uri.path eq "/down"', fixed_response: { status_code: 503, content_type: 'text/plain' }, overrides: {} },
+      { name: 'old', priority: 5, disabled: true, condition: 'http.host eq "a"\n   and ip.src in {10.0.0.0/8}', overrides: { region_pools: { WEU: ['eu'], ENAM: ['us', 'eu'] } } },
+      { name: 'stop', priority: 9, terminates: true, condition: 'http.host eq "b"' },
+    ],
+  };
+
+  it('rule list: by priority, then as listed; state, terminates, what a match does, the condition on one line', () => {
+    expect(formatRules(LB)).toBe(
+      [
+        'PRIORITY  NAME  STATE     TERMINATES  ACTION                                     CONDITION',
+        '       0  down  enabled   yes         fixed 503                                  http.request.uri.path eq "/down"',
+        '       5  api   enabled   no          default_pools=us,eu session_affinity=none  http.request.uri.path wildcard "/api/*"',
+        '       5  old   disabled  no          region_pools={WEU:eu ENAM:us,eu}           http.host eq "a" and ip.src in {10.0.0.0/8}',
+        '       9  stop  enabled   yes         -                                          http.host eq "b"',
+        '',
+      ].join('\n'),
+    );
+    expect(formatRules({ id: 'main', hostname: '*' })).toBe('load balancer main has no rules\n');
+    expect(formatRules({ id: 'main', hostname: '*', rules: [] })).toBe('load balancer main has no rules\n');
+  });
+
+  it('rule list: "disabled" in yellow on a terminal, the columns still aligned', () => {
+    const out = formatRules(LB, makePaint(true));
+    expect(out).toContain('       5  old   \x1b[33mdisabled\x1b[39m  no  ');
+    expect(out).toContain('       0  down  enabled   yes ');
+  });
+
+  it('what a rule does: a fixed response (with its Location), any override field, extension ones too, or nothing', () => {
+    expect(ruleAction({ fixed_response: { status_code: 302, location: 'https://b.example/' } })).toBe('fixed 302 -> https://b.example/');
+    expect(ruleAction({ fixed_response: {} })).toBe('fixed 200');
+    // A fixed response answers at once: overrides beside it never apply, so they are not shown.
+    expect(ruleAction({ fixed_response: { status_code: 503 }, overrides: { default_pools: ['eu'] } })).toBe('fixed 503');
+    expect(
+      ruleAction({
+        overrides: {
+          origin_steering: { policy: 'hash', hash_key: 'header:x-user' },
+          rate_limit: { binding: 'SEARCH_LIMIT', key: 'ip' },
+          redirect: { status_code: 307 },
+          steering_policy: '',
+          session_affinity_ttl: 300,
+        },
+      }),
+    ).toBe('origin_steering={policy:hash hash_key:header:x-user} rate_limit={binding:SEARCH_LIMIT key:ip} redirect={status_code:307} steering_policy="" session_affinity_ttl=300');
+    expect(ruleAction({ overrides: {} })).toBeUndefined();
+    expect(ruleAction({ fixed_response: null })).toBeUndefined();
+  });
+
+  it('a long action is cut; the condition, last, never is', () => {
+    const pools = Array.from({ length: 30 }, (_, i) => `pool${i}`);
+    const [, row] = formatRules({ id: 'main', rules: [{ name: 'many', condition: 'http.host eq "a"', overrides: { default_pools: pools } }] }).split('\n');
+    expect(row.endsWith(`  ${`default_pools=${pools.join(',')}`.slice(0, 69)}...  http.host eq "a"`)).toBe(true);
+  });
+
+  it('operator text on one line, control characters shown as "?"', () => {
+    expect(oneLine('a \n\n  b\tc\x1b[31m')).toBe('a b c?[31m');
+    expect(formatRules({ id: 'main', rules: [{ name: 'x\x1b]0;owned\x07', condition: 'http.host eq "\x9b"' }] })).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+  });
+
+  const EXPLAIN = {
+    request: { method: 'GET', url: 'http://app.example/down' },
+    load_balancer: { id: 'main', hostname: '*', steering_policy: '', policy: 'off' },
+    pools: [],
+    fallback_used: false,
+    candidates: [],
+    affinity: { mode: 'none', outcome: 'off', pin: null },
+    rules: ['down'],
+    fixed_response: { status_code: 503 },
+    trace: ['load balancer main (hostname *) for host app.example', 'rule down: matched; fixed response 503'],
+  };
+
+  it('rule test: a fixed response answers, no origin asked', () => {
+    expect(formatRuleTest(EXPLAIN)).toBe(
+      ['GET http://app.example/down: load balancer main (hostname *)', '  rule down: matched; fixed response 503', 'matched: down', 'decision: fixed response 503; no origin asked', ''].join('\n'),
+    );
+  });
+
+  it('rule test: no rule matched, the fallback pool, or nowhere to go', () => {
+    const steered = {
+      ...EXPLAIN,
+      rules: [],
+      fixed_response: null,
+      pools: [{ id: 'eu', verdict: 'unhealthy' }],
+      fallback_used: true,
+      candidates: [{ pool: 'us', origin: 'us1', address: 'http://us1.example.net' }],
+      trace: ['load balancer main (hostname *) for host app.example', 'rule down: no match', 'steering off: [eu]'],
+    };
+    expect(formatRuleTest(steered)).toBe(
+      [
+        'GET http://app.example/down: load balancer main (hostname *)',
+        '  rule down: no match',
+        'matched: none',
+        'pools: eu unhealthy (fallback pool used)',
+        'decision: pool us, origin us1 (http://us1.example.net)',
+        '',
+      ].join('\n'),
+    );
+    expect(
+      formatRuleTest({
+        ...steered,
+        fallback_used: false,
+        pools: [{ id: 'us', verdict: 'eligible' }],
+        rate_limit: { binding: 'SEARCH_LIMIT', key: 'header x-user', period: 60 },
+        redirect: { status_code: 307, location: 'https://us1.example.net/down' },
+      }),
+    ).toBe(
+      [
+        'GET http://app.example/down: load balancer main (hostname *)',
+        '  rule down: no match',
+        'matched: none',
+        'rate limit: counted with SEARCH_LIMIT by header x-user per 60 s; over the limit 429',
+        'pools: us eligible',
+        'decision: redirect 307 to https://us1.example.net/down (origin us/us1)',
+        '',
+      ].join('\n'),
+    );
+    expect(formatRuleTest({ ...steered, candidates: [], redirect: { status_code: 302, location: null } })).toContain('decision: redirect 302 but no origin has a public_url\n');
+    expect(formatRuleTest({ ...steered, pools: [], candidates: [], trace: [] })).toBe(
+      ['GET http://app.example/down: load balancer main (hostname *)', 'no rules tried', 'matched: none', 'decision: no usable origin (503 no_healthy_origin)', ''].join('\n'),
+    );
   });
 });

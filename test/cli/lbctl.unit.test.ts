@@ -21,14 +21,17 @@ interface Seen {
 interface Canned {
   status?: number;
   body?: unknown;
+  headers?: Record<string, string>;
   hang?: boolean;
 }
+/** A canned answer, or one made for the request (for a sequence of answers). */
+type Route = Canned | ((request: Seen) => Canned);
 
 const TOKEN = 'test-token';
 let server: Server;
 let base: string;
 let seen: Seen[] = [];
-let routes: Record<string, Canned> = {};
+let routes: Record<string, Route> = {};
 let dir: string;
 
 beforeAll(async () => {
@@ -36,13 +39,15 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      seen.push(request);
       const path = new URL(req.url ?? '/', 'http://x').pathname;
-      const canned = routes[`${req.method} ${path}`];
+      const route = routes[`${req.method} ${path}`];
+      const canned = typeof route === 'function' ? route(request) : route;
       if (canned?.hang) return; // never answers: the client's timeout must fire
       const status = canned?.status ?? (canned ? 200 : 404);
       const body = canned?.body ?? { error: { code: 'not_found', message: `no route ${req.method} ${path}` } };
-      res.writeHead(status, { 'content-type': 'application/json' });
+      res.writeHead(status, { 'content-type': 'application/json', ...canned?.headers });
       res.end(typeof body === 'string' ? body : JSON.stringify(body));
     });
   });
@@ -449,5 +454,198 @@ describe('lbctl and the warnings of an answer', () => {
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr).not.toContain('warning');
+  });
+});
+
+describe('lbctl rule commands against an admin API', () => {
+  const RULES = [
+    { name: 'api', priority: 5, disabled: false, terminates: false, condition: 'http.request.uri.path wildcard "/api/*"', fixed_response: null, overrides: { default_pools: ['us'] } },
+    { name: 'down', priority: 0, disabled: true, terminates: true, condition: 'http.request.uri.path eq "/down"', fixed_response: { status_code: 503, message_body: '' }, overrides: {} },
+  ];
+  const LB = { id: 'main', hostname: 'app.example', default_pools: ['eu'], rules: RULES };
+  const ROUTE = '/__lb/api/load_balancers/main';
+  const PUT = (r: Seen) => r.method === 'PUT';
+  const IP = { path: 'pools.0.origins.0.address', code: 'ip_origin', message: '127.0.0.1 is an IP address' };
+
+  /** GET answers the load balancer as it is now, with its resource ETag; PUT stores what it is sent if If-Match holds. */
+  function loadBalancerRoutes(initial: object, { stale = 0 } = {}) {
+    let current: any = initial;
+    let tag = 1;
+    let staleLeft = stale;
+    const etag = () => `"r${String(tag).padStart(16, '0')}"`;
+    routes[`GET ${ROUTE}`] = () => ({ body: { version: 10 + tag, load_balancer: current, warnings: [IP] }, headers: { etag: etag() } });
+    routes[`PUT ${ROUTE}`] = (r) => {
+      if (staleLeft > 0) {
+        // Someone else's change lands between lbctl's read and its write.
+        staleLeft--;
+        tag++;
+        current = { ...current, rules: [...(current.rules ?? []), { name: `other${tag}`, condition: 'http.host eq "x"' }] };
+        return { status: 412, body: { error: { code: 'version_mismatch', message: `If-Match ${r.headers['if-match']} does not match the current load balancer` } } };
+      }
+      if (r.headers['if-match'] !== etag()) return { status: 412, body: { error: { code: 'version_mismatch', message: 'stale' } } };
+      current = JSON.parse(r.body);
+      tag++;
+      return { body: { version: 10 + tag, load_balancer: current, warnings: [] }, headers: { etag: etag() } };
+    };
+    return () => current;
+  }
+
+  it('rule list: the rules in the order they are tried', async () => {
+    routes[`GET ${ROUTE}`] = { body: { version: 4, load_balancer: LB, warnings: [] } };
+    const { code, stdout, stderr } = await lbctl(['rule', 'list', 'main']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toBe(
+      [
+        'PRIORITY  NAME  STATE     TERMINATES  ACTION            CONDITION',
+        '       0  down  disabled  yes         fixed 503         http.request.uri.path eq "/down"',
+        '       5  api   enabled   no          default_pools=us  http.request.uri.path wildcard "/api/*"',
+        '',
+      ].join('\n'),
+    );
+    const listed = JSON.parse((await lbctl(['rule', 'list', 'main', '--json'])).stdout);
+    expect(listed).toEqual({ version: 4, load_balancer: 'main', rules: RULES });
+  });
+
+  it('rule add: reads the load balancer, writes it back with the rule and the ETag it read', async () => {
+    const stored = loadBalancerRoutes(LB);
+    const { code, stdout, stderr } = await lbctl([
+      'rule', 'add', 'main', '--name', 'search', '--condition', 'http.request.uri.path eq "/search"', '--priority', '1',
+      '--override-json', '{"origin_steering":{"policy":"hash","hash_key":"path"}}', '--fallback-pool', 'us',
+    ]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toBe('rule search added to load balancer main: version 12\n');
+    expect(seen.map((r) => [r.method, r.url, r.headers['if-match']])).toEqual([
+      ['GET', ROUTE, undefined],
+      ['PUT', ROUTE, `"r${'1'.padStart(16, '0')}"`],
+    ]);
+    expect(stored().rules).toEqual([
+      ...RULES,
+      { name: 'search', priority: 1, condition: 'http.request.uri.path eq "/search"', overrides: { origin_steering: { policy: 'hash', hash_key: 'path' }, fallback_pool: 'us' } },
+    ]);
+  });
+
+  it('rule add: a change made in between is kept: read again, the rule added to it', async () => {
+    const stored = loadBalancerRoutes(LB, { stale: 1 });
+    const { code, stdout } = await lbctl(['rule', 'add', 'main', '--name', 'late', '--condition', 'http.host eq "late"']);
+    expect(code).toBe(0);
+    expect(stdout).toBe('rule late added to load balancer main: version 13\n');
+    expect(seen.map((r) => r.method)).toEqual(['GET', 'PUT', 'GET', 'PUT']);
+    expect(stored().rules.map((r: { name: string }) => r.name)).toEqual(['api', 'down', 'other2', 'late']);
+  });
+
+  it('rule add: gives up after three changes in between, saying so', async () => {
+    loadBalancerRoutes(LB, { stale: 5 });
+    const { code, stdout, stderr } = await lbctl(['rule', 'add', 'main', '--name', 'late', '--condition', 'http.host eq "late"']);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(seen.filter(PUT)).toHaveLength(3);
+    expect(stderr).toMatch(/^lbctl: version_mismatch: If-Match "r0+3" does not match the current load balancer\nhint: it changed 3 times while lbctl was changing it; run the command again\n$/);
+  });
+
+  it('rule add --if-match: the operator\'s version, and a stale one is refused, not retried', async () => {
+    loadBalancerRoutes(LB);
+    const { code, stderr } = await lbctl(['rule', 'add', 'main', '--name', 'x', '--condition', 'http.host eq "x"', '--if-match', '3']);
+    expect(code).toBe(1);
+    expect(seen.filter(PUT).map((r) => r.headers['if-match'])).toEqual(['"3"']);
+    expect(stderr).toContain('lbctl: version_mismatch: stale\nhint: the configuration changed since you read it');
+  });
+
+  it('rule add: the API\'s refusal printed as lbctl prints every one, issues and all', async () => {
+    routes[`GET ${ROUTE}`] = { body: { version: 4, load_balancer: LB } };
+    routes[`PUT ${ROUTE}`] = {
+      status: 400,
+      body: {
+        error: {
+          code: 'invalid_config',
+          message: 'the load balancer is not valid',
+          issues: [{ path: 'rules.2.condition', message: 'expected an operator after http.host (column 11)' }],
+        },
+      },
+    };
+    const { code, stdout, stderr } = await lbctl(['rule', 'add', 'main', '--name', 'bad', '--condition', 'http.host']);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toBe('lbctl: invalid_config: the load balancer is not valid\n  rules.2.condition: expected an operator after http.host (column 11)\n');
+  });
+
+  it('rule add: a name already there is refused before anything is written', async () => {
+    loadBalancerRoutes(LB);
+    const { code, stderr } = await lbctl(['rule', 'add', 'main', '--name', 'api', '--condition', 'http.host eq "x"']);
+    expect(code).toBe(1);
+    expect(stderr).toBe('lbctl: already_exists: load balancer main already has a rule "api"; remove it first (lbctl rule rm main api)\n');
+    expect(seen.filter(PUT)).toEqual([]);
+  });
+
+  it('rule add on a load balancer that does not exist: the GET\'s 404', async () => {
+    const { code, stderr } = await lbctl(['rule', 'add', 'nope', '--name', 'a', '--condition', 'http.host eq "x"']);
+    expect(code).toBe(1);
+    expect(stderr).toBe('lbctl: not_found: no route GET /__lb/api/load_balancers/nope\n');
+  });
+
+  it('rule rm: writes the load balancer back without the rule; the warnings are those of the change', async () => {
+    const stored = loadBalancerRoutes(LB);
+    const { code, stdout, stderr } = await lbctl(['rule', 'rm', 'main', 'down']);
+    expect(code).toBe(0);
+    expect(stdout).toBe('rule down removed from load balancer main: version 12\n');
+    // The read's warnings describe the configuration before the change: not said.
+    expect(stderr).toBe('');
+    expect(stored().rules).toEqual([RULES[0]]);
+
+    const missing = await lbctl(['rule', 'rm', 'main', 'down']);
+    expect(missing).toEqual({ code: 1, stdout: '', stderr: 'lbctl: not_found: load balancer main has no rule "down"; its rules: "api"\n' });
+  });
+
+  it('rule rm --json prints the answer to the change', async () => {
+    loadBalancerRoutes(LB);
+    const { stdout } = await lbctl(['rule', 'rm', 'main', 'api', '--json']);
+    expect(JSON.parse(stdout)).toMatchObject({ version: 12, load_balancer: { id: 'main', rules: [RULES[1]] } });
+  });
+
+  it('rule test: asks explain with method, headers and facts, and says which rules matched and what was decided', async () => {
+    routes['GET /__lb/api/explain'] = {
+      body: {
+        request: { method: 'POST', url: 'http://app.example/api/search' },
+        load_balancer: { id: 'main', hostname: 'app.example', steering_policy: '', policy: 'off' },
+        pools: [{ id: 'us', verdict: 'eligible' }],
+        fallback_used: false,
+        candidates: [
+          { pool: 'us', origin: 'us1', address: 'http://us1.example.net', weight: 1, drain: false, backup: false },
+          { pool: 'us', origin: 'us2', address: 'http://us2.example.net', weight: 1, drain: false, backup: false },
+        ],
+        affinity: { mode: 'none', outcome: 'off', pin: null },
+        rules: ['api'],
+        fixed_response: null,
+        trace: ['load balancer main (hostname app.example) for host app.example', 'rule down: no match', 'rule api: matched; overrides default_pools', 'steering off: [us]'],
+      },
+    };
+    const { code, stdout } = await lbctl([
+      'rule', 'test', 'app.example', '/api/search', '--method', 'post', '--header', 'x-user: alice', '--header', 'x-env:prod', '--country', 'de', '--ip', '203.0.113.9',
+    ]);
+    expect(code).toBe(0);
+    const url = new URL(seen[0].url, 'http://x');
+    expect(url.pathname).toBe('/__lb/api/explain');
+    expect([...url.searchParams]).toEqual([
+      ['host', 'app.example'],
+      ['path', '/api/search'],
+      ['method', 'POST'],
+      ['header', 'x-user: alice'],
+      ['header', 'x-env:prod'],
+      ['country', 'DE'],
+      ['ip', '203.0.113.9'],
+    ]);
+    expect(stdout).toBe(
+      [
+        'POST http://app.example/api/search: load balancer main (hostname app.example)',
+        '  rule down: no match',
+        '  rule api: matched; overrides default_pools',
+        'matched: api',
+        'pools: us eligible',
+        'decision: pool us, origin us1 (http://us1.example.net)',
+        '  then us/us2',
+        '',
+      ].join('\n'),
+    );
   });
 });

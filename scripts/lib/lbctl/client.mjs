@@ -19,11 +19,13 @@ export class UnreachableError extends Error {
  * The URL of an admin API call.
  * @param {string} baseUrl e.g. http://127.0.0.1:8787 (a trailing slash is fine)
  * @param {string} path e.g. /pools/eu
- * @param {Record<string, string> | undefined} [query]
+ * @param {Record<string, string | string[]> | undefined} [query] a list is sent as the parameter repeated
  */
 export function apiUrl(baseUrl, path, query) {
   const url = new URL(`${baseUrl.replace(/\/+$/, '')}${API_PREFIX}${path}`);
-  for (const [key, value] of Object.entries(query ?? {})) url.searchParams.set(key, value);
+  for (const [key, value] of Object.entries(query ?? {})) {
+    for (const one of Array.isArray(value) ? value : [value]) url.searchParams.append(key, one);
+  }
   return url.toString();
 }
 
@@ -49,13 +51,14 @@ export function networkReason(error, timeoutMs = DEFAULT_TIMEOUT_MS) {
  * @property {boolean} ok
  * @property {any} json the parsed body, undefined when it is not JSON
  * @property {string} text the raw body
+ * @property {string | undefined} etag the ETag header: what If-Match sends back to change what was read
  */
 
 /**
  * Makes one admin API call. Resolves with any HTTP answer (2xx or not); rejects with
  * UnreachableError when there is none.
  * @param {{ url: string, token: string, fetch?: typeof fetch, timeoutMs?: number }} target
- * @param {{ method: string, path: string, query?: Record<string, string>, body?: string, ifMatch?: string }} call
+ * @param {{ method: string, path: string, query?: Record<string, string | string[]>, body?: string, ifMatch?: string }} call
  * @returns {Promise<ApiResponse>}
  */
 export async function callApi(target, call) {
@@ -84,5 +87,5 @@ export async function callApi(target, call) {
   } catch {
     json = undefined;
   }
-  return { status: res.status, ok: res.ok, json, text };
+  return { status: res.status, ok: res.ok, json, text, etag: res.headers.get('etag') ?? undefined };
 }

@@ -38,6 +38,18 @@ const LOCAL = {
   path: { type: 'string' },
   limit: { type: 'string' },
   kind: { type: 'string' },
+  header: { type: 'string', multiple: true },
+  name: { type: 'string' },
+  condition: { type: 'string' },
+  priority: { type: 'string' },
+  terminates: { type: 'boolean' },
+  'fixed-status': { type: 'string' },
+  'fixed-body': { type: 'string' },
+  'fixed-type': { type: 'string' },
+  'fixed-location': { type: 'string' },
+  pools: { type: 'string' },
+  'fallback-pool': { type: 'string' },
+  'override-json': { type: 'string' },
 };
 
 const OPTIONS = { ...GLOBAL, ...LOCAL };

@@ -4,16 +4,11 @@
 // server is run.mjs's job.
 import { formatEvents, formatHealth, formatPoolList, formatPops, formatStatus, json } from './format.mjs';
 import { formatDryRun, formatExplain } from './format-steering.mjs';
+import { formatRules, formatRuleTest } from './format-rules.mjs';
+import { RefusedError, UsageError } from './errors.mjs';
+import { ruleFromOptions, ruleTestQuery, withRuleAdded, withRuleRemoved } from './rule-edit.mjs';
 
-/** A mistake on the command line. Exit code 2, with the usage line of the command. */
-export class UsageError extends Error {
-  /** @param {string} message @param {string} [usage] */
-  constructor(message, usage) {
-    super(message);
-    this.name = 'UsageError';
-    this.usage = usage;
-  }
-}
+export { RefusedError, UsageError };
 
 /**
  * One admin API call a command makes.
@@ -21,11 +16,13 @@ export class UsageError extends Error {
  * @property {string} key the name its response goes by in render()
  * @property {string} method
  * @property {string} path under /__lb/api
- * @property {Record<string, string>} [query]
+ * @property {Record<string, string | string[]>} [query] a list is sent as the parameter repeated
  * @property {unknown} [body] a JSON value to send
  * @property {string} [bodyFile] a file whose content is the body ('-' = stdin)
  * @property {string} [ifMatch] the If-Match header value
  * @property {boolean} [optional] a 404 means "this route does not exist yet": the response is undefined
+ * @property {boolean} [retryOnStale] its If-Match is the ETag of what the command just read: a 412 means
+ *   someone changed it in between, so the command reads it again and makes its change on that
  */
 
 const seg = encodeURIComponent;
@@ -64,10 +61,41 @@ function versionNumber(value, usage) {
 }
 
 /**
+ * The load balancer in GET /load_balancers/:id's answer.
+ * @param {any} answer
+ */
+function loadBalancerOf(answer) {
+  const lb = answer?.load_balancer;
+  if (lb === null || typeof lb !== 'object' || Array.isArray(lb)) throw new RefusedError('unexpected_answer', 'the answer holds no load_balancer; is this a Switchyard with rules?');
+  return lb;
+}
+
+/**
+ * The PUT of a load balancer changed from what was read. Its If-Match is the operator's
+ * --if-match, else the ETag of the read (else its configuration version), so that a
+ * change made in between is never overwritten: it is read again and the change redone.
+ * @param {string} id
+ * @param {unknown} lb
+ * @param {Record<string, any>} options
+ * @param {any} read the GET's answer
+ * @param {string | undefined} etag the GET's ETag
+ * @returns {RequestPlan}
+ */
+function writeLoadBalancer(id, lb, options, read, etag) {
+  const path = `/load_balancers/${seg(id)}`;
+  const given = ifMatchHeader(options['if-match']);
+  if (given !== undefined) return { key: 'write', method: 'PUT', path, body: lb, ifMatch: given };
+  return { key: 'write', method: 'PUT', path, body: lb, ifMatch: etag ?? `"${read.version}"`, retryOnStale: true };
+}
+
+/**
  * @typedef {{ args: Record<string, string>, options: Record<string, any>, usage: string }} PlanInput
  * @typedef {{ responses: Record<string, any>, result: any, args: Record<string, string>, options: Record<string, any>, paint: any, url: string }} RenderInput
  *   result is the response of the first request
  * @typedef {{ out?: string, err?: string }} Rendered
+ *
+ * @typedef {PlanInput & { responses: Record<string, any>, etags: Record<string, string | undefined> }} FollowUpInput
+ *   the answers of plan()'s requests, and their ETags, by key
  *
  * @typedef {object} Command
  * @property {string} name
@@ -75,7 +103,10 @@ function versionNumber(value, usage) {
  * @property {string} summary
  * @property {string[]} args positional arguments, all required
  * @property {string[]} options the options of its own it accepts (command-line.mjs, LOCAL)
- * @property {(input: PlanInput) => RequestPlan[]} plan
+ * @property {(input: PlanInput) => RequestPlan[]} plan the first requests; it checks every argument, so a
+ *   usage error comes before any call
+ * @property {(input: FollowUpInput) => RequestPlan[]} [followUp] the requests made with the first answers
+ *   (a read, then the write of what was read and changed); may throw RefusedError
  * @property {(r: RenderInput) => Rendered} render
  * @property {(responses: Record<string, any>) => unknown} [jsonOutput] what --json prints when it is not the first response
  */
@@ -329,6 +360,60 @@ export const COMMANDS = [
       return [{ key: 'explain', method: 'GET', path: '/explain', query }];
     },
     render: ({ result }) => ({ out: formatExplain(result) }),
+  },
+  {
+    name: 'rule list',
+    usage: 'rule list <lb>',
+    summary: "a load balancer's rules in the order they are tried, and what each does",
+    args: ['lb'],
+    options: [],
+    plan: ({ args }) => [{ key: 'lb', method: 'GET', path: `/load_balancers/${seg(args.lb)}` }],
+    render: ({ result, paint }) => ({ out: formatRules(loadBalancerOf(result), paint) }),
+    jsonOutput: ({ lb }) => ({ version: lb.version, load_balancer: lb.load_balancer?.id, rules: lb.load_balancer?.rules ?? [] }),
+  },
+  {
+    name: 'rule add',
+    usage:
+      "rule add <lb> --name N --condition '...' [--priority P] [--terminates] [--disabled] " +
+      '[--fixed-status S --fixed-body B --fixed-type T --fixed-location L] [--pools a,b] [--fallback-pool p] ' +
+      "[--override-json '{...}'] [--if-match N]",
+    summary: 'add a rule after the others: a fixed response, or overrides of pools and steering (--override-json: any field)',
+    args: ['lb'],
+    options: [
+      'name', 'condition', 'priority', 'terminates', 'disabled', 'fixed-status', 'fixed-body', 'fixed-type', 'fixed-location',
+      'pools', 'fallback-pool', 'override-json', 'if-match',
+    ],
+    plan: ({ args, options, usage }) => {
+      ruleFromOptions(options, usage);
+      return [{ key: 'lb', method: 'GET', path: `/load_balancers/${seg(args.lb)}` }];
+    },
+    followUp: ({ responses, etags, args, options, usage }) => [
+      writeLoadBalancer(args.lb, withRuleAdded(loadBalancerOf(responses.lb), ruleFromOptions(options, usage)), options, responses.lb, etags.lb),
+    ],
+    render: ({ responses, args, options }) => ({ out: `rule ${options.name} added to load balancer ${args.lb}: version ${responses.write.version}\n` }),
+    jsonOutput: ({ write }) => write,
+  },
+  {
+    name: 'rule rm',
+    usage: 'rule rm <lb> <name> [--if-match N]',
+    summary: 'remove a rule',
+    args: ['lb', 'name'],
+    options: ['if-match'],
+    plan: ({ args }) => [{ key: 'lb', method: 'GET', path: `/load_balancers/${seg(args.lb)}` }],
+    followUp: ({ responses, etags, args, options }) => [
+      writeLoadBalancer(args.lb, withRuleRemoved(loadBalancerOf(responses.lb), args.name), options, responses.lb, etags.lb),
+    ],
+    render: ({ responses, args }) => ({ out: `rule ${args.name} removed from load balancer ${args.lb}: version ${responses.write.version}\n` }),
+    jsonOutput: ({ write }) => write,
+  },
+  {
+    name: 'rule test',
+    usage: 'rule test <host> <path> [--method M] [--header name:value ...] [--country CC] [--ip IP] [--colo XXX] [--cookie V]',
+    summary: 'which rules a request like this matches, and what is decided for it',
+    args: ['host', 'path'],
+    options: ['method', 'header', 'country', 'ip', 'colo', 'cookie'],
+    plan: ({ args, options, usage }) => [{ key: 'explain', method: 'GET', path: '/explain', query: ruleTestQuery(args, options, usage) }],
+    render: ({ result }) => ({ out: formatRuleTest(result) }),
   },
   {
     name: 'events',

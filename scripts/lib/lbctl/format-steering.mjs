@@ -17,7 +17,10 @@ export function formatExplain(explain) {
   if (trace.length === 0 && lb) lines.push(`load balancer ${lb.id} (hostname ${lb.hostname})`);
   lines.push(...trace);
   const candidates = explain.candidates ?? [];
-  if (candidates.length === 0) {
+  if (explain.fixed_response) {
+    // A rule answers the request itself (the trace names it): there are no candidates to list.
+    lines.push(`answered by a rule: fixed response ${explain.fixed_response.status_code}`);
+  } else if (candidates.length === 0) {
     lines.push('no candidates');
   } else {
     lines.push('candidates:');

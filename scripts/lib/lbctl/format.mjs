@@ -181,10 +181,34 @@ function poolLine(pool, h, haveHealth, paint) {
   if (!haveHealth || h === undefined) healthText = paint.yellow('health unknown');
   else if (h.healthy) healthText = `${paint.green('healthy')} ${h.healthy_origins}/${total}`;
   else healthText = `${paint.red('unhealthy')} ${h.healthy_origins}/${total}`;
-  const parts = [`Pool ${paint.bold(pool.id)}${name}`, healthText, `policy ${pool.origin_steering?.policy ?? 'round_robin'}`];
+  const parts = [`Pool ${paint.bold(pool.id)}${name}`, healthText, `policy ${originSteering(pool)}`];
+  const shedding = loadShedding(pool);
+  if (shedding !== undefined) parts.push(`shedding ${shedding}`);
   if ((pool.minimum_origins ?? 1) !== 1) parts.push(`minimum ${pool.minimum_origins}`);
   if (pool.enabled === false) parts.push(paint.red('disabled'));
   return parts.join('  ');
+}
+
+/**
+ * A pool's origin steering: its policy, and for hash the key it hashes ("hash by header:x-user").
+ * @param {Document} pool
+ */
+export function originSteering(pool) {
+  const policy = pool.origin_steering?.policy ?? 'round_robin';
+  return policy === 'hash' ? `hash by ${pool.origin_steering?.hash_key ?? 'ip'}` : policy;
+}
+
+/**
+ * A pool's load shedding ("10% (random), sessions 5% (hash)"), or undefined when it sheds nothing.
+ * @param {Document} pool
+ */
+export function loadShedding(pool) {
+  const ls = pool.load_shedding;
+  if (ls === null || typeof ls !== 'object') return undefined;
+  const parts = [];
+  if (ls.default_percent > 0) parts.push(`${ls.default_percent}% (${ls.default_policy ?? 'random'})`);
+  if (ls.session_percent > 0) parts.push(`sessions ${ls.session_percent}% (${ls.session_policy ?? 'hash'})`);
+  return parts.length === 0 ? undefined : parts.join(', ');
 }
 
 /** @param {number} n @param {string} word */
@@ -198,16 +222,22 @@ export function plural(n, word) {
  */
 export function formatPoolList(pools) {
   if (pools.length === 0) return 'no pools configured\n';
+  // The shedding column only when a pool sheds: most configurations never do.
+  const shedding = pools.some((p) => loadShedding(p) !== undefined);
+  /** @type {Column[]} */
+  const columns = [{ title: 'POOL' }, { title: 'NAME' }, { title: 'ENABLED' }, { title: 'POLICY' }, { title: 'MONITOR' }, { title: 'MINIMUM', align: 'right' }, { title: 'ORIGINS', align: 'right' }];
+  if (shedding) columns.push({ title: 'SHEDDING' });
   return table(
-    [{ title: 'POOL' }, { title: 'NAME' }, { title: 'ENABLED' }, { title: 'POLICY' }, { title: 'MONITOR' }, { title: 'MINIMUM', align: 'right' }, { title: 'ORIGINS', align: 'right' }],
+    columns,
     pools.map((p) => [
       p.id,
       p.name,
       p.enabled === false ? 'no' : 'yes',
-      p.origin_steering?.policy ?? 'round_robin',
+      originSteering(p),
       p.monitor,
       p.minimum_origins ?? 1,
       (p.origins ?? []).length,
+      ...(shedding ? [loadShedding(p)] : []),
     ]),
   );
 }
@@ -290,8 +320,9 @@ export function formatTime(at) {
  * @param {number} status
  * @param {any} json the parsed body, if it was JSON
  * @param {string} text the raw body
+ * @param {string} [hint] what to do about it, instead of the usual hint for the status
  */
-export function formatApiError(status, json, text) {
+export function formatApiError(status, json, text, hint = errorHint(status, json?.error?.code)) {
   const error = json?.error;
   /** @type {string[]} */
   const lines = [];
@@ -304,7 +335,6 @@ export function formatApiError(status, json, text) {
     const snippet = text.trim().replace(/\s+/g, ' ').slice(0, 200);
     lines.push(`lbctl: http_${status}: ${snippet || 'no response body'}`);
   }
-  const hint = errorHint(status, error?.code);
   if (hint) lines.push(hint);
   return lines.join('\n') + '\n';
 }

@@ -1,16 +1,21 @@
-// lbctl from argv to exit code: parse, read body files, call the admin API, show the
-// answer. Everything it touches (streams, env, fetch) comes in through `io`, so tests
-// and the demo can drive it in-process.
+// lbctl from argv to exit code: parse, read body files, call the admin API (for a
+// command that changes what it reads, the read, then the write, again from the read
+// when someone else's change came in between), show the answer. Everything it touches
+// (streams, env, fetch) comes in through `io`, so tests and the demo can drive it
+// in-process.
 import { readFile } from 'node:fs/promises';
 import { messageOf } from '../cli.mjs';
 import { callApi, UnreachableError } from './client.mjs';
 import { helpText, parseCommandLine } from './command-line.mjs';
-import { UsageError } from './commands.mjs';
+import { RefusedError, UsageError } from './errors.mjs';
 import { collectWarnings, formatApiError, formatWarnings, json, makePaint } from './format.mjs';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8787';
 
 export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 };
+
+/** How often a command that reads, then writes what it read, tries when someone else's change comes in between. */
+const MAX_ATTEMPTS = 3;
 
 /**
  * @typedef {object} Io
@@ -65,51 +70,47 @@ export async function run(argv, io = {}) {
   /** @type {Map<import('./commands.mjs').RequestPlan, string>} */
   const bodies = new Map();
   for (const request of requests) {
-    if (request.bodyFile !== undefined) {
-      const body = await readBody(request.bodyFile, io.stdin ?? process.stdin, stderr);
-      if (typeof body !== 'string') return usageError(stderr, body.error, command.usage);
-      bodies.set(request, body);
-    } else if (request.body !== undefined) {
-      bodies.set(request, JSON.stringify(request.body));
-    }
+    if (request.bodyFile === undefined) continue;
+    const body = await readBody(request.bodyFile, io.stdin ?? process.stdin, stderr);
+    if (typeof body !== 'string') return usageError(stderr, body.error, command.usage);
+    bodies.set(request, body);
   }
 
   const target = { url, token, fetch: io.fetch, timeoutMs: io.timeoutMs };
-  const settled = await Promise.allSettled(
-    requests.map((r) => callApi(target, { method: r.method, path: r.path, query: r.query, body: bodies.get(r), ifMatch: r.ifMatch })),
-  );
-
   /** @type {Record<string, any>} */
-  const responses = {};
-  for (const [i, outcome] of settled.entries()) {
-    const request = requests[i];
-    if (outcome.status === 'rejected') {
-      const error = outcome.reason;
-      if (!(error instanceof UnreachableError)) throw error;
-      stderr.write(`lbctl: ${error.message}; ${isLoopback(url) ? 'is the demo running (npm start)?' : 'check LB_URL or --url'}\n`);
-      return EXIT.unreachable;
-    }
-    const res = outcome.value;
-    if (res.status === 404 && request.optional) {
-      responses[request.key] = undefined;
-      continue;
-    }
-    if (!res.ok) {
-      stderr.write(formatApiError(res.status, res.json, res.text));
+  let responses;
+  /** @type {unknown[]} the answers whose warnings are said: those of the change, when the command reads first */
+  let warned;
+  for (let attempt = 1; ; attempt++) {
+    const first = await exchange(target, requests, bodies);
+    if (first.kind !== 'ok') return failed(first, stderr, url);
+    responses = first.responses;
+    warned = Object.values(responses);
+    if (command.followUp === undefined) break;
+    let next;
+    try {
+      next = command.followUp({ args: invocation.args, options: invocation.options, usage: command.usage, responses, etags: first.etags });
+    } catch (error) {
+      if (!(error instanceof RefusedError)) throw error;
+      stderr.write(`lbctl: ${error.code}: ${error.message}\n`);
       return EXIT.refused;
     }
-    if (res.json === undefined) {
-      stderr.write(`lbctl: ${request.method} ${request.path}: HTTP ${res.status} but the answer is not JSON; is ${url} a Switchyard?\n`);
-      return EXIT.refused;
-    }
-    responses[request.key] = res.json;
+    const second = await exchange(target, next, bodies);
+    // A change made between the read and the write: read it again, redo the change on it.
+    const stale = second.kind === 'refused' && second.res.status === 412 && second.request.retryOnStale === true;
+    if (stale && attempt < MAX_ATTEMPTS) continue;
+    if (stale) return failed(second, stderr, url, `hint: it changed ${MAX_ATTEMPTS} times while lbctl was changing it; run the command again`);
+    if (second.kind !== 'ok') return failed(second, stderr, url);
+    responses = { ...responses, ...second.responses };
+    warned = Object.values(second.responses);
+    break;
   }
 
   const result = responses[requests[0].key];
   const colour = (/** @type {{ isTTY?: boolean }} */ stream) => stream.isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb';
   // What is valid but will not work on Cloudflare's edge: said on stderr after the
   // answer, also with --json (stdout stays the document), never an exit code.
-  const warnings = formatWarnings(collectWarnings(Object.values(responses)), makePaint(colour(stderr)));
+  const warnings = formatWarnings(collectWarnings(warned), makePaint(colour(stderr)));
   if (globals.json) {
     stdout.write(json(command.jsonOutput ? command.jsonOutput(responses) : result));
     if (warnings) stderr.write(warnings);
@@ -121,6 +122,70 @@ export async function run(argv, io = {}) {
   if (out) stdout.write(out);
   if (warnings) stderr.write(warnings);
   return EXIT.ok;
+}
+
+/**
+ * @typedef {import('./commands.mjs').RequestPlan} RequestPlan
+ * @typedef {import('./client.mjs').ApiResponse} ApiResponse
+ * @typedef {{ kind: 'ok', responses: Record<string, any>, etags: Record<string, string | undefined> }
+ *   | { kind: 'unreachable', error: UnreachableError }
+ *   | { kind: 'refused' | 'not_json', request: RequestPlan, res: ApiResponse }} Exchange
+ */
+
+/**
+ * Makes a round of calls at once. Their answers by key, or the first that failed.
+ * @param {{ url: string, token: string, fetch?: typeof fetch, timeoutMs?: number }} target
+ * @param {RequestPlan[]} requests
+ * @param {Map<RequestPlan, string>} files the bodies read from files
+ * @returns {Promise<Exchange>}
+ */
+async function exchange(target, requests, files) {
+  const settled = await Promise.allSettled(
+    requests.map((r) => {
+      const body = files.get(r) ?? (r.body === undefined ? undefined : JSON.stringify(r.body));
+      return callApi(target, { method: r.method, path: r.path, query: r.query, body, ifMatch: r.ifMatch });
+    }),
+  );
+  /** @type {Record<string, any>} */
+  const responses = {};
+  /** @type {Record<string, string | undefined>} */
+  const etags = {};
+  for (const [i, outcome] of settled.entries()) {
+    const request = requests[i];
+    if (outcome.status === 'rejected') {
+      const error = outcome.reason;
+      if (!(error instanceof UnreachableError)) throw error;
+      return { kind: 'unreachable', error };
+    }
+    const res = outcome.value;
+    if (res.status === 404 && request.optional) {
+      responses[request.key] = undefined;
+      continue;
+    }
+    if (!res.ok) return { kind: 'refused', request, res };
+    if (res.json === undefined) return { kind: 'not_json', request, res };
+    responses[request.key] = res.json;
+    etags[request.key] = res.etag;
+  }
+  return { kind: 'ok', responses, etags };
+}
+
+/**
+ * Says why a round of calls failed; the exit code.
+ * @param {Exclude<Exchange, { kind: 'ok' }>} outcome
+ * @param {{ write(chunk: string): unknown }} stderr
+ * @param {string} url
+ * @param {string} [hint] instead of the usual hint for the status
+ */
+function failed(outcome, stderr, url, hint) {
+  if (outcome.kind === 'unreachable') {
+    stderr.write(`lbctl: ${outcome.error.message}; ${isLoopback(url) ? 'is the demo running (npm start)?' : 'check LB_URL or --url'}\n`);
+    return EXIT.unreachable;
+  }
+  const { request, res } = outcome;
+  if (outcome.kind === 'refused') stderr.write(formatApiError(res.status, res.json, res.text, hint));
+  else stderr.write(`lbctl: ${request.method} ${request.path}: HTTP ${res.status} but the answer is not JSON; is ${url} a Switchyard?\n`);
+  return EXIT.refused;
 }
 
 /**
