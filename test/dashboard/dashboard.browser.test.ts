@@ -67,6 +67,9 @@ async function colourShares(browser: Browser, png: Buffer, colours: string[], to
   }
 }
 
+/** A condition with markup in it: the page must show it as characters. */
+const CANARY = 'http.request.headers["x-canary"] eq "<b>1</b>"';
+
 function testConfig(origins: Record<string, Origin>): ConfigInput {
   const origin = (name: string, extra: { weight?: number } = {}) => ({ name, address: origins[name].url, ...extra });
   return {
@@ -77,7 +80,17 @@ function testConfig(origins: Record<string, Origin>): ConfigInput {
     ],
     load_balancers: [
       { id: 'geo', hostname: '*', default_pools: ['eu', 'us'], steering_policy: 'proximity' },
-      { id: 'app', hostname: 'app.localhost', default_pools: ['us', 'eu'] },
+      {
+        id: 'app',
+        hostname: 'app.localhost',
+        default_pools: ['us', 'eu'],
+        // Rules no request of these tests matches: the panel lists them, steering stays as it is.
+        rules: [
+          { name: 'canary', priority: 2, condition: CANARY, overrides: { default_pools: ['eu'], session_affinity: 'none' } },
+          { name: 'maintenance', priority: 1, terminates: true, condition: 'http.request.uri.path eq "/maintenance"', fixed_response: { status_code: 503, message_body: 'back soon' } },
+          { name: 'retired', priority: 2, disabled: true, condition: 'http.host eq "old.localhost"', overrides: { fallback_pool: 'eu' } },
+        ],
+      },
     ],
   };
 }
@@ -203,6 +216,32 @@ describe.skipIf(!chromiumThere)('the dashboard in Chromium', () => {
     expect(await panel.getByTestId('warning-path').allTextContents()).not.toContain('pools.1.origins.1.address');
     await api('PATCH', '/pools/us/origins/us2', { address: us2 });
     await expect.poll(() => items.count(), { timeout: 8_000 }).toBe(4);
+  });
+
+  it("lists each load balancer's rules in the order they are tried, a disabled one greyed, conditions as text", async () => {
+    const panel = page.getByRole('region', { name: 'Load balancers and rules' });
+    const app = panel.getByTestId('lb-app');
+    const rules = app.getByTestId('rule');
+    await expect.poll(() => rules.count()).toBe(3);
+    expect(await rules.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-rule')))).toEqual(['maintenance', 'canary', 'retired']);
+    const [maintenance, canary, retired] = [rules.nth(0), rules.nth(1), rules.nth(2)];
+    expect(await text(maintenance.getByTestId('rule-action'))).toBe('fixed response 503');
+    expect(await text(maintenance.getByTestId('rule-terminates'))).toBe('terminates');
+    expect(await text(canary.getByTestId('rule-action'))).toBe('default_pools: eu · session_affinity: none');
+    // Markup in a condition is characters on the page, not an element.
+    expect(await text(canary.getByTestId('rule-condition'))).toBe(CANARY);
+    expect(await canary.getByTestId('rule-condition').locator('b').count()).toBe(0);
+    // Disabled: said in words, and greyed.
+    expect(await text(retired.getByTestId('rule-disabled'))).toBe('disabled');
+    const colour = (row: typeof retired) =>
+      row
+        .getByTestId('rule-condition')
+        .locator('code')
+        .evaluate((code) => (globalThis as unknown as { getComputedStyle(element: unknown): { color: string } }).getComputedStyle(code).color);
+    expect(await colour(retired)).toBe('rgb(85, 96, 110)');
+    expect(await colour(canary)).not.toBe(await colour(retired));
+    expect(await text(panel.getByTestId('lb-geo').getByTestId('no-rules'))).toMatch(/^No rules/);
+    expect(pageErrors).toEqual([]);
   });
 
   it('drains an origin from its row, and shows the API error of a bad weight inline', async () => {

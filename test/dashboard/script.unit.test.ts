@@ -364,3 +364,154 @@ describe('the map', () => {
     expect(label.textContent).toBe('eu');
   });
 });
+
+describe('load balancers and their rules', () => {
+  const MARKUP = '<img src=x onerror="alert(1)">';
+  const RULES = [
+    {
+      name: 'api',
+      priority: 5,
+      disabled: false,
+      terminates: false,
+      condition: 'http.request.uri.path wildcard "/api/*"',
+      fixed_response: null,
+      overrides: { default_pools: ['us', 'eu'], session_affinity: 'none' },
+    },
+    {
+      name: 'maintenance',
+      priority: 0,
+      disabled: false,
+      terminates: true,
+      condition: 'http.request.uri.path eq "/down"',
+      fixed_response: { status_code: 503, content_type: 'text/plain', message_body: 'back soon' },
+      overrides: {},
+    },
+    {
+      name: `old ${MARKUP}`,
+      priority: 5,
+      disabled: true,
+      terminates: false,
+      condition: `http.request.headers["x-test"] eq "${MARKUP}"\n  and ip.src in {10.0.0.0/8}`,
+      fixed_response: null,
+      overrides: { origin_steering: { policy: 'hash', hash_key: 'path' }, redirect: { status_code: 307 } },
+    },
+    { name: 'moved', priority: 9, condition: 'http.host eq "old.example"', fixed_response: { status_code: 301, location: 'https://new.example/' } },
+  ];
+  const CONFIG = {
+    pools: [
+      {
+        id: 'eu',
+        name: 'Europe',
+        origin_steering: { policy: 'hash', hash_key: 'header:x-user' },
+        load_shedding: { default_percent: 10, default_policy: 'random', session_percent: 5, session_policy: 'hash' },
+        origins: [{ name: 'eu1', address: 'http://eu1.example.net:8080' }],
+      },
+      {
+        id: 'us',
+        origin_steering: { policy: 'least_outstanding_requests', hash_key: 'ip' },
+        load_shedding: { default_percent: 0, default_policy: 'random', session_percent: 0, session_policy: 'hash' },
+        origins: [{ name: 'us1', address: 'http://us1.example.net:8080' }],
+      },
+    ],
+    load_balancers: [
+      { id: 'main', hostname: 'app.example', default_pools: ['eu', 'us'], fallback_pool: 'us', steering_policy: 'off', session_affinity: 'cookie', rules: RULES },
+      { id: 'geo', hostname: '*', default_pools: ['us'] },
+    ],
+  };
+
+  function api(config: unknown) {
+    return {
+      '/config': { version: 3, config, warnings: [] },
+      '/config/versions': { versions: [] },
+      '/health': { pools: [], origins: [] },
+      '/stats': { origins: [] },
+      '/pops': { pops: [] },
+    };
+  }
+
+  async function loaded(answers: Record<string, unknown>) {
+    const dashboard = runDashboard(answers);
+    await vi.waitFor(() => expect(dashboard.byId('app').hidden).toBe(false));
+    return dashboard;
+  }
+
+  it('lists each load balancer with its steering, and its rules in the order they are tried', async () => {
+    const dashboard = await loaded(api(CONFIG));
+    const panel = dashboard.byId('load-balancers');
+    expect(panel.children.map((section) => section.getAttribute('data-testid'))).toEqual(['lb-main', 'lb-geo']);
+    const main = dashboard.byTestId('lb-main');
+    expect(main.getAttribute('aria-label')).toBe('load balancer main');
+    expect(main.byTestId('lb-note').textContent).toBe('pools eu → us · fallback us · steering off · affinity cookie');
+
+    const rows = main.allByTestId('rule');
+    // Priority first, then the order of the list: maintenance (0), api and old (5), moved (9).
+    expect(rows.map((tr) => tr.getAttribute('data-rule'))).toEqual(['maintenance', 'api', `old ${MARKUP}`, 'moved']);
+    const cells = (tr: FakeElement) =>
+      ['rule-priority', 'rule-name', 'rule-condition', 'rule-terminates', 'rule-action'].map((id) => tr.byTestId(id).textContent);
+    expect(rows.map(cells)).toEqual([
+      ['0', 'maintenance', 'http.request.uri.path eq "/down"', 'terminates', 'fixed response 503'],
+      ['5', 'api', 'http.request.uri.path wildcard "/api/*"', '', 'default_pools: us, eu · session_affinity: none'],
+      ['5', `old ${MARKUP}disabled`, RULES[2].condition, '', 'origin_steering: {policy: hash, hash_key: path} · redirect: {status_code: 307}'],
+      ['9', 'moved', 'http.host eq "old.example"', '', 'fixed response 301 → https://new.example/'],
+    ]);
+    expect(rows[0].byTestId('rule-name').tagName).toBe('th');
+    expect(main.byTestId('rules').tagName).toBe('table');
+  });
+
+  it('greys a disabled rule and says so in words', async () => {
+    const dashboard = await loaded(api(CONFIG));
+    const [maintenance, , old] = dashboard.byTestId('lb-main').allByTestId('rule');
+    expect(old.className).toBe('rule-disabled');
+    expect(old.byTestId('rule-disabled').textContent).toBe('disabled');
+    expect(maintenance.className).toBe('');
+    expect(maintenance.allByTestId('rule-disabled')).toEqual([]);
+  });
+
+  it('writes a condition as text: markup in it stays characters', async () => {
+    const dashboard = await loaded(api(CONFIG));
+    const old = dashboard.byTestId('lb-main').allByTestId('rule')[2];
+    const [code] = old.byTestId('rule-condition').children;
+    expect(code.tagName).toBe('code');
+    expect(code.childNodes).toHaveLength(1);
+    expect(code.childNodes[0].nodeType).toBe(3);
+    expect(code.textContent).toBe(RULES[2].condition);
+    expect(code.children).toEqual([]);
+  });
+
+  it('says when a load balancer has no rules, and when there are no load balancers', async () => {
+    const dashboard = await loaded(api(CONFIG));
+    const geo = dashboard.byTestId('lb-geo');
+    expect(geo.allByTestId('rule')).toEqual([]);
+    expect(geo.byTestId('no-rules').textContent).toMatch(/^No rules/);
+    expect(geo.byTestId('lb-note').textContent).toBe('pools us');
+
+    const empty = await loaded(api({ pools: CONFIG.pools, load_balancers: [] }));
+    expect(empty.byId('load-balancers').textContent).toBe('No load balancers configured.');
+  });
+
+  it('redraws only when the load balancers change', async () => {
+    const answers = api(CONFIG);
+    const dashboard = await loaded(answers);
+    const poll = async (version: number) => {
+      dashboard.tick();
+      await vi.waitFor(() => expect(dashboard.byId('version').textContent).toContain(`version ${version} `));
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    const before = dashboard.byTestId('lb-main');
+    await poll(3);
+    expect(dashboard.byTestId('lb-main')).toBe(before);
+
+    const changed = structuredClone(CONFIG);
+    changed.load_balancers[0].rules = RULES.slice(0, 1);
+    answers['/config'] = { version: 4, config: changed, warnings: [] };
+    await poll(4);
+    expect(dashboard.byTestId('lb-main')).not.toBe(before);
+    expect(dashboard.byTestId('lb-main').allByTestId('rule').map((tr) => tr.getAttribute('data-rule'))).toEqual(['api']);
+  });
+
+  it("shows a hash pool's key and a pool's load shedding, only when it sheds", async () => {
+    const dashboard = await loaded(api(CONFIG));
+    expect(dashboard.byTestId('pool-eu').byTestId('pool-note').textContent).toBe('hash by header:x-user · sheds 10% (random) · sheds 5% of sessions (hash)');
+    expect(dashboard.byTestId('pool-us').byTestId('pool-note').textContent).toBe('least outstanding requests');
+  });
+});

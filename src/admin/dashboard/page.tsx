@@ -59,6 +59,16 @@ const PoolsPanel: FC = () => (
   </section>
 );
 
+/** Each load balancer's hostname and steering, and its rules in the order they are tried (SPEC §9). */
+const LoadBalancersPanel: FC = () => (
+  <section class="panel" aria-labelledby="lbs-title">
+    <h2 id="lbs-title">Load balancers and rules</h2>
+    <div id="load-balancers" data-testid="load-balancers">
+      <p class="hint">Loading…</p>
+    </div>
+  </section>
+);
+
 /**
  * The last configuration versions (GET /config/versions), the current one marked, each
  * older one with a rollback that asks first, in the page: the question below the list.
@@ -177,6 +187,7 @@ export const DashboardPage: FC = () => (
         <div id="app" data-testid="app" hidden>
           <WarningsPanel />
           <PoolsPanel />
+          <LoadBalancersPanel />
           <HistoryPanel />
           <MapPanel />
         </div>

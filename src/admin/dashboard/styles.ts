@@ -66,7 +66,13 @@ button:disabled { opacity: .55; cursor: progress; }
 .confirm p { margin: 0 0 .5rem; }
 .note { margin: .5rem 0 0; }
 .note:empty { display: none; }
-.pool { margin-bottom: 1.1rem; }
+.pool, .lb { margin-bottom: 1.1rem; }
+.lb > .hint { margin: 0; }
+table.rules code.condition {
+  font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: .85rem;
+  white-space: pre-wrap; overflow-wrap: break-word;
+}
+tr.rule-disabled th, tr.rule-disabled td { color: var(--muted); background: #f1f3f5; }
 .pool-head { display: flex; align-items: baseline; gap: .75rem; flex-wrap: wrap; margin-bottom: .4rem; }
 .pool-head .name { color: var(--muted); }
 .badge {

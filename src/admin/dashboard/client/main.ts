@@ -1,6 +1,7 @@
 import { AdminApi, type ApiError } from './api';
 import { setToken, show, token } from './auth';
 import { HistoryPanel } from './history';
+import { LoadBalancersPanel } from './load-balancers';
 import { MapPanel } from './map';
 import { pageElements } from './page';
 import { Poller } from './poller';
@@ -30,6 +31,7 @@ const poller = new Poller(els, api, {
   warnings: new WarningsPanel(els),
   history: new HistoryPanel(els, api, refreshNow),
   pools: new PoolsPanel(els.pools, api, refreshNow),
+  loadBalancers: new LoadBalancersPanel(els.loadBalancers),
   map: new MapPanel(els, api, refreshNow),
 });
 

@@ -28,6 +28,8 @@ export function pageElements() {
     warningsList: byId<HTMLUListElement>('warnings-list'),
     // Pools and origins.
     pools: byId<HTMLElement>('pools'),
+    // Load balancers and their rules.
+    loadBalancers: byId<HTMLElement>('load-balancers'),
     // Configuration history.
     historyList: byId<HTMLTableSectionElement>('history-list'),
     historyNote: byId<HTMLElement>('history-note'),

@@ -2,6 +2,7 @@ import { ApiError, type AdminApi, describe, handled } from './api';
 import { show, token } from './auth';
 import { poolColors } from './colors';
 import type { HistoryPanel } from './history';
+import type { LoadBalancersPanel } from './load-balancers';
 import type { MapPanel } from './map';
 import type { PageElements } from './page';
 import type { PoolsPanel } from './pools';
@@ -19,6 +20,7 @@ export interface Panels {
   warnings: WarningsPanel;
   history: HistoryPanel;
   pools: PoolsPanel;
+  loadBalancers: LoadBalancersPanel;
   map: MapPanel;
 }
 
@@ -65,7 +67,7 @@ export class Poller {
 
   async #refresh(): Promise<void> {
     const els = this.#els;
-    const { warnings, history, pools, map } = this.#panels;
+    const { warnings, history, pools, loadBalancers, map } = this.#panels;
     const generation = this.#generation;
     const stale = () => generation !== this.#generation;
     if (!token()) return show(els, 'login');
@@ -87,6 +89,7 @@ export class Poller {
       if (stale()) return;
       const colors = poolColors(config.config?.pools ?? []);
       pools.render(config, health, stats, colors);
+      loadBalancers.render(config.config?.load_balancers ?? []);
       map.renderHosts(config.config?.pools ?? [], config.config?.load_balancers ?? [], colors);
       await map.refresh(stale);
       if (stale()) return;

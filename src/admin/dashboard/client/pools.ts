@@ -4,10 +4,11 @@ import { colorOf, type PoolColors } from './colors';
 import { el, setText, showError, swatch } from './dom';
 import type { ConfigDocument, HealthDocument, Origin, OriginHealth, OriginTraffic, Pool, PoolHealth, StatsDocument } from './types';
 
-// Pools and origins: per pool its health (`healthy x/y`), per origin its weight,
-// state, health and reason, requests and latency, with drain, enable and weight
-// buttons that PATCH the origin. Rows are kept and updated in place across polls, so
-// focus, a half-typed weight and a screen reader's place survive the refresh.
+// Pools and origins: per pool its health (`healthy x/y`), its origin policy (with a
+// hash pool's key) and its load shedding when it sheds; per origin its weight, state,
+// health and reason, requests and latency, with drain, enable and weight buttons that
+// PATCH the origin. Rows are kept and updated in place across polls, so focus, a
+// half-typed weight and a screen reader's place survive the refresh.
 
 interface PoolNode {
   section: HTMLElement;
@@ -50,6 +51,18 @@ function ms(value: number | null | undefined): string {
 }
 
 const weightOf = (origin: Origin) => String(origin.weight === undefined ? 1 : origin.weight);
+
+/** The origin policy, with the key a hash pool hashes, and the load shedding when the pool sheds. */
+function steeringNotes(pool: Pool): string[] {
+  const notes: string[] = [];
+  const policy = pool.origin_steering?.policy;
+  if (policy === 'hash') notes.push(`hash by ${pool.origin_steering?.hash_key || 'ip'}`);
+  else if (policy) notes.push(policy.replace(/_/g, ' '));
+  const shedding = pool.load_shedding;
+  if (shedding && (shedding.default_percent ?? 0) > 0) notes.push(`sheds ${shedding.default_percent}% (${shedding.default_policy || 'random'})`);
+  if (shedding && (shedding.session_percent ?? 0) > 0) notes.push(`sheds ${shedding.session_percent}% of sessions (${shedding.session_policy || 'hash'})`);
+  return notes;
+}
 
 export class PoolsPanel {
   readonly #container: HTMLElement;
@@ -101,7 +114,7 @@ export class PoolsPanel {
     const color = swatch(NO_POOL);
     const name = el('span', { class: 'name' });
     const badge = el('span', { class: 'badge', 'data-testid': 'pool-health' });
-    const note = el('span', { class: 'hint' });
+    const note = el('span', { class: 'hint', 'data-testid': 'pool-note' });
     head.append(color, el('h3', null, id), name, badge, note);
     const header = el('tr');
     for (const [title, cls] of COLUMNS) header.appendChild(el('th', cls ? { scope: 'col', class: cls } : { scope: 'col' }, title));
@@ -129,7 +142,7 @@ export class PoolsPanel {
     const notes: string[] = [];
     if (pool.enabled === false) notes.push('pool disabled');
     if (health) notes.push(`needs ${health.minimum_origins}`);
-    if (pool.origin_steering?.policy) notes.push(pool.origin_steering.policy.replace(/_/g, ' '));
+    notes.push(...steeringNotes(pool));
     setText(node.note, notes.join(' · '));
 
     const seen = new Set<string>();

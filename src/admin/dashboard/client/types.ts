@@ -27,12 +27,30 @@ export interface Pool {
   latitude?: number;
   longitude?: number;
   origins: Origin[];
-  origin_steering?: { policy?: string };
+  origin_steering?: { policy?: string; hash_key?: string };
+  load_shedding?: { default_percent?: number; default_policy?: string; session_percent?: number; session_policy?: string };
+}
+
+/** A load balancer's rule (SPEC §9); `overrides` may hold fields this page does not know. */
+export interface Rule {
+  name: string;
+  priority?: number;
+  disabled?: boolean;
+  terminates?: boolean;
+  condition?: string;
+  fixed_response?: { status_code?: number; content_type?: string; location?: string } | null;
+  overrides?: Record<string, unknown>;
 }
 
 export interface LoadBalancer {
   id: string;
   hostname: string;
+  enabled?: boolean;
+  default_pools?: string[];
+  fallback_pool?: string;
+  steering_policy?: string;
+  session_affinity?: string;
+  rules?: Rule[];
 }
 
 /** GET /config */
