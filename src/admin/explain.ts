@@ -2,9 +2,11 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { adoptSnapshot } from '../control/snapshot-cache';
 import { controlPlane } from '../control/locator';
 import type { Env } from '../env';
+import { redirectLocation } from '../proxy/handle';
 import { steer } from '../proxy/steer';
 import { LbError } from '../errors';
 import { AFFINITY_COOKIE } from '../steering/affinity-token';
+import { describeHashKey } from '../steering/hash-key';
 import { adminRoutes, commonErrors, jsonContent } from './http';
 
 // GET /__lb/api/explain: the decision Switchyard would make for a hypothetical
@@ -71,6 +73,14 @@ const ExplainSchema = z
       .object({ status_code: z.number() })
       .nullable()
       .meta({ description: 'the fixed response of a matching rule, which answers the request without an origin' }),
+    rate_limit: z
+      .object({ binding: z.string(), key: z.string(), period: z.number() })
+      .nullable()
+      .meta({ description: 'the rate limit a matching rule counts the request with (explain itself counts nothing)' }),
+    redirect: z
+      .object({ status_code: z.number(), location: z.string().nullable() })
+      .nullable()
+      .meta({ description: "a matching rule's redirect: the status and the Location the client would be sent to" }),
     trace: z.array(z.string()),
   })
   .meta({ id: 'Explanation' });
@@ -130,6 +140,8 @@ export async function explain(env: Env, input: ExplainInput): Promise<Explanatio
     affinity: { mode: lb.config.session_affinity, outcome: decision.affinity, pin: pin ?? null },
     rules,
     fixed_response: fixed === null ? null : { status_code: fixed.status_code },
+    rate_limit: lb.rateLimit === undefined ? null : { binding: lb.rateLimit.binding, key: describeHashKey(lb.rateLimit.key), period: lb.rateLimit.period },
+    redirect: lb.redirect === undefined ? null : { status_code: lb.redirect, location: redirectLocation(decision.candidates, url) ?? null },
     trace,
   };
 }

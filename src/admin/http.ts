@@ -8,6 +8,7 @@ import { capIssues, toIssues, validateConfig, type Issue } from '../config/valid
 import type { PutConfigResult } from '../control/control-plane';
 import { bindingOf, settings, type Env } from '../env';
 import { LbError } from '../errors';
+import { rateLimiter } from '../proxy/rate-limit';
 
 // What every admin route shares: body limits, the JSON requirement, validation
 // errors in the one error shape, If-Match parsing and OpenAPI response helpers.
@@ -160,9 +161,9 @@ export function ifMatchTag(header: string | undefined): string | undefined {
   return header;
 }
 
-/** What this Worker has on the edge: its fetchable bindings (Workers VPC, services) and LB_ZONES. */
+/** What this Worker has on the edge: its fetchable bindings (Workers VPC, services), its Rate Limiting bindings and LB_ZONES. */
 export function edgeFacts(env: Env): EdgeFacts {
-  return { hasBinding: (name) => bindingOf(env, name) !== undefined, zones: settings(env).zones };
+  return { hasBinding: (name) => bindingOf(env, name) !== undefined, zones: settings(env).zones, hasRateLimiter: (name) => rateLimiter(env, name) !== undefined };
 }
 
 /**

@@ -18,11 +18,13 @@ export interface EdgeFacts {
   hasBinding(name: string): boolean;
   /** The zones of the Worker's routes (LB_ZONES); undefined = not said. */
   zones: readonly string[] | undefined;
+  /** Whether the Worker has a Workers Rate Limiting binding of that name ([[ratelimits]]); absent = cannot be checked. */
+  hasRateLimiter?(name: string): boolean;
 }
 
 /** A warning with what the admin API scopes it by and what preflight grades it by. */
 export interface EdgeFinding extends ConfigWarning {
-  /** The pool and origin it is about. */
+  /** The pool and origin it is about ("" for a load balancer's rule). */
   pool: string;
   origin: string;
   /** True when it will fail on the edge; false when it cannot be checked from here. */
@@ -103,7 +105,26 @@ export function edgeFindings(config: Config, edge: EdgeFacts): EdgeFinding[] {
       }
     });
   });
+  if (edge.hasRateLimiter !== undefined) rateLimitFindings(config, edge.hasRateLimiter, findings);
   return findings;
+}
+
+/** A rule's rate_limit naming a binding the Worker does not have lets traffic through (SPEC §9). */
+function rateLimitFindings(config: Config, has: (name: string) => boolean, findings: EdgeFinding[]): void {
+  config.load_balancers.forEach((lb, l) => {
+    lb.rules?.forEach((rule, r) => {
+      const binding = rule.overrides.rate_limit?.binding;
+      if (binding === undefined || has(binding)) return;
+      findings.push({
+        path: `load_balancers.${l}.rules.${r}.overrides.rate_limit.binding`,
+        code: 'unknown_binding',
+        message: `rule "${rule.name}": "${binding}" is not a Rate Limiting binding of this Worker, so its traffic is not limited: declare it under [[ratelimits]] in wrangler.toml`,
+        pool: '',
+        origin: '',
+        certain: true,
+      });
+    });
+  });
 }
 
 interface Check {

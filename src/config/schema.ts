@@ -1,43 +1,18 @@
 import { z } from 'zod';
 import { REGIONS } from '../geo/regions';
 import { MAX_RULES, ruleFields } from '../rules/schema';
-import { HEADER_NAME, HEADER_VALUE, HOST_VALUE, isReservedRequestHeader } from './header-rules';
+import { headerMap, headerName, headerRecord, headerValue, id } from './fields';
+import { isReservedRequestHeader } from './header-rules';
+import { ruleExtensions } from './rule-overrides';
+import { OriginSchema, PoolSchema, checkPool, originAddress, poolFields } from './pool-schema';
+
+export { ID_PATTERN } from './fields';
+export * from './pool-schema';
+export { parseRateLimitKey, REDIRECT_STATUSES, type RateLimitKey } from './rule-overrides';
 
 // The vocabulary follows Cloudflare Load Balancing's API objects (snake_case), so an
 // operator can bring an existing configuration. Every object is strict: a typo in a
 // field name is an error, not a silently ignored setting.
-
-export const ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-
-const id = z.string().regex(ID_PATTERN, 'must match ^[a-z0-9][a-z0-9_-]{0,63}$');
-const headerName = z.string().regex(HEADER_NAME, 'must be a header name (an RFC 9110 token)');
-const headerValue = z.string().regex(HEADER_VALUE, 'a header value may not hold CR, LF or NUL');
-/** A record keyed by header names; each bad name is reported at its own path (zod would say only "Invalid key in record"). */
-function headerRecord<V extends z.ZodType>(value: V, reserved?: (name: string) => boolean) {
-  return z.record(z.string(), value).superRefine((record, ctx) => {
-    for (const name of Object.keys(record)) {
-      if (!HEADER_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'must be a header name (an RFC 9110 token)' });
-      else if (reserved?.(name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [name],
-          message: 'is set by the proxy itself (Host, Via, CDN-Loop, Forwarded, X-Forwarded-*, x-lb-* and hop-by-hop fields cannot be overridden)',
-        });
-      }
-    }
-  });
-}
-/** Header lists, where a Host must be a host[:port] (it becomes the URL's host: SPEC §10). */
-const headerMap = headerRecord(z.array(headerValue)).superRefine((record, ctx) => {
-  for (const [name, values] of Object.entries(record)) {
-    if (name.toLowerCase() !== 'host') continue;
-    values.forEach((value, index) => {
-      if (!HOST_VALUE.test(value)) ctx.addIssue({ code: 'custom', path: [name, index], message: 'a Host must be a host name or address with an optional port' });
-    });
-  }
-});
-const latitude = z.number().min(-90).max(90);
-const longitude = z.number().min(-180).max(180);
 
 /** "200", "2xx", "200,204", "2xx,3xx" */
 const EXPECTED_CODES = /^[1-5](?:\d\d|xx)(?:,[1-5](?:\d\d|xx))*$/;
@@ -56,142 +31,6 @@ export const MonitorSchema = z.strictObject({
   consecutive_up: z.number().int().min(1).max(100).default(2),
   consecutive_down: z.number().int().min(1).max(100).default(3),
 });
-
-/** An absolute http(s) URL (a path prefix is allowed) or host[:port]. */
-const originAddress = z
-  .string()
-  .min(1)
-  .refine((value) => parseOriginAddress(value) !== undefined, {
-    message: 'must be an absolute http(s) URL or host[:port]',
-  });
-
-export function parseOriginAddress(address: string): URL | undefined {
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(address) ? address : `http://${address}`;
-  if (!URL.canParse(withScheme)) return undefined;
-  const url = new URL(withScheme);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
-  if (url.hostname === '' || url.username !== '' || url.password !== '') return undefined;
-  if (url.search !== '' || url.hash !== '') return undefined;
-  return url;
-}
-
-/**
- * Where clients can reach an origin themselves (redirect steering, SPEC §9): an
- * absolute http(s) URL, a path prefix allowed, without credentials, query or fragment.
- */
-export function parsePublicUrl(value: string): URL | undefined {
-  if (!/^https?:\/\//i.test(value) || value.includes('?') || value.includes('#')) return undefined;
-  const url = URL.parse(value);
-  if (url === null || url.hostname === '' || url.username !== '' || url.password !== '') return undefined;
-  return url;
-}
-
-/** A binding's name as wrangler.toml declares it; "" = none. */
-const BINDING_NAME = /^(?:[A-Za-z_][A-Za-z0-9_]{0,63})?$/;
-
-/** A URL hostname that is an IPv4 address or a bracketed IPv6 one (WHATWG URL parsing normalises both). */
-export function isIpLiteral(hostname: string): boolean {
-  return hostname.startsWith('[') || /^\d{1,3}(?:\.\d{1,3}){3}$/.test(hostname);
-}
-
-export const OriginSchema = z.strictObject({
-  name: id,
-  address: originAddress,
-  weight: z.number().min(0).max(1_000_000).default(1),
-  enabled: z.boolean().default(true),
-  drain: z.boolean().default(false),
-  backup: z.boolean().default(false),
-  header: headerMap.default({}),
-  network: z
-    .string()
-    .regex(BINDING_NAME, 'must be the name of a Workers VPC binding (letters, digits, _) or ""')
-    .default(''),
-  public_url: z
-    .string()
-    .max(2048)
-    .refine((value) => value === '' || parsePublicUrl(value) !== undefined, {
-      message: 'must be an absolute http(s) URL without credentials, query or fragment, or ""',
-    })
-    .optional()
-    .meta({ description: 'absolute URL clients can reach this origin at, for redirect steering; absent or "" = none' }),
-});
-
-export const ORIGIN_POLICIES = ['round_robin', 'random', 'hash', 'least_outstanding_requests'] as const;
-
-/** What the hash origin policy hashes: the client IP, the path, path and query, or one header, cookie or query parameter. */
-export type HashKey =
-  | { readonly kind: 'ip' | 'path' | 'uri' }
-  | { readonly kind: 'header' | 'cookie' | 'query'; readonly name: string };
-
-const NAMED_HASH_KEYS = ['header', 'cookie', 'query'] as const;
-
-/** "ip", "path", "uri", "header:<name>", "cookie:<name>" or "query:<name>", the name an RFC 9110 token; else undefined. */
-export function parseHashKey(value: string): HashKey | undefined {
-  if (value === 'ip' || value === 'path' || value === 'uri') return { kind: value };
-  const colon = value.indexOf(':');
-  const kind = value.slice(0, colon);
-  const name = value.slice(colon + 1);
-  if (colon < 0 || !(NAMED_HASH_KEYS as readonly string[]).includes(kind) || !HEADER_NAME.test(name)) return undefined;
-  return { kind: kind as (typeof NAMED_HASH_KEYS)[number], name };
-}
-
-const hashKey = z
-  .string()
-  .max(256)
-  .refine((value) => parseHashKey(value) !== undefined, {
-    message: 'must be ip, path, uri, or header:, cookie: or query: followed by a name (an RFC 9110 token)',
-  });
-
-const percent = z.number().min(0).max(100);
-
-/** Cloudflare's load_shedding; the session policy is hash only, as Cloudflare's (a random one would decay sessions away). */
-const LOAD_SHEDDING_DEFAULT = { default_percent: 0, default_policy: 'random', session_percent: 0, session_policy: 'hash' } as const;
-const loadShedding = z
-  .strictObject({
-    default_percent: percent.default(0),
-    default_policy: z.enum(['random', 'hash']).default('random'),
-    session_percent: percent.default(0),
-    session_policy: z.enum(['hash']).default('hash'),
-  })
-  .default(LOAD_SHEDDING_DEFAULT);
-
-const poolFields = {
-  id,
-  name: z.string().max(256).optional(),
-  enabled: z.boolean().default(true),
-  minimum_origins: z.number().int().min(0).default(1),
-  monitor: id.optional(),
-  latitude: latitude.optional(),
-  longitude: longitude.optional(),
-  origin_steering: z
-    .strictObject({ policy: z.enum(ORIGIN_POLICIES).default('round_robin'), hash_key: hashKey.default('ip') })
-    .default({ policy: 'round_robin', hash_key: 'ip' }),
-  load_shedding: loadShedding,
-  slow_start: z.number().int().min(0).max(3600).default(0),
-  origins: z.array(OriginSchema).min(1),
-};
-
-function checkPool(
-  pool: { origins: { name: string }[]; latitude?: number; longitude?: number; origin_steering: { policy: OriginPolicy; hash_key: string } },
-  ctx: z.RefinementCtx,
-): void {
-  const seen = new Set<string>();
-  pool.origins.forEach((origin, index) => {
-    if (seen.has(origin.name)) {
-      ctx.addIssue({ code: 'custom', path: ['origins', index, 'name'], message: `duplicate origin name "${origin.name}"` });
-    }
-    seen.add(origin.name);
-  });
-  if ((pool.latitude === undefined) !== (pool.longitude === undefined)) {
-    ctx.addIssue({ code: 'custom', path: ['latitude'], message: 'latitude and longitude go together' });
-  }
-  const steering = pool.origin_steering;
-  if (steering.hash_key !== 'ip' && steering.policy !== 'hash') {
-    ctx.addIssue({ code: 'custom', path: ['origin_steering', 'hash_key'], message: `only the hash policy hashes a key; the policy is ${steering.policy}` });
-  }
-}
-
-export const PoolSchema = z.strictObject(poolFields).superRefine(checkPool);
 
 export const POOL_STEERING_POLICIES = [
   '',
@@ -286,9 +125,14 @@ type OverrideField = (typeof RULE_OVERRIDE_FIELDS)[number];
 const lbShape = loadBalancerBase.shape;
 /** A field of an override is absent unless named: the load balancer's default does not fill it in. */
 const withoutDefault = (schema: z.ZodType): z.ZodType => (schema instanceof z.ZodDefault ? (schema.unwrap() as z.ZodType) : schema);
-const overridesSchema = z.strictObject(
-  Object.fromEntries(RULE_OVERRIDE_FIELDS.map((field) => [field, withoutDefault(lbShape[field]).optional()])),
-) as unknown as z.ZodType<Partial<Pick<z.output<typeof loadBalancerBase>, OverrideField>>, Partial<Pick<z.input<typeof loadBalancerBase>, OverrideField>>>;
+const extensionsSchema = z.strictObject(ruleExtensions);
+const overridesSchema = z.strictObject({
+  ...Object.fromEntries(RULE_OVERRIDE_FIELDS.map((field) => [field, withoutDefault(lbShape[field]).optional()])),
+  ...ruleExtensions,
+}) as unknown as z.ZodType<
+  Partial<Pick<z.output<typeof loadBalancerBase>, OverrideField>> & z.output<typeof extensionsSchema>,
+  Partial<Pick<z.input<typeof loadBalancerBase>, OverrideField>> & z.input<typeof extensionsSchema>
+>;
 
 export const RuleSchema = z.strictObject({ ...ruleFields, overrides: overridesSchema.default({}) });
 
@@ -322,6 +166,7 @@ export const ConfigSchema = z
             ? {}
             : { session_affinity: o.session_affinity ?? lb.session_affinity, session_affinity_attributes: o.session_affinity_attributes ?? lb.session_affinity_attributes };
         checkSteering({ ...o, ...affinity }, pools, at('rules', r, 'overrides'), ctx);
+        if (o.redirect !== undefined) checkRedirect({ ...lb, ...o }, config.pools, at('rules', r, 'overrides', 'redirect'), ctx);
       });
       const previous = hostnames.get(lb.hostname);
       if (previous !== undefined) {
@@ -330,6 +175,23 @@ export const ConfigSchema = z
       hostnames.set(lb.hostname, index);
     });
   });
+
+/**
+ * A redirect sends the client to the chosen origin's public_url: every origin of every
+ * pool the rule's load balancer settings can reach needs one (SPEC §9).
+ */
+function checkRedirect(lb: LoadBalancer, pools: readonly Pool[], at: (string | number)[], ctx: z.RefinementCtx): void {
+  const reachable = new Set([...lb.default_pools, ...(lb.fallback_pool === undefined ? [] : [lb.fallback_pool])]);
+  for (const lists of [lb.region_pools, lb.country_pools, lb.pop_pools]) for (const list of Object.values(lists)) list?.forEach((poolId) => reachable.add(poolId));
+  const missing: string[] = [];
+  for (const pool of pools) {
+    if (!reachable.has(pool.id)) continue;
+    for (const origin of pool.origins) if (origin.public_url === undefined || origin.public_url === '') missing.push(`${pool.id}/${origin.name}`);
+  }
+  if (missing.length === 0) return;
+  const shown = missing.slice(0, 10).join(', ') + (missing.length > 10 ? ` and ${missing.length - 10} more` : '');
+  ctx.addIssue({ code: 'custom', path: at, message: `a redirect sends clients to the chosen origin's public_url, and these origins it can reach have none: ${shown}` });
+}
 
 type SteeringFields = Partial<Pick<LoadBalancer, OverrideField>>;
 
@@ -395,6 +257,5 @@ export type Origin = z.output<typeof OriginSchema>;
 export type LoadBalancer = z.output<typeof LoadBalancerSchema>;
 export type Rule = z.output<typeof RuleSchema>;
 export type OriginPatch = z.output<typeof OriginPatchSchema>;
-export type OriginPolicy = (typeof ORIGIN_POLICIES)[number];
 export type LoadShedding = Pool['load_shedding'];
 export type PoolSteeringPolicy = (typeof POOL_STEERING_POLICIES)[number];

@@ -25,12 +25,17 @@ export async function proxyRequest(request: Request, env: Env, ctx: ExecutionCon
     throw new LbError(400, 'body_not_allowed', `a ${request.method} request cannot carry a body through this balancer; send it with POST or PUT`);
   }
   const loaded = await currentSnapshot(env, ctx, started);
-  const { lb, facts, decision, fixed } = await steer(request, loaded, config.simulation, undefined, url);
+  const { lb, facts, decision, fixed } = await steer(request, loaded, config.simulation, undefined, url, env);
   if (fixed !== null) return fixedResponse(fixed);
   if (decision.candidates.length === 0) {
     throw new LbError(503, 'no_healthy_origin', `no healthy origin for load balancer "${lb.config.id}"`, {
       headers: { 'retry-after': RETRY_AFTER_SECONDS },
     });
+  }
+  if (lb.redirect !== undefined) {
+    const { response, origin } = redirectResponse(lb.redirect, decision.candidates, url, facts.colo, lb.config.expose_headers);
+    recordTraffic(env, ctx, [], origin.pool, facts.colo, response.status);
+    return response;
   }
   const steeringMs = Date.now() - started;
 
@@ -114,6 +119,42 @@ async function affinityCookie(loaded: Loaded, lb: LoadBalancer, origin: Compiled
     sameSite,
     secure: secure === 'Always' || (secure === 'Auto' && url.protocol === 'https:') || sameSite === 'None',
   });
+}
+
+/**
+ * Redirect steering (SPEC §9): the client is sent to the chosen origin's public_url with
+ * its path and query; no origin is asked. The first candidate with a public_url (the
+ * schema makes every origin a redirect rule reaches have one; several rules' merged
+ * overrides may reach further) is chosen.
+ */
+function redirectResponse(
+  status: number,
+  candidates: readonly CompiledOrigin[],
+  url: URL,
+  pop: string | undefined,
+  expose: boolean,
+): { response: Response; origin: CompiledOrigin } {
+  const origin = redirectOrigin(candidates);
+  if (origin === undefined) {
+    throw new LbError(503, 'no_healthy_origin', 'no origin this request can be redirected to has a public_url', { headers: { 'retry-after': RETRY_AFTER_SECONDS } });
+  }
+  const headers = new Headers({ location: redirectLocation([origin], url)! });
+  if (expose) {
+    headers.set('x-lb-pool', origin.pool);
+    headers.set('x-lb-origin', origin.name);
+    if (pop !== undefined) headers.set('x-lb-pop', pop);
+  }
+  return { response: new Response(null, { status, headers }), origin };
+}
+
+function redirectOrigin(candidates: readonly CompiledOrigin[]): CompiledOrigin | undefined {
+  return candidates.find((candidate) => candidate.publicUrl !== undefined);
+}
+
+/** Where a redirect sends the client: the chosen origin's public_url, then the request's path and query. */
+export function redirectLocation(candidates: readonly CompiledOrigin[], url: URL): string | undefined {
+  const origin = redirectOrigin(candidates);
+  return origin === undefined ? undefined : origin.publicUrl + url.pathname + url.search;
 }
 
 /** A rule's fixed_response (SPEC §9): answered here, no origin asked. */

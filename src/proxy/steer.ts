@@ -1,13 +1,17 @@
 import { parse } from 'hono/utils/cookie';
 import type { LoadBalancer } from '../config/schema';
 import type { Loaded } from '../control/snapshot-cache';
+import type { Env } from '../env';
 import { LbError } from '../errors';
+import { continentOf } from '../geo/continents';
 import { AFFINITY_COOKIE, verifyAffinityToken } from '../steering/affinity-token';
 import { decide, poolFor, type Decision, type Pin } from '../steering/decide';
 import { clientFacts, type ClientFacts } from '../steering/facts';
+import { describeHashKey } from '../steering/hash-key';
 import { withOverrides, type CompiledLoadBalancer } from '../steering/plan';
 import { evaluateRules, requestView, type CompiledRule } from '../steering/rules';
 import { inflight, notePlan, passive } from './isolate';
+import { enforceRateLimit } from './rate-limit';
 
 // Steps 1 to 4 of the request path (SPEC §2): the client's facts, the load balancer,
 // affinity, and the decision over pools and origins, with this isolate's passive
@@ -29,8 +33,12 @@ export interface Steered {
 const NO_MATCH: string[] = [];
 const ANSWERED: Decision = { pools: [], policyReason: () => 'answered by a rule', candidates: [], affinity: 'off', pinServed: false, fallbackUsed: false };
 
-/** Facts, load balancer, affinity and decision for a request: shared by the proxy and explain. */
-export async function steer(request: Request, loaded: Loaded, simulation: boolean, trace?: string[], url = new URL(request.url)): Promise<Steered> {
+/**
+ * Facts, load balancer, affinity and decision for a request: shared by the proxy and
+ * explain. With `env` (the proxy), a matching rule's rate_limit counts the request and
+ * may refuse it; explain passes none and counts nothing.
+ */
+export async function steer(request: Request, loaded: Loaded, simulation: boolean, trace?: string[], url = new URL(request.url), env?: Env): Promise<Steered> {
   const plan = loaded.plan;
   if (plan === undefined) {
     throw new LbError(
@@ -55,11 +63,16 @@ export async function steer(request: Request, loaded: Loaded, simulation: boolea
   let rules = NO_MATCH;
   if (hostLb.rules.length > 0) {
     const cf = request.cf as Record<string, unknown> | undefined;
-    const continent = typeof cf?.continent === 'string' ? cf.continent : undefined;
+    // Cloudflare's own continent when it gave one; else the client's country's (simulated clients).
+    const continent = typeof cf?.continent === 'string' && facts.source === 'cf' ? cf.continent : continentOf(facts.country);
     const outcome = evaluateRules(hostLb.rules, requestView(request.method, url, request.headers, facts, continent, hostLb.config.hostname), trace);
     rules = outcome.matched.map((i) => hostLb.rules[i]!.name);
     if (outcome.fixed !== undefined) return { url, loaded, lb, facts, decision: ANSWERED, pin: undefined, rules, fixed: outcome.fixed.fixed };
     lb = withOverrides(hostLb, outcome.matched);
+    if (lb.rateLimit !== undefined) {
+      trace?.push(`rate limit: counted with binding ${lb.rateLimit.binding} by ${describeHashKey(lb.rateLimit.key)}${env === undefined ? ' (not counted here)' : ''}`);
+      if (env !== undefined) await enforceRateLimit(env, lb, url, request.headers, facts);
+    }
   }
 
   const now = Date.now();

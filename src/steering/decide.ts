@@ -1,4 +1,4 @@
-import type { LoadBalancer } from '../config/schema';
+import type { LoadBalancer, OriginPolicy } from '../config/schema';
 import type { PassiveHealth } from '../health/passive';
 import type { ClientFacts } from './facts';
 import { describeHashKey, requestKeyHash } from './hash-key';
@@ -81,6 +81,8 @@ interface Walk extends PickContext {
   ipHash: number;
   /** The pool whose session_percent shed this request's pin: skipped like a shed pool. */
   sessionShed: CompiledPool | undefined;
+  /** A rule's origin_steering, which replaces every pool's own for this request. */
+  readonly steering: CompiledLoadBalancer['originSteering'];
 }
 
 /**
@@ -93,7 +95,7 @@ export function decide(plan: Plan, lb: CompiledLoadBalancer, req: SteeringReques
   const limit = config.retries + 1;
   const trace = req.trace;
   const mode = config.session_affinity;
-  const walk: Walk = { hashKey: 0, random: req.random, inflight: req.inflight, req, limit, ipHash: -1, sessionShed: undefined };
+  const walk: Walk = { hashKey: 0, random: req.random, inflight: req.inflight, req, limit, ipHash: -1, sessionShed: undefined, steering: lb.originSteering };
 
   const order = orderPools(plan, lb, req.facts, req.random, req.poolInflight);
   trace?.push(`steering ${lb.policy}: ${order.reason()} -> [${order.ids.join(', ')}]`);
@@ -214,15 +216,16 @@ function originsOfPool(pool: CompiledPool, affinity: AffinityOutcome, byHash: bo
   const limit = walk.limit;
   const selection = pool.selection(req.passive, req.now);
   const keyMissing = useHashKey(pool, walk, affinity, byHash);
-  const first = firstOrigin(selection, affinity, byHash, walk, candidates);
+  const policy = policyOf(pool, walk);
+  const first = firstOrigin(selection, affinity, byHash, walk, candidates, policy);
   if (first < 0) return;
   const chosen = selection.origins[first];
   addCandidate(candidates, limit, chosen);
   req.trace?.push(
-    `pool ${pool.id}: ${chosen.name} by ${byHash && candidates.length === 1 ? 'hash' : policyLabel(pool, keyMissing)}` +
+    `pool ${pool.id}: ${chosen.name} by ${byHash && candidates.length === 1 ? 'hash' : policyLabel(pool, walk, keyMissing)}` +
       ` of ${selection.size} usable${selection.usingBackups ? ' backup' : ''} origin(s)`,
   );
-  for (const alternate of selection.alternates(first, limit - candidates.length, walk.hashKey)) addCandidate(candidates, limit, alternate);
+  for (const alternate of selection.alternates(first, limit - candidates.length, walk.hashKey, policy)) addCandidate(candidates, limit, alternate);
   // nginx `backup`: when the primaries fail, the pool's backups take the retry.
   for (const backup of selection.backups) addCandidate(candidates, limit, backup);
 }
@@ -240,19 +243,27 @@ function useHashKey(pool: CompiledPool, walk: Walk, affinity: AffinityOutcome, b
     walk.hashKey = req.sessionKey === undefined ? ipHashOf(walk) : hash32(req.sessionKey);
     return false;
   }
-  if (pool.config.origin_steering.policy === 'hash') {
-    const key = requestKeyHash(pool.hashKey, req.url, req.headers);
+  if (policyOf(pool, walk) === 'hash') {
+    const hashKey = walk.steering?.hashKey ?? pool.hashKey;
+    const key = requestKeyHash(hashKey, req.url, req.headers);
     walk.hashKey = key ?? ipHashOf(walk);
-    return key === undefined && pool.hashKey.kind !== 'ip';
+    return key === undefined && hashKey.kind !== 'ip';
   }
   walk.hashKey = affinity === 'pinned' ? ipHashOf(walk) : 0;
   return false;
 }
 
-function policyLabel(pool: CompiledPool, keyMissing: boolean): string {
-  const policy = pool.config.origin_steering.policy;
-  if (policy !== 'hash') return policy;
-  return keyMissing ? `hash on client IP (no ${describeHashKey(pool.hashKey)} in the request)` : `hash on ${describeHashKey(pool.hashKey)}`;
+/** The pool's origin steering policy, or a matching rule's for this request. */
+function policyOf(pool: CompiledPool, walk: Walk): OriginPolicy {
+  return walk.steering?.policy ?? pool.config.origin_steering.policy;
+}
+
+function policyLabel(pool: CompiledPool, walk: Walk, keyMissing: boolean): string {
+  const policy = policyOf(pool, walk);
+  const by = walk.steering === undefined ? '' : ' (a rule\'s origin_steering)';
+  if (policy !== 'hash') return policy + by;
+  const hashKey = walk.steering?.hashKey ?? pool.hashKey;
+  return (keyMissing ? `hash on client IP (no ${describeHashKey(hashKey)} in the request)` : `hash on ${describeHashKey(hashKey)}`) + by;
 }
 
 function ipHashOf(walk: Walk): number {
@@ -266,12 +277,19 @@ function ipHashOf(walk: Walk): number {
  * the pool's round robin. A new request is placed by hash when affinity asks for it
  * and no pool has placed it yet, else by the pool's policy.
  */
-function firstOrigin(selection: Selection, affinity: AffinityOutcome, byHash: boolean, ctx: PickContext, candidates: readonly CompiledOrigin[]): number {
+function firstOrigin(
+  selection: Selection,
+  affinity: AffinityOutcome,
+  byHash: boolean,
+  ctx: PickContext,
+  candidates: readonly CompiledOrigin[],
+  policy: OriginPolicy,
+): number {
   if (affinity === 'pinned') {
     const pinned = selection.origins.indexOf(candidates[0]!);
     return pinned >= 0 ? pinned : selection.pickByHash(ctx.hashKey);
   }
-  return candidates.length === 0 && byHash ? selection.pickByHash(ctx.hashKey) : selection.pick(ctx);
+  return candidates.length === 0 && byHash ? selection.pickByHash(ctx.hashKey) : selection.pick(ctx, policy);
 }
 
 /**
@@ -292,9 +310,10 @@ function useFallbackPool(
   const selection = pool?.selection(req.passive, req.now, true);
   if (selection === undefined || selection.size === 0) return false;
   useHashKey(pool!, walk, affinity, byHash);
-  const first = selection.pick(walk);
+  const policy = policyOf(pool!, walk);
+  const first = selection.pick(walk, policy);
   addCandidate(candidates, walk.limit, selection.origins[first]);
-  for (const alternate of selection.alternates(first, walk.limit - 1, walk.hashKey)) addCandidate(candidates, walk.limit, alternate);
+  for (const alternate of selection.alternates(first, walk.limit - 1, walk.hashKey, policy)) addCandidate(candidates, walk.limit, alternate);
   req.trace?.push(`no healthy pool: fallback pool ${pool!.id} used whatever its health`);
   return true;
 }

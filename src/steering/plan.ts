@@ -1,11 +1,11 @@
-import type { Config, HashKey, LoadBalancer, Pool } from '../config/schema';
-import { isIpLiteral, parseHashKey, parseOriginAddress, parsePublicUrl } from '../config/schema';
+import type { Config, HashKey, LoadBalancer, OriginPolicy, Pool, RateLimitKey } from '../config/schema';
+import { isIpLiteral, parseHashKey, parseOriginAddress, parsePublicUrl, parseRateLimitKey } from '../config/schema';
 import type { PassiveHealth } from '../health/passive';
 import type { HealthMap, OriginHealth } from '../health/state';
 import { originKey, type CompiledOrigin } from './compiled-origin';
 import { compileShedding, type Shedding } from './load-shedding';
 import { ringScale, type RingScale } from './origin-pick';
-import { compileRules, mergeOverrides, type CompiledRule } from './rules';
+import { compileRules, mergeOverrides, type CompiledRule, type RuleExtras } from './rules';
 import { Selection } from './selection';
 
 export { originKey, type CompiledOrigin } from './compiled-origin';
@@ -125,12 +125,38 @@ export interface CompiledLoadBalancer {
   readonly rules: readonly CompiledRule[];
   /** For each rule with overrides, the load balancer with them applied (built with the Plan). */
   readonly overridden: readonly (CompiledLoadBalancer | undefined)[];
+  /** A rule's origin_steering: every pool picks its origins so for this request. */
+  readonly originSteering: { readonly policy: OriginPolicy; readonly hashKey: HashKey } | undefined;
+  /** A rule's rate_limit: the request is counted before it is steered. */
+  readonly rateLimit: { readonly binding: string; readonly key: RateLimitKey; readonly period: number } | undefined;
+  /** A rule's redirect: the status to answer with the chosen origin's public_url. */
+  readonly redirect: number | undefined;
+  /** Load balancers built for combinations of several matching rules, by their indexes. */
+  readonly combined: Map<string, CompiledLoadBalancer>;
 }
 
-function compileLoadBalancer(config: LoadBalancer, withRules: boolean): CompiledLoadBalancer {
+/** Combinations of matching rules kept per load balancer; beyond it, one is built per request. */
+const MAX_COMBINED = 256;
+
+function compileLoadBalancer(config: LoadBalancer, withRules: boolean, extras: RuleExtras = {}): CompiledLoadBalancer {
   const rules = withRules ? compileRules(config.rules) : [];
-  const overridden = rules.map((rule) => (rule.overrides === undefined ? undefined : compileLoadBalancer(mergeOverrides(config, [rule.overrides]), false)));
-  return { config, policy: resolvePolicy(config), rules, overridden };
+  const overridden = rules.map((rule) => {
+    if (rule.overrides === undefined) return undefined;
+    const merged = mergeOverrides(config, [rule.overrides]);
+    return compileLoadBalancer(merged.config, false, merged.extras);
+  });
+  const steering = extras.origin_steering;
+  const limit = extras.rate_limit;
+  return {
+    config,
+    policy: resolvePolicy(config),
+    rules,
+    overridden,
+    originSteering: steering === undefined ? undefined : { policy: steering.policy, hashKey: parseHashKey(steering.hash_key) ?? { kind: 'ip' } },
+    rateLimit: limit === undefined ? undefined : { binding: limit.binding, key: parseRateLimitKey(limit.key) ?? { kind: 'ip' }, period: limit.period },
+    redirect: extras.redirect?.status_code,
+    combined: new Map(),
+  };
 }
 
 /**
@@ -147,8 +173,16 @@ export function withOverrides(lb: CompiledLoadBalancer, matched: readonly number
     count++;
   }
   if (count <= 1) return found ?? lb;
-  const overrides = matched.flatMap((i) => lb.rules[i]!.overrides ?? []);
-  return compileLoadBalancer(mergeOverrides(lb.config, overrides), false);
+  const key = matched.join(',');
+  const built = lb.combined.get(key);
+  if (built !== undefined) return built;
+  const merged = mergeOverrides(
+    lb.config,
+    matched.flatMap((i) => lb.rules[i]!.overrides ?? []),
+  );
+  const compiled = compileLoadBalancer(merged.config, false, merged.extras);
+  if (lb.combined.size < MAX_COMBINED) lb.combined.set(key, compiled);
+  return compiled;
 }
 
 export class Plan {

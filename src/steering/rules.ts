@@ -38,11 +38,26 @@ export function compileRules(rules: readonly Rule[] | undefined): readonly Compi
 
 const NO_RULES: readonly CompiledRule[] = Object.freeze([]);
 
-/** The load balancer's settings with overrides applied, as the given rules match in order. */
-export function mergeOverrides(lb: LoadBalancer, overrides: readonly Rule['overrides'][]): LoadBalancer {
-  let merged = lb;
-  for (const o of overrides) merged = { ...merged, ...o };
-  return merged;
+/** What a rule's Switchyard-only overrides set (SPEC §9, "(ext)"): nothing of the load balancer's own settings. */
+export type RuleExtras = Pick<Rule['overrides'], 'origin_steering' | 'rate_limit' | 'redirect'>;
+
+const NO_EXTRAS: RuleExtras = Object.freeze({});
+
+/**
+ * The load balancer's settings with overrides applied, as the given rules match in
+ * order (a later rule's field wins), and the extension overrides apart from them.
+ */
+export function mergeOverrides(lb: LoadBalancer, overrides: readonly Rule['overrides'][]): { config: LoadBalancer; extras: RuleExtras } {
+  let config = lb;
+  let extras = NO_EXTRAS;
+  for (const o of overrides) {
+    const { origin_steering, rate_limit, redirect, ...fields } = o;
+    config = { ...config, ...fields };
+    if (origin_steering !== undefined) extras = { ...extras, origin_steering };
+    if (rate_limit !== undefined) extras = { ...extras, rate_limit };
+    if (redirect !== undefined) extras = { ...extras, redirect };
+  }
+  return { config, extras };
 }
 
 export interface RuleOutcome {

@@ -11,6 +11,8 @@ import { ORIGIN_PICKERS, type OriginPicker, type OriginSet, type PickContext } f
  */
 export class Selection implements OriginSet {
   private readonly picker: OriginPicker;
+  /** Pickers of other policies, for a rule's origin_steering override; built on first use. */
+  private others?: Map<OriginPolicy, OriginPicker>;
   private ring?: HashRing;
   private weighted?: WeightedRandom;
 
@@ -33,10 +35,10 @@ export class Selection implements OriginSet {
     return this.origins.length;
   }
 
-  /** The first origin for a new request, by the pool's policy; -1 when there is none. */
-  pick(ctx: PickContext): number {
+  /** The first origin for a new request, by the pool's policy (or the one given); -1 when there is none. */
+  pick(ctx: PickContext, policy: OriginPolicy = this.policy): number {
     if (this.origins.length <= 1) return this.origins.length - 1;
-    return this.picker.pick(ctx);
+    return this.pickerFor(policy).pick(ctx);
   }
 
   /** Consistent choice on a key, whatever the pool's policy (ip_cookie and header affinity). */
@@ -45,9 +47,17 @@ export class Selection implements OriginSet {
   }
 
   /** Up to `count` other origins after `first`, for retries. */
-  alternates(first: number, count: number, hashKey: number): CompiledOrigin[] {
+  alternates(first: number, count: number, hashKey: number, policy: OriginPolicy = this.policy): CompiledOrigin[] {
     if (count <= 0 || this.origins.length <= 1) return [];
-    return this.picker.alternates(first, count, hashKey);
+    return this.pickerFor(policy).alternates(first, count, hashKey);
+  }
+
+  private pickerFor(policy: OriginPolicy): OriginPicker {
+    if (policy === this.policy) return this.picker;
+    this.others ??= new Map();
+    let picker = this.others.get(policy);
+    if (picker === undefined) this.others.set(policy, (picker = ORIGIN_PICKERS[policy](this)));
+    return picker;
   }
 
   hashRing(): HashRing {

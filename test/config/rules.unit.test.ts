@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compactConfig } from '../../src/config/compact';
-import type { ConfigInput } from '../../src/config/schema';
+import { ConfigSchema, type ConfigInput } from '../../src/config/schema';
 import { validateConfig } from '../../src/config/validate';
 import { loadBalancer, pool, validConfig } from '../support/configs';
 
@@ -55,10 +55,53 @@ describe('load balancer rules in the schema', () => {
     ]);
   });
 
-  it('refuses overrides outside this release (rate_limit, redirect, origin_steering) as unknown keys', () => {
-    for (const key of ['rate_limit', 'redirect', 'origin_steering', 'retries']) {
-      expect(issues(withRules([{ name: 'r', condition: 'http.host eq "a"', overrides: { [key]: {} } }])).length).toBeGreaterThan(0);
-    }
+  it('refuses an override of a field rules do not override, as an unknown key', () => {
+    expect(issues(withRules([{ name: 'r', condition: 'http.host eq "a"', overrides: { retries: 0 } as never }])).map((i) => i.path)).toEqual([
+      'load_balancers.0.rules.0.overrides',
+    ]);
+  });
+
+  it('checks the extension overrides: a binding name, a key, a redirect status, a hash key only with hash', () => {
+    const at = (overrides: Record<string, unknown>) => issues(withRules([{ name: 'r', condition: 'true', overrides }])).map((i) => i.path);
+    expect(at({ rate_limit: {} })).toEqual(['load_balancers.0.rules.0.overrides.rate_limit.binding']);
+    expect(at({ rate_limit: { binding: 'SEARCH-LIMIT' } })).toEqual(['load_balancers.0.rules.0.overrides.rate_limit.binding']);
+    expect(at({ rate_limit: { binding: 'SEARCH_LIMIT', key: 'uri' } })).toEqual(['load_balancers.0.rules.0.overrides.rate_limit.key']);
+    expect(at({ rate_limit: { binding: 'SEARCH_LIMIT', key: 'header:x-api-token', period: 30 } })).toEqual(['load_balancers.0.rules.0.overrides.rate_limit.period']);
+    expect(at({ rate_limit: { binding: 'SEARCH_LIMIT', key: 'cookie:session' } })).toEqual([]);
+    expect(at({ origin_steering: { policy: 'random', hash_key: 'path' } })).toEqual(['load_balancers.0.rules.0.overrides.origin_steering.hash_key']);
+    expect(at({ origin_steering: { policy: 'hash', hash_key: 'header:x-client-id' } })).toEqual([]);
+    expect(at({ redirect: { status_code: 200 } })).toEqual(['load_balancers.0.rules.0.overrides.redirect.status_code']);
+  });
+
+  it('a redirect needs a public_url on every origin the rule can reach, the fallback pool included', () => {
+    const config = {
+      pools: [
+        { id: 'a', origins: [{ name: 'a1', address: 'a1.example', public_url: 'https://a1.example' }] },
+        { id: 'b', origins: [{ name: 'b1', address: 'b1.example' }, { name: 'b2', address: 'b2.example', public_url: '' }] },
+      ],
+      load_balancers: [
+        {
+          id: 'lb',
+          hostname: '*',
+          default_pools: ['b'],
+          rules: [
+            { name: 'ok', condition: 'true', overrides: { default_pools: ['a'], redirect: {} } },
+            { name: 'fallback', condition: 'true', overrides: { default_pools: ['a'], fallback_pool: 'b', redirect: { status_code: 302 } } },
+            { name: 'inherits', condition: 'true', overrides: { redirect: { status_code: 301 } } },
+          ],
+        },
+      ],
+    };
+    const result = ConfigSchema.safeParse(config);
+    expect(result.success).toBe(false);
+    const found = result.error!.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+    expect(found).toEqual([
+      { path: 'load_balancers.0.rules.1.overrides.redirect', message: expect.stringContaining('b/b1, b/b2') },
+      { path: 'load_balancers.0.rules.2.overrides.redirect', message: expect.stringContaining('b/b1, b/b2') },
+    ]);
+    expect(ConfigSchema.parse({ ...config, load_balancers: [{ ...config.load_balancers[0]!, rules: [config.load_balancers[0]!.rules[0]!] }] }).load_balancers[0]!.rules![0]!.overrides.redirect).toEqual({
+      status_code: 307,
+    });
   });
 
   it('header affinity set by a rule needs a header', () => {

@@ -89,4 +89,22 @@ describe('load balancer rules', () => {
     expect(error.issues.map((i) => i.path)).toEqual(['load_balancers.0.rules.0.condition']);
     expect(error.issues[0]!.message).toMatch(/column \d+/);
   });
+
+  it("reads a simulated client's continent from its country", async () => {
+    const [world, europe] = await Promise.all([startOrigin('world'), startOrigin('europe')]);
+    await configure({
+      pools: [
+        { id: 'world', origins: [{ name: 'world', address: world.url }] },
+        { id: 'europe', origins: [{ name: 'europe', address: europe.url }] },
+      ],
+      load_balancers: [
+        { id: 'main', hostname: '*', default_pools: ['world'], rules: [{ name: 'eu', condition: 'ip.src.continent eq "EU"', overrides: { default_pools: ['europe'] } }] },
+      ],
+    });
+    for (const [country, pool] of [['DE', 'europe'], ['RU', 'europe'], ['JP', 'world'], ['BR', 'world']] as const) {
+      const res = await lb('/', { headers: { 'x-lb-sim-country': country } });
+      await res.arrayBuffer();
+      expect([country, res.headers.get('x-lb-pool')]).toEqual([country, pool]);
+    }
+  });
 });

@@ -202,3 +202,16 @@ describe('the grammar', () => {
     expect(() => new ConditionParser(true)).not.toThrow();
   });
 });
+
+describe('true and false', () => {
+  it('match every request and none, alone and combined, as in Cloudflare\'s "all incoming requests"', () => {
+    expect(matches('true')).toBe(true);
+    expect(matches('(true)')).toBe(true);
+    expect(matches('false')).toBe(false);
+    expect(matches('not false')).toBe(true);
+    expect(matches('true and http.host eq "a.example"', { url: 'https://a.example/' })).toBe(true);
+    expect(matches('false or http.host eq "b.example"', { url: 'https://a.example/' })).toBe(false);
+    // A field named like them is still a field.
+    expect(compileCondition('trueish eq "x"')).toMatchObject({ ok: false, message: expect.stringContaining('unknown field trueish') });
+  });
+});

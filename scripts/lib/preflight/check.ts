@@ -15,6 +15,7 @@ export interface DeploySettings {
   vpc_services?: readonly { binding: string }[];
   vpc_networks?: readonly { binding: string }[];
   services?: readonly { binding: string }[];
+  ratelimits?: readonly { name: string }[];
   routes?: readonly (string | { pattern: string; zone_name?: string; custom_domain?: boolean })[];
   route?: string | { pattern: string; zone_name?: string; custom_domain?: boolean };
 }
@@ -94,7 +95,8 @@ export function preflight(deploy: DeploySettings, sources: readonly ConfigSource
 
   const zones = settings({ LB_ZONES: text('LB_ZONES') } as Env).zones;
   const bindings = new Set([...(deploy.vpc_services ?? []), ...(deploy.vpc_networks ?? []), ...(deploy.services ?? [])].map((b) => b.binding));
-  const edge: EdgeFacts = { hasBinding: (name) => bindings.has(name), zones };
+  const limiters = new Set((deploy.ratelimits ?? []).map((b) => b.name));
+  const edge: EdgeFacts = { hasBinding: (name) => bindings.has(name), zones, hasRateLimiter: (name) => limiters.has(name) };
 
   const all = [...sources];
   const seed = text('LB_CONFIG');

@@ -21,6 +21,9 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 /** Cookie names: RFC 6265 tokens, case kept. */
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+const always: Test = () => true;
+const never: Test = () => false;
+
 export class ConditionCompiler {
   /** The fields the compiled condition reads. */
   readonly fields = new Set<FieldName>();
@@ -45,6 +48,8 @@ export class ConditionCompiler {
         const item = this.condition(node.item);
         return (request) => !item(request);
       }
+      case 'const':
+        return node.value ? always : never;
       case 'call':
         return this.call(node.name, node.value, node.arg);
       case 'compare':

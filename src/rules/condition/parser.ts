@@ -28,6 +28,8 @@ import {
   Or,
   QuotedString,
   RawString,
+  True,
+  False,
   RBrace,
   RBracket,
   RParen,
@@ -51,7 +53,7 @@ const EXPECTED: IParserErrorMessageProvider = {
 };
 
 const RULE_EXPECTS: Record<string, string> = {
-  primary: 'a condition (a comparison, starts_with(), ends_with() or a parenthesis)',
+  primary: 'a condition (a comparison, starts_with(), ends_with(), true, false or a parenthesis)',
   value: 'a field',
   literal: 'a value',
   stringLiteral: 'a string',
@@ -113,6 +115,12 @@ export class ConditionParser extends EmbeddedActionsParser {
         },
       },
       { ALT: () => this.SUBRULE(this.call) },
+      {
+        ALT: () => {
+          const word = this.OR2([{ ALT: () => this.CONSUME(True) }, { ALT: () => this.CONSUME(False) }]);
+          return { kind: 'const' as const, value: word.image === 'true', at: word.startOffset };
+        },
+      },
       { ALT: () => this.SUBRULE(this.comparison) },
     ]),
   );

@@ -56,6 +56,7 @@ export type Operator = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'contains' | 'm
 export type ConditionNode =
   | { kind: 'or' | 'xor' | 'and'; items: ConditionNode[] }
   | { kind: 'not'; item: ConditionNode }
+  | { kind: 'const'; value: boolean; at: number }
   | { kind: 'compare'; value: ValueNode; operator: Operator; operand: LiteralNode; at: number }
   | { kind: 'in'; value: ValueNode; items: SetItemNode[]; at: number }
   | { kind: 'call'; name: 'starts_with' | 'ends_with'; value: ValueNode; arg: StringNode; at: number };

@@ -32,6 +32,9 @@ export const And = keyword('And', /and|&&/);
 export const Or = keyword('Or', /or|\|\|/);
 export const Xor = keyword('Xor', /xor|\^\^/);
 export const Not = keyword('Not', /not|!/);
+/** `true` and `false`: a rule for every request is `true`, as in Cloudflare's rules. */
+export const True = keyword('True', /true/);
+export const False = keyword('False', /false/);
 
 export const LParen = createToken({ name: 'LParen', pattern: /\(/, label: "'('" });
 export const RParen = createToken({ name: 'RParen', pattern: /\)/, label: "')'" });
@@ -104,6 +107,8 @@ export const ALL_TOKENS: TokenType[] = [
   Or,
   Xor,
   Not,
+  True,
+  False,
   Identifier,
   LParen,
   RParen,
