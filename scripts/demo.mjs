@@ -31,6 +31,8 @@ import { run as lbctl } from './lib/lbctl/run.mjs';
  * @property {string | null} pool
  * @property {string | null} pop
  * @property {string | null} attempts
+ * @property {string | null} location
+ * @property {string | null} retryAfter
  */
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -71,8 +73,21 @@ async function startOrigin(spec) {
 /** @param {Origin[]} origins */
 function demoConfig(origins) {
   const [b1, b2, b3] = origins.map(addressOf);
+  // Where a client reaches a storage node itself: a photo redirect's target.
+  const [p1, p2, p3] = origins.map((origin) => origin.url);
   return {
     pools: [
+      { id: 'static', name: 'Static files (seed 001)', origins: [{ name: 'backend1', address: b1 }] },
+      { id: 'api', name: 'API (seed 001)', origins: [{ name: 'backend2', address: b2 }] },
+      {
+        id: 'photos',
+        name: 'Photo storage nodes (seed 001)',
+        origins: [
+          { name: 'node1', address: b1, public_url: p1 },
+          { name: 'node2', address: b2, public_url: p2 },
+          { name: 'node3', address: b3, public_url: p3 },
+        ],
+      },
       { id: 'eu', name: 'Europe', latitude: 50.11, longitude: 8.68, origins: [{ name: 'backend1', address: b1 }] },
       { id: 'us', name: 'North America', latitude: 39.04, longitude: -77.49, origins: [{ name: 'backend2', address: b2 }] },
       { id: 'sa', name: 'South America', latitude: -23.55, longitude: -46.63, origins: [{ name: 'backend3', address: b3 }] },
@@ -95,6 +110,29 @@ function demoConfig(origins) {
       },
     ],
     load_balancers: [
+      {
+        // Seed 001's site: static files and the API on separate servers, the search
+        // limited per client, photos on storage nodes by id (README, Rules).
+        id: 'shop',
+        hostname: 'shop.localhost',
+        default_pools: ['static'],
+        rules: [
+          { name: 'api', priority: 10, condition: 'starts_with(http.request.uri.path, "/api/")', overrides: { default_pools: ['api'] } },
+          {
+            name: 'search',
+            priority: 20,
+            condition: 'http.request.uri.path eq "/api/search"',
+            overrides: { rate_limit: { binding: 'SEARCH_LIMIT', key: 'ip', period: 10 } },
+          },
+          {
+            name: 'photos',
+            priority: 30,
+            terminates: true,
+            condition: 'starts_with(http.request.uri.path, "/photos/")',
+            overrides: { default_pools: ['photos'], origin_steering: { policy: 'hash', hash_key: 'path' }, redirect: { status_code: 307 } },
+          },
+        ],
+      },
       { id: 'rr', hostname: 'rr.localhost', default_pools: ['all'], request_headers: { 'X-high-load-test': '123' } },
       { id: 'weighted', hostname: 'weighted.localhost', default_pools: ['weighted'] },
       { id: 'sticky', hostname: 'sticky.localhost', default_pools: ['all'], session_affinity: 'cookie', session_affinity_ttl: 3600 },
@@ -127,14 +165,16 @@ async function waitForHealthz(timeoutMs = 60_000) {
 }
 
 /**
- * GET / with a Host header (fetch() may not set Host, node:http may).
+ * A request (GET / unless told) with a Host header (fetch() may not set Host, node:http may).
  * @param {string} host
  * @param {Record<string, string>} [headers]
+ * @param {string} [path]
+ * @param {string} [method]
  * @returns {Promise<Reply>}
  */
-function get(host, headers = {}) {
+function get(host, headers = {}, path = '/', method = 'GET') {
   return new Promise((resolve, reject) => {
-    const req = request(`${base}/`, { headers: { host, ...headers } }, (res) => {
+    const req = request(`${base}${path}`, { method, headers: { host, ...headers } }, (res) => {
       /** @type {Buffer[]} */
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
@@ -150,6 +190,8 @@ function get(host, headers = {}) {
           pool: h('x-lb-pool'),
           pop: h('x-lb-pop'),
           attempts: h('x-lb-attempts'),
+          location: h('location'),
+          retryAfter: h('retry-after'),
         });
       });
     });
@@ -206,6 +248,42 @@ async function adminApi(method, path, body) {
 }
 
 /**
+ * Seed 001's second half on one hostname (shop.localhost): static and API apart, the
+ * search rate-limited per client (SEARCH_LIMIT in wrangler.toml: 20 per 10 s), and
+ * photos redirected to the storage node their path hashes to.
+ * @param {Expect} expect
+ */
+async function seed001Step(expect) {
+  console.log('\n6. Seed 001 on shop.localhost: rules send static and API apart, limit search per client, redirect photos to their node:');
+  const host = 'shop.localhost';
+  for (const [path, pool] of [['/static/app.css', 'static'], ['/api/items', 'api']]) {
+    const r = await get(host, {}, path);
+    console.log(`   GET ${path.padEnd(16)} -> pool ${r.pool}, ${r.origin}`);
+    expect(r.pool === pool, `${path} went to pool ${r.pool}, expected ${pool}`);
+  }
+  // The breeder's Apache Bench: searches until refused (a 10 s window that turns over
+  // meanwhile starts the count again, hence up to 45).
+  const breeder = { 'x-lb-sim-ip': `198.51.100.${1 + Math.floor(Math.random() * 250)}` };
+  let passed = 0;
+  let refused;
+  for (let i = 0; i < 45 && refused === undefined; i++) {
+    const r = await get(host, breeder, `/api/search?q=dogs${i}`);
+    if (r.status === 429) refused = r;
+    else passed++;
+  }
+  console.log(`   one client, /api/search as fast as it can: ${passed} answered, then ${refused?.status} (Retry-After: ${refused?.retryAfter} s)`);
+  expect(refused !== undefined && passed >= 20, `search was not limited (${passed} answered, none refused)`);
+  const visitor = await get(host, { 'x-lb-sim-ip': '203.0.113.9' }, '/static/app.css');
+  const neighbour = await get(host, { 'x-lb-sim-ip': '203.0.113.10' }, '/api/search?q=cats');
+  console.log(`   meanwhile other clients: /static/app.css ${visitor.status} from pool ${visitor.pool}, /api/search ${neighbour.status}`);
+  expect(visitor.status === 200 && neighbour.status === 200, 'the rate limit reached other clients');
+  const photo = await get(host, {}, '/photos/123', 'POST');
+  const again = await get(host, {}, '/photos/123', 'POST');
+  console.log(`   POST /photos/123 -> ${photo.status} Location: ${photo.location} (again: ${again.location === photo.location ? 'the same node' : again.location})`);
+  expect(photo.status === 307 && photo.location !== null && again.location === photo.location, `POST /photos/123 answered ${photo.status} ${photo.location}`);
+}
+
+/**
  * On the edge only: an origin given by IP address is refused by Cloudflare (error 1003)
  * before any connection, and the request fails over to the next origin. The admin API
  * said so beforehand, as a warning. The pool and its load balancer stay for curl.
@@ -221,7 +299,7 @@ async function ipLiteralStep({ origins, emulator, scratch, expect }) {
       { name: target.name, address: addressOf(target) },
     ],
   };
-  console.log('\n6. On the edge an origin given by IP address is refused (error 1003), and the request fails over:');
+  console.log('\n7. On the edge an origin given by IP address is refused (error 1003), and the request fails over:');
   console.log(`   lbctl pool add: pool ip-first, origins by-ip ${pool.origins[0].address}, then ${target.name} ${pool.origins[1].address}`);
   const file = join(scratch, 'ip-first.json');
   writeFileSync(file, JSON.stringify(pool));
@@ -314,11 +392,12 @@ async function tour({ origins, emulator, scratch }) {
   expect(!after.includes('backend1'), 'a drained origin still took new requests');
   expect((await cli(['origin', 'undrain', 'all', 'backend1'])).code === 0, 'lbctl origin undrain failed');
 
+  await seed001Step(expect);
   if (emulator) await ipLiteralStep({ origins, emulator, scratch, expect });
 
   if (check) {
     // Last, since it replaces the demo's configuration: bring a Cloudflare export.
-    const step = edge ? 7 : 6;
+    const step = edge ? 8 : 7;
     const origin = edge ? ' (its origins by name: backend1.localhost…)' : '';
     console.log(`\n${step}. lbctl import-cloudflare --apply examples/cloudflare-export.json${origin}, then a client from Brazil:`);
     const imported = await cli(['import-cloudflare', exportFile(scratch), '--apply']);
@@ -341,6 +420,8 @@ Try it yourself (Switchyard on ${base}, admin token "${token}"):
   curl -si -c /tmp/lb.jar -b /tmp/lb.jar -H 'Host: sticky.localhost' ${base}/ | grep -iE 'set-cookie|x-lb-origin'
   curl -si -H 'x-lb-sim-country: BR' ${base}/ | grep -i x-lb-
   curl -si -H 'x-lb-sim-lat: 35.68' -H 'x-lb-sim-lon: 139.69' ${base}/ | grep -i x-lb-
+  curl -si -H 'Host: shop.localhost' ${base}/api/search | grep -iE '^HTTP|retry-after|x-lb-pool'   # 21 times in 10 s: 429
+  curl -si -X POST -H 'Host: shop.localhost' ${base}/photos/123 | grep -iE '^HTTP|location'
   curl -s -H 'Authorization: Bearer ${token}' ${base}/__lb/api/config
   LB_TOKEN=${token} npm run lbctl -- status
   LB_TOKEN=${token} npm run lbctl -- explain --host app.localhost --country BR
