@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 
 import sample from '../../examples/cloudflare-export.json';
 import { importCloudflare, importRefusal, type ImportNote } from '../../src/config/cloudflare-import';
-import { ALWAYS } from '../../src/config/cloudflare-import/rules';
 import { ID_PATTERN, type Config } from '../../src/config/schema';
 import { validateConfig } from '../../src/config/validate';
 import { regionOfCountry } from '../../src/geo/regions';
@@ -743,7 +742,7 @@ describe('importCloudflare: load balancer rules', () => {
   it('an empty condition matches every request, as in Cloudflare', () => {
     for (const condition of ['', '  ', undefined]) {
       const { config: c, paths: p } = one({ name: 'all', condition, overrides: { default_pools: [cfId(2)] } });
-      expect(c.load_balancers[0].rules?.[0].condition).toBe(ALWAYS);
+      expect(c.load_balancers[0].rules?.[0].condition).toBe('true');
       expect(p).toEqual(['load_balancers[0].rules[0].condition']);
       expect(steerRequest(c, 'https://a.example/any/path?q=1').decision?.candidates[0].pool).toBe('b');
     }

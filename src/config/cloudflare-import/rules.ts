@@ -18,8 +18,8 @@ const OVERRIDE_FIELDS = new Set<string>([...STEERING_FIELDS, 'adaptive_routing',
 const FIXED_FIELDS = fixedResponseSchema.unwrap().unwrap().shape;
 const FIXED_RESPONSE_FIELDS = new Set(Object.keys(FIXED_FIELDS));
 
-/** Cloudflare: "An empty condition is always true". Switchyard's language has no empty condition; every path matches this. */
-export const ALWAYS = 'http.request.uri.path wildcard "*"';
+/** Cloudflare: "An empty condition is always true". Switchyard's language has no empty condition: it is written `true`. */
+const ALWAYS = 'true';
 
 /**
  * A load balancer's rules; undefined when none was imported. `lb` is the load balancer as
