@@ -245,9 +245,10 @@ export const OriginPatchSchema = z
     backup: z.boolean(),
     address: originAddress,
     header: headerMap,
+    public_url: OriginSchema.shape.public_url.unwrap(),
   })
   .partial()
-  .refine((patch) => Object.keys(patch).length > 0, { message: 'name at least one of weight, enabled, drain, backup, address, header' });
+  .refine((patch) => Object.keys(patch).length > 0, { message: 'name at least one of weight, enabled, drain, backup, address, header, public_url' });
 
 export type Config = z.output<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;

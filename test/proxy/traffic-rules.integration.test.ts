@@ -261,6 +261,22 @@ describe('redirect steering: photos on storage nodes', () => {
     ]);
   });
 
+  it("PATCH moves an origin's public_url, and refuses to take away one a redirect needs", async () => {
+    expect((await storage({})).status).toBe(200);
+    const moved = await admin('PATCH', '/pools/photos/origins/node2', { public_url: 'https://new-node2.photos.example' });
+    expect(moved.status).toBe(200);
+    const seen = new Set<string>();
+    for (let id = 0; id < 40; id++) seen.add(new URL((await lb(`/photos/${id}`, { redirect: 'manual' })).headers.get('location')!).hostname);
+    expect(seen).toContain('new-node2.photos.example');
+    expect(seen).not.toContain('node2.photos.example');
+
+    const taken = await admin('PATCH', '/pools/photos/origins/node3', { public_url: '' });
+    expect(taken.status).toBe(400);
+    const body = (await taken.json()) as { error: { code: string; issues: { path: string; message: string }[] } };
+    expect(body.error.code).toBe('invalid_config');
+    expect(body.error.issues[0]).toMatchObject({ path: 'load_balancers.0.rules.0.overrides.redirect', message: expect.stringContaining('photos/node3') });
+  });
+
   it('refuses a status that is not a redirect', async () => {
     const res = await storage({ status_code: 200 });
     expect(res.status).toBe(400);
