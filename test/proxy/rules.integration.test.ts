@@ -81,13 +81,23 @@ describe('load balancer rules', () => {
   it('refuses a condition that does not compile with 400 invalid_config, the path and the column', async () => {
     const res = await admin('PUT', '/config', {
       pools: [{ id: 'p', origins: [{ name: 'o', address: '127.0.0.1:1' }] }],
-      load_balancers: [{ id: 'main', hostname: '*', default_pools: ['p'], rules: [{ name: 'bad', condition: 'http.host eq "a" and' }] }],
+      load_balancers: [
+        {
+          id: 'main',
+          hostname: '*',
+          default_pools: ['p'],
+          rules: [
+            { name: 'good', condition: 'http.host eq "a"' },
+            { name: 'bad', condition: 'http.host eq "a" and' },
+          ],
+        },
+      ],
     });
     expect(res.status).toBe(400);
     const { error } = (await res.json()) as { error: { code: string; issues: { path: string; message: string }[] } };
     expect(error.code).toBe('invalid_config');
-    expect(error.issues.map((i) => i.path)).toEqual(['load_balancers.0.rules.0.condition']);
-    expect(error.issues[0]!.message).toMatch(/column \d+/);
+    expect(error.issues.map((i) => i.path)).toEqual(['load_balancers.0.rules.1.condition']);
+    expect(error.issues[0]!.message).toMatch(/column 21\b/);
   });
 
   it("reads a simulated client's continent from its country", async () => {
@@ -106,5 +116,32 @@ describe('load balancer rules', () => {
       await res.arrayBuffer();
       expect([country, res.headers.get('x-lb-pool')]).toEqual([country, pool]);
     }
+  });
+
+  it('answers a request crafted against a backtracking pattern at once: matches runs in linear time', async () => {
+    const origin = await startOrigin('plain');
+    await configure({
+      pools: [{ id: 'p', origins: [{ name: 'plain', address: origin.url }] }],
+      load_balancers: [
+        {
+          id: 'main',
+          hostname: '*',
+          default_pools: ['p'],
+          rules: [
+            { name: 'evil-path', condition: 'http.request.uri.path matches "^/(a+)+$"', fixed_response: { status_code: 403 } },
+            { name: 'evil-header', condition: 'http.request.headers["x-q"] matches "(x+x+)+y"', fixed_response: { status_code: 403 } },
+          ],
+        },
+      ],
+    });
+    // A backtracking engine needs about 2^n steps for these: hours at n = 40, and
+    // the header is 8,000 characters long.
+    const started = Date.now();
+    const path = await lb(`/${'a'.repeat(40)}!`);
+    const header = await lb('/', { headers: { 'x-q': 'x'.repeat(8000) } });
+    const elapsed = Date.now() - started;
+    expect([path.status, header.status]).toEqual([200, 200]);
+    await Promise.all([path.arrayBuffer(), header.arrayBuffer()]);
+    expect(elapsed).toBeLessThan(2000);
   });
 });
