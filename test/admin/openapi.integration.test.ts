@@ -89,7 +89,7 @@ describe('OpenAPI document', () => {
       paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown> } }> } }>>;
     };
     const patch = doc.paths[`${API_BASE}/pools/{pool}/origins/{origin}`]!.patch!.requestBody!.content['application/json']!.schema;
-    expect(Object.keys(patch.properties ?? {}).sort()).toEqual(['address', 'backup', 'drain', 'enabled', 'header', 'weight']);
+    expect(Object.keys(patch.properties ?? {}).sort()).toEqual(['address', 'backup', 'drain', 'enabled', 'header', 'public_url', 'weight']);
   });
 
   it.each(SPEC_ROUTES)('serves %s', (route) => {
