@@ -2,7 +2,9 @@
 // npm run bench: Switchyard against the origins, a bare pass-through Worker on the
 // same runtime, and nginx and HAProxy when installed, under the same load; then a
 // failover run (one of three origins killed mid-run), a health-check fan-out over
-// 1,000 origins, and micro-benchmarks of the steering core.
+// 1,000 origins, and micro-benchmarks of the steering core and of load balancer rules.
+// Switchyard is loaded twice: as configured for the steering figures, and with ten
+// load balancer rules that every request tries.
 //
 //   npm run bench                 the full run (about 2 minutes)
 //   npm run bench -- --smoke      a few seconds: every part once, tiny durations (CI)
@@ -18,20 +20,25 @@
 // Miniflare (see the README's Performance section for why). Results:
 // bench-out/results.json. The parts are in scripts/bench/: targets.mjs (what is put
 // under load), load.mjs (the load runner), profile.mjs, report.mjs (the tables),
-// micro.ts (the micro-benchmarks).
+// micro.ts and micro-rules.ts (the micro-benchmarks).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { importBundled, ROOT } from './lib/load-src.mjs';
 import { buildSwitchyard } from './lib/workerd.mjs';
-import { failover, fanout, latency, load } from './bench/load.mjs';
+import { failover, fanout, latency, load, rulesInWorkerd } from './bench/load.mjs';
 import { profile } from './bench/profile.mjs';
-import { machine, printLatency, printLoad, printMicro } from './bench/report.mjs';
+import { machine, printLatency, printLoad, printMicro, printRulesMicro } from './bench/report.mjs';
 import {
   affinityCookie,
+  BENCH_RULE_MATCHED,
+  BENCH_RULES,
+  BENCH_RULES_PATH,
   headerContractScript,
+  matchedRules,
   passThroughScript,
+  rulesWorkerScript,
   startHaproxy,
   startMiniflare,
   startNginx,
@@ -75,29 +82,39 @@ async function main() {
     machine: machine(),
     settings: { duration, connections, smoke },
     /** @type {import('./bench/report.mjs').MicroResult | null} */ micro: null,
+    /** @type {import('./bench/report.mjs').RulesMicroResult | null} */ rules: null,
     /** @type {import('./bench/load.mjs').LoadRow[]} */ load: [],
     /** @type {import('./bench/load.mjs').LatencyRow[]} */ latency: [],
     /** @type {Awaited<ReturnType<typeof failover>>[]} */ failover: [],
     /** @type {Awaited<ReturnType<typeof fanout>> | null} */ fanout: null,
+    /** @type {Awaited<ReturnType<typeof rulesInWorkerd>> | null} */ rulesInWorkerd: null,
   };
 
   const all = args.only === undefined;
   if (all) {
     log('Micro-benchmarks of the steering core (Node, one core):');
     /** @type {typeof import('./bench/micro.ts')} */
-    const { runMicro } = await importBundled('scripts/bench/micro.ts');
+    const { runMicro, runRulesMicro } = await importBundled('scripts/bench/micro.ts');
     const sizes = smoke ? [10, 1000] : [10, 1000, 10_000, 100_000];
     results.micro = runMicro(sizes, smoke ? 20 : 300);
     printMicro(results.micro, sizes, log);
+    log('\nMicro-benchmarks of load balancer rules (Node, one core):');
+    results.rules = runRulesMicro(smoke ? 10 : 300, smoke ? 50 : 1000);
+    printRulesMicro(results.rules, log);
   }
 
   const origins = await startOrigins(bench, 3);
   log(`\nOrigins on 127.0.0.1:${origins.ports.join(', ')} (one process)`);
   const bundle = buildSwitchyard(join(bench.work, 'switchyard'));
   const originVar = { ORIGIN: `127.0.0.1:${origins.ports[0]}` };
-  const passThrough = await startWorker(bench, 'pass-through', passThroughScript(bench), originVar);
-  const contract = await startWorker(bench, 'header-contract', await headerContractScript(bench), originVar);
-  const switchyard = await startWorker(bench, 'switchyard', bundle, switchyardBindings(origins.ports));
+  const rulesBindings = switchyardBindings(origins.ports, BENCH_RULES);
+  const [passThrough, contract, switchyard, withRules, rulesLoop] = await Promise.all([
+    startWorker(bench, 'pass-through', passThroughScript(bench), originVar),
+    headerContractScript(bench).then((script) => startWorker(bench, 'header-contract', script, originVar)),
+    startWorker(bench, 'switchyard', bundle, switchyardBindings(origins.ports)),
+    startWorker(bench, 'switchyard-rules', bundle, rulesBindings),
+    rulesWorkerScript(bench).then((script) => startWorker(bench, 'rules-loop', script, { LB_CONFIG: rulesBindings.LB_CONFIG })),
+  ]);
   const baselines = [];
   for (const path of args.baseline?.split(',') ?? []) {
     const name = `switchyard-${basename(dirname(path))}`;
@@ -105,6 +122,11 @@ async function main() {
   }
   const viaMiniflare = smoke || !all ? undefined : await startMiniflare(bench, 'pass-through-miniflare', passThroughScript(bench), originVar);
   const cookie = await affinityCookie(switchyard.url);
+  const rulesRequests = switchyardRequests(await affinityCookie(withRules.url), BENCH_RULES_PATH);
+  for (const request of rulesRequests) {
+    const matched = await matchedRules(withRules.url, request);
+    if (matched.join() !== BENCH_RULE_MATCHED) throw new Error(`the rules target's request ${JSON.stringify(request)} matched [${matched.join(', ')}], not ${BENCH_RULE_MATCHED}`);
+  }
   const references = !all ? [] : (await Promise.all([startNginx(bench, origins.ports), startHaproxy(bench, origins.ports)])).flatMap((r) => r ?? []);
 
   /** @type {Target[]} */
@@ -113,6 +135,7 @@ async function main() {
     { name: 'pass-through Worker', url: passThrough.url, requests: [{ path: '/' }], pid: passThrough.pid },
     { name: 'header-contract Worker', url: contract.url, requests: [{ path: '/', headers: { 'x-lb-sim-country': 'DE' } }], pid: contract.pid },
     { name: 'Switchyard', url: switchyard.url, requests: switchyardRequests(cookie), pid: switchyard.pid },
+    { name: 'Switchyard, 10 rules', url: withRules.url, requests: rulesRequests, pid: withRules.pid },
     ...(await Promise.all(baselines.map(async ({ name, worker }) => ({ name, url: worker.url, requests: switchyardRequests(await affinityCookie(worker.url)), pid: worker.pid })))),
     ...references,
     ...(viaMiniflare ? [{ name: 'pass-through, Miniflare', url: viaMiniflare.url, requests: [{ path: '/' }] }] : []),
@@ -125,6 +148,10 @@ async function main() {
   log(`\nLatency without load: one keep-alive connection, one request at a time, ${smoke ? 100 : 2000} requests per target, interleaved`);
   results.latency = await latency(quiet, smoke ? 100 : 2000);
   printLatency(results.latency, log);
+  const loop = await rulesInWorkerd(rulesLoop.url, rulesRequests[0], smoke ? 1000 : 20_000);
+  results.rulesInWorkerd = loop;
+  log(`\nThe rules target's ${loop.rules} rules tried in a loop inside workerd (${loop.evaluations} times; matched: ${loop.matched.join(', ')}):`);
+  log(`  ${(loop.rulesNs / 1000).toFixed(2)} µs per request, of which ${(loop.viewNs / 1000).toFixed(2)} µs build the request view`);
   const switchyardTarget = targets.find((t) => t.name === 'Switchyard');
   if (bench.profile && switchyardTarget) await profile(bench, switchyard, switchyardTarget);
   if (!all) return;

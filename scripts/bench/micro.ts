@@ -1,6 +1,7 @@
 // Micro-benchmarks of the steering core, run in Node (bundled by scripts/bench.mjs):
 // one decision at 10 … 100,000 origins for each origin policy and for geo and
-// proximity pool steering, and the cost of loading a snapshot of that size.
+// proximity pool steering, and the cost of loading a snapshot of that size. Load
+// balancer rules have theirs in micro-rules.ts, bundled in from here.
 import { ORIGIN_POLICIES, type ConfigInput, type OriginPolicy } from '../../src/config/schema';
 import { validateConfig } from '../../src/config/validate';
 import { REGIONS as ALL_REGIONS } from '../../src/geo/regions';
@@ -8,6 +9,9 @@ import { PassiveHealth } from '../../src/health/passive';
 import { decide } from '../../src/steering/decide';
 import type { ClientFacts } from '../../src/steering/facts';
 import { Plan } from '../../src/steering/plan';
+import { time } from './timing';
+
+export { runRulesMicro, type RulesMicroResult } from './micro-rules';
 
 export interface MicroResult {
   name: string;
@@ -50,19 +54,6 @@ function compile(input: ConfigInput): Plan {
   const v = validateConfig(input);
   if (!v.ok) throw new Error(JSON.stringify(v.issues.slice(0, 3)));
   return new Plan(1, v.config, {}, new Set());
-}
-
-function time(fn: () => void, minMs: number): { nsPerOp: number; ops: number } {
-  for (let i = 0; i < 2000; i++) fn(); // warm up
-  let ops = 0;
-  const started = performance.now();
-  let elapsed = 0;
-  while (elapsed < minMs) {
-    for (let i = 0; i < 1000; i++) fn();
-    ops += 1000;
-    elapsed = performance.now() - started;
-  }
-  return { nsPerOp: (elapsed * 1e6) / ops, ops };
 }
 
 export function runMicro(sizes: number[], minMs: number): { decisions: MicroResult[]; snapshots: { origins: number; bytes: number; parseMs: number; compileMs: number }[] } {

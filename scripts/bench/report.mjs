@@ -6,6 +6,7 @@ import { cpus, totalmem } from 'node:os';
  * @typedef {import('./load.mjs').LoadRow} LoadRow
  * @typedef {import('./load.mjs').LatencyRow} LatencyRow
  * @typedef {ReturnType<import('./micro.ts').runMicro>} MicroResult
+ * @typedef {import('./micro.ts').RulesMicroResult} RulesMicroResult
  * @typedef {(line?: string) => void} Log
  */
 
@@ -31,6 +32,40 @@ export function printMicro(result, sizes, log) {
 }
 
 /**
+ * Microseconds per request for 10 and 100 rules, what compiling them costs, and steering with and without them.
+ * @param {RulesMicroResult} result
+ * @param {Log} log
+ */
+export function printRulesMicro(result, log) {
+  const us = (/** @type {number} */ ns) => (ns / 1000).toFixed(2);
+  const counts = [...new Set(result.evaluation.map((e) => e.rules))];
+  const hits = /** @type {const} */ ([
+    ['first', 'the first matches'],
+    ['last', 'the last matches'],
+    ['none', 'none matches'],
+  ]);
+  log(`  ${'µs per request'.padEnd(40)}${counts.map((c) => `${c} rules`.padStart(11)).join('')}`);
+  for (const [part, rows] of /** @type {const} */ ([
+    ['rules tried, overrides taken', result.evaluation],
+    ['steered (facts, rules, decide)', result.steering],
+  ])) {
+    log(`  ${part}`);
+    for (const [hit, label] of hits) {
+      log(`    ${label.padEnd(38)}${counts.map((c) => (rows.find((r) => r.rules === c && r.hit === hit)?.nsPerOp ?? NaN)).map((ns) => us(ns).padStart(11)).join('')}`);
+    }
+  }
+  const plain = result.steering.find((r) => r.rules === 0);
+  if (plain) log(`    ${'without rules'.padEnd(38)}${us(plain.nsPerOp).padStart(11)}`);
+  log(`  request view built per request: ${us(result.viewNs)} µs; one condition that does not match (ns):`);
+  log(`    ${result.conditions.map((c) => `${c.kind} ${c.nsPerOp.toFixed(0)}`).join(', ')}`);
+  const { compile } = result;
+  log(`  compile: ${us(compile.nsPerRule)} µs per condition on average (the first in a process, which builds the parser: ${compile.firstMs.toFixed(1)} ms); by kind (µs):`);
+  log(`    ${compile.byKind.map((k) => `${k.kind} ${us(k.nsPerRule)}`).join(', ')}`);
+  const ms = (/** @type {{ rules: number, ms: number }[]} */ rows) => rows.map((r) => `${r.ms.toFixed(2)} ms with ${r.rules} rules`).join(', ');
+  log(`  snapshot load (parse + Plan): ${ms(compile.snapshot)}; validation (PUT /config): ${ms(compile.validation)}`);
+}
+
+/**
  * @param {readonly LoadRow[]} rows
  * @param {Log} log
  */
@@ -46,6 +81,11 @@ export function printLoad(rows, log) {
   const contract = rows.find((r) => r.name === 'header-contract Worker');
   if (base && sy) log(`  Switchyard: ${(sy.rps / base.rps).toFixed(2)} of the pass-through's throughput, p50 +${(sy.p50 - base.p50).toFixed(2)} ms under load`);
   if (contract && sy) log(`  Switchyard: ${(sy.rps / contract.rps).toFixed(2)} of the header-contract Worker's throughput (the same SPEC §3 header work, no steering)`);
+  const rules = rows.find((r) => r.name === 'Switchyard, 10 rules');
+  if (sy && rules) {
+    const cpu = sy.cpuUsPerRequest !== undefined && rules.cpuUsPerRequest !== undefined ? `, ${rules.cpuUsPerRequest - sy.cpuUsPerRequest >= 0 ? '+' : ''}${rules.cpuUsPerRequest - sy.cpuUsPerRequest} µs CPU per request` : '';
+    log(`  Switchyard with 10 rules: ${(rules.rps / sy.rps).toFixed(2)} of Switchyard's throughput without them${cpu}`);
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 // What the benchmark puts under load: the loopback origins, Workers on workerd (a
-// bare pass-through, the header-contract Worker, Switchyard and other builds of it),
-// the pass-through under Miniflare, and nginx and HAProxy when installed.
+// bare pass-through, the header-contract Worker, Switchyard, Switchyard with ten rules
+// and other builds of it), the pass-through under Miniflare, and nginx and HAProxy
+// when installed.
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -98,11 +99,24 @@ export async function headerContractScript(bench) {
 }
 
 /**
- * Switchyard's bindings with a realistic configuration: 3 pools, geo steering with
- * weights inside the pools, cookie affinity and an injected request header.
- * @param {readonly number[]} ports the origins'
+ * The rules Worker (scripts/bench/rules-worker.ts, with Switchyard's rules code from
+ * src/) bundled for workerd: it tries the rules target's rules in a loop.
+ * @param {Bench} bench
  */
-export function switchyardBindings(ports) {
+export async function rulesWorkerScript(bench) {
+  const file = join(bench.work, 'rules-worker.mjs');
+  writeFileSync(file, await bundleSource('scripts/bench/rules-worker.ts', { platform: 'neutral' }));
+  return file;
+}
+
+/**
+ * Switchyard's bindings with a realistic configuration: 3 pools, geo steering with
+ * weights inside the pools, cookie affinity and an injected request header; with
+ * `rules`, the load balancer has them too.
+ * @param {readonly number[]} ports the origins'
+ * @param {readonly object[]} [rules]
+ */
+export function switchyardBindings(ports, rules) {
   const [a, b, c] = ports.map((p) => `http://127.0.0.1:${p}`);
   const config = {
     pools: [
@@ -120,11 +134,43 @@ export function switchyardBindings(ports) {
         country_pools: { BR: ['sa'] },
         session_affinity: 'cookie',
         request_headers: { 'X-high-load-test': '123' },
+        ...(rules === undefined ? {} : { rules }),
       },
     ],
   };
   return { LB_SIMULATION: 'on', ADMIN_TOKEN, AFFINITY_SECRET: 'bench-affinity-secret', LB_CONFIG: JSON.stringify(config), SNAPSHOT_TTL_MS: '2000' };
 }
+
+/**
+ * Ten rules of the usual kinds for the rules target, tried in list order. The
+ * target's requests match only the last, a path rule that overrides default_pools,
+ * so every request tries all ten conditions and is steered by the overridden load
+ * balancer.
+ */
+export const BENCH_RULES = [
+  {
+    name: 'maintenance',
+    condition: 'http.request.uri.path eq "/maintenance"',
+    fixed_response: { status_code: 503, content_type: 'text/plain', message_body: 'Down for maintenance' },
+  },
+  { name: 'embargo', condition: 'ip.src.country in {"KP" "IR" "SY" "CU"}', fixed_response: { status_code: 403, message_body: 'Not available' } },
+  { name: 'internal', condition: 'ip.src in {10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 fd00::/8}', overrides: { default_pools: ['us'] }, terminates: true },
+  { name: 'admin', condition: 'http.host eq "admin.example.com"', overrides: { default_pools: ['us'], steering_policy: 'off' } },
+  { name: 'static', condition: 'starts_with(http.request.uri.path, "/static/")', overrides: { default_pools: ['eu'] } },
+  { name: 'canary', condition: 'http.request.headers["x-canary"] eq "1"', overrides: { default_pools: ['sa'] } },
+  { name: 'beta', condition: 'http.request.cookies["beta"] eq "on"', overrides: { default_pools: ['sa', 'us'] } },
+  { name: 'crawlers', condition: 'lower(http.request.headers["user-agent"]) contains "bot"', overrides: { default_pools: ['sa'] } },
+  { name: 'legacy', condition: 'http.request.uri.path matches "^/v[0-9]+/legacy/"', overrides: { default_pools: ['us'] } },
+  {
+    name: 'api',
+    condition: 'starts_with(http.request.uri.path, "/api/") and http.request.method in {"GET" "HEAD"}',
+    overrides: { default_pools: ['us', 'eu', 'sa'] },
+    terminates: true,
+  },
+];
+
+/** The rule of BENCH_RULES the rules target's requests match. */
+export const BENCH_RULE_MATCHED = 'api';
 
 /**
  * A Worker on workerd itself with a generated config (scripts/lib/workerd.mjs): the fast path.
@@ -180,16 +226,41 @@ export async function affinityCookie(url) {
 }
 
 /**
- * Clients from three continents; two in three carry their affinity cookie, one in three is new.
+ * Clients from three continents, each with an address; two in three carry their
+ * affinity cookie, one in three is new.
  * @param {string} cookie
+ * @param {string} [path] what they ask for
  * @returns {TargetRequest[]}
  */
-export function switchyardRequests(cookie) {
+export function switchyardRequests(cookie, path = '/') {
   return [
-    { path: '/', headers: { 'x-lb-sim-country': 'DE', cookie } },
-    { path: '/', headers: { 'x-lb-sim-country': 'US' } },
-    { path: '/', headers: { 'x-lb-sim-country': 'BR', cookie } },
+    { path, headers: { 'x-lb-sim-country': 'DE', 'x-lb-sim-ip': '198.51.100.7', cookie } },
+    { path, headers: { 'x-lb-sim-country': 'US', 'x-lb-sim-ip': '203.0.113.8' } },
+    { path, headers: { 'x-lb-sim-country': 'BR', 'x-lb-sim-ip': '192.0.2.9', cookie } },
   ];
+}
+
+/** What the rules target's clients ask for: the last of BENCH_RULES matches it. */
+export const BENCH_RULES_PATH = '/api/v2/catalog?page=2';
+
+/**
+ * The rules a Switchyard's explain says `request` matches: what the rules target's
+ * figures mean depends on it.
+ * @param {string} url the Switchyard's
+ * @param {TargetRequest} request
+ * @returns {Promise<string[]>}
+ */
+export async function matchedRules(url, request) {
+  const target = new URL(request.path, url);
+  const query = new URLSearchParams({ host: target.hostname, path: target.pathname + target.search });
+  const headers = request.headers ?? {};
+  if (headers['x-lb-sim-country']) query.set('country', headers['x-lb-sim-country']);
+  if (headers['x-lb-sim-ip']) query.set('ip', headers['x-lb-sim-ip']);
+  for (const [name, value] of Object.entries(headers)) if (!name.startsWith('x-lb-sim-')) query.append('header', `${name}: ${value}`);
+  const res = await fetch(new URL(`/__lb/api/explain?${query}`, url), { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  const body = await res.json();
+  if (!res.ok) throw new Error(`explain: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+  return body.rules;
 }
 
 /**
