@@ -121,7 +121,8 @@ function demoConfig(origins) {
           {
             name: 'search',
             priority: 20,
-            condition: 'http.request.uri.path eq "/api/search"',
+            // Any spelling an origin would serve as the search counts: /api/Search, /api/search/, /api/search;x.
+            condition: 'starts_with(lower(http.request.uri.path), "/api/search")',
             overrides: { rate_limit: { binding: 'SEARCH_LIMIT', key: 'ip', period: 10 } },
           },
           {

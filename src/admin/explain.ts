@@ -73,10 +73,9 @@ const ExplainSchema = z
       .object({ status_code: z.number() })
       .nullable()
       .meta({ description: 'the fixed response of a matching rule, which answers the request without an origin' }),
-    rate_limit: z
-      .object({ binding: z.string(), key: z.string(), period: z.number() })
-      .nullable()
-      .meta({ description: 'the rate limit a matching rule counts the request with (explain itself counts nothing)' }),
+    rate_limits: z
+      .array(z.object({ binding: z.string(), key: z.string(), period: z.number() }))
+      .meta({ description: 'the rate limits matching rules count the request with (explain itself counts nothing)' }),
     redirect: z
       .object({ status_code: z.number(), location: z.string().nullable() })
       .nullable()
@@ -140,7 +139,7 @@ export async function explain(env: Env, input: ExplainInput): Promise<Explanatio
     affinity: { mode: lb.config.session_affinity, outcome: decision.affinity, pin: pin ?? null },
     rules,
     fixed_response: fixed === null ? null : { status_code: fixed.status_code },
-    rate_limit: lb.rateLimit === undefined ? null : { binding: lb.rateLimit.binding, key: describeHashKey(lb.rateLimit.key), period: lb.rateLimit.period },
+    rate_limits: lb.rateLimits.map((limit) => ({ binding: limit.binding, key: describeHashKey(limit.key), period: limit.period })),
     redirect: lb.redirect === undefined ? null : { status_code: lb.redirect, location: redirectLocation(decision.candidates, url) ?? null },
     trace,
   };

@@ -27,7 +27,7 @@ export const ruleExtensions = {
         .refine((value) => parseRateLimitKey(value) !== undefined, { message: 'must be ip, path, or header: or cookie: followed by a name (an RFC 9110 token)' })
         .default('ip'),
       period: z
-        .union([z.literal(10), z.literal(60)])
+        .literal([10, 60], { error: "must be 10 or 60: the binding's period in wrangler.toml" })
         .default(60)
         .meta({ description: "the binding's period in seconds, as wrangler.toml declares it (10 or 60): what Retry-After says" }),
     })

@@ -166,7 +166,7 @@ export const ConfigSchema = z
             ? {}
             : { session_affinity: o.session_affinity ?? lb.session_affinity, session_affinity_attributes: o.session_affinity_attributes ?? lb.session_affinity_attributes };
         checkSteering({ ...o, ...affinity }, pools, at('rules', r, 'overrides'), ctx);
-        if (o.redirect !== undefined) checkRedirect({ ...lb, ...o }, config.pools, at('rules', r, 'overrides', 'redirect'), ctx);
+        if (o.redirect !== undefined && !rule.disabled) checkRedirect(redirectReach(lb, r), config.pools, at('rules', r, 'overrides', 'redirect'), ctx);
       });
       const previous = hostnames.get(lb.hostname);
       if (previous !== undefined) {
@@ -176,13 +176,41 @@ export const ConfigSchema = z
     });
   });
 
+const POOL_FIELDS = ['default_pools', 'fallback_pool', 'region_pools', 'country_pools', 'pop_pools'] as const;
+
+/**
+ * The pools a request can be steered to when the rule at `index` redirects it: for each
+ * pool setting, the rule's own when it sets one, else the load balancer's or an
+ * earlier rule's (rules tried before it that may have matched too), and any later
+ * rule's unless it terminates (a later override wins).
+ */
+function redirectReach(lb: LoadBalancer, index: number): Set<string> {
+  const rules = lb.rules ?? [];
+  const order = rules.map((rule, i) => ({ rule, i })).filter(({ rule }) => !rule.disabled);
+  order.sort((a, b) => a.rule.priority - b.rule.priority || a.i - b.i);
+  const at = order.findIndex(({ i }) => i === index);
+  const own = rules[index]!;
+  const earlier = order.slice(0, at).map(({ rule }) => rule.overrides);
+  const later = own.terminates ? [] : order.slice(at + 1).map(({ rule }) => rule.overrides);
+  const reach = new Set<string>();
+  const add = (value: string | string[] | Partial<Record<string, string[]>> | undefined) => {
+    if (value === undefined) return;
+    if (typeof value === 'string') reach.add(value);
+    else if (Array.isArray(value)) value.forEach((poolId) => reach.add(poolId));
+    else for (const list of Object.values(value)) list?.forEach((poolId) => reach.add(poolId));
+  };
+  for (const field of POOL_FIELDS) {
+    const sources = own.overrides[field] !== undefined ? [own.overrides] : [lb, ...earlier];
+    for (const source of [...sources, ...later]) add(source[field]);
+  }
+  return reach;
+}
+
 /**
  * A redirect sends the client to the chosen origin's public_url: every origin of every
- * pool the rule's load balancer settings can reach needs one (SPEC §9).
+ * pool the rule can reach needs one (SPEC §9).
  */
-function checkRedirect(lb: LoadBalancer, pools: readonly Pool[], at: (string | number)[], ctx: z.RefinementCtx): void {
-  const reachable = new Set([...lb.default_pools, ...(lb.fallback_pool === undefined ? [] : [lb.fallback_pool])]);
-  for (const lists of [lb.region_pools, lb.country_pools, lb.pop_pools]) for (const list of Object.values(lists)) list?.forEach((poolId) => reachable.add(poolId));
+function checkRedirect(reachable: ReadonlySet<string>, pools: readonly Pool[], at: (string | number)[], ctx: z.RefinementCtx): void {
   const missing: string[] = [];
   for (const pool of pools) {
     if (!reachable.has(pool.id)) continue;

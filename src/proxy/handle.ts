@@ -25,7 +25,11 @@ export async function proxyRequest(request: Request, env: Env, ctx: ExecutionCon
     throw new LbError(400, 'body_not_allowed', `a ${request.method} request cannot carry a body through this balancer; send it with POST or PUT`);
   }
   const loaded = await currentSnapshot(env, ctx, started);
-  const { lb, facts, decision, fixed } = await steer(request, loaded, config.simulation, undefined, url, env);
+  const { lb, facts, decision, fixed } = await steer(request, loaded, config.simulation, undefined, url, env).catch((error: unknown) => {
+    // A request refused by a rate limit still counts in the stats, as a 429.
+    if (error instanceof LbError && error.status === 429) recordTraffic(env, ctx, [], undefined, undefined, 429);
+    throw error;
+  });
   if (fixed !== null) return fixedResponse(fixed);
   if (decision.candidates.length === 0) {
     throw new LbError(503, 'no_healthy_origin', `no healthy origin for load balancer "${lb.config.id}"`, {
@@ -123,9 +127,10 @@ async function affinityCookie(loaded: Loaded, lb: LoadBalancer, origin: Compiled
 
 /**
  * Redirect steering (SPEC §9): the client is sent to the chosen origin's public_url with
- * its path and query; no origin is asked. The first candidate with a public_url (the
- * schema makes every origin a redirect rule reaches have one; several rules' merged
- * overrides may reach further) is chosen.
+ * its path and query; no origin is asked. The schema makes every origin a redirect can
+ * reach have one. The answer is not to be cached: where it points follows health and
+ * the origins configured, so a browser keeping a 301 would keep sending clients to a
+ * node since drained or removed.
  */
 function redirectResponse(
   status: number,
@@ -136,9 +141,9 @@ function redirectResponse(
 ): { response: Response; origin: CompiledOrigin } {
   const origin = redirectOrigin(candidates);
   if (origin === undefined) {
-    throw new LbError(503, 'no_healthy_origin', 'no origin this request can be redirected to has a public_url', { headers: { 'retry-after': RETRY_AFTER_SECONDS } });
+    throw new LbError(503, 'no_healthy_origin', `origin "${candidates[0]?.name}" has no public_url to redirect to`, { headers: { 'retry-after': RETRY_AFTER_SECONDS } });
   }
-  const headers = new Headers({ location: redirectLocation([origin], url)! });
+  const headers = new Headers({ location: redirectLocation([origin], url)!, 'cache-control': 'no-store' });
   if (expose) {
     headers.set('x-lb-pool', origin.pool);
     headers.set('x-lb-origin', origin.name);
@@ -147,8 +152,10 @@ function redirectResponse(
   return { response: new Response(null, { status, headers }), origin };
 }
 
+/** The origin steering chose, when it has a public_url. */
 function redirectOrigin(candidates: readonly CompiledOrigin[]): CompiledOrigin | undefined {
-  return candidates.find((candidate) => candidate.publicUrl !== undefined);
+  const first = candidates[0];
+  return first?.publicUrl === undefined ? undefined : first;
 }
 
 /** Where a redirect sends the client: the chosen origin's public_url, then the request's path and query. */

@@ -11,7 +11,7 @@ import { describeHashKey } from '../steering/hash-key';
 import { withOverrides, type CompiledLoadBalancer } from '../steering/plan';
 import { evaluateRules, requestView, type CompiledRule } from '../steering/rules';
 import { inflight, notePlan, passive } from './isolate';
-import { enforceRateLimit } from './rate-limit';
+import { enforceRateLimits } from './rate-limit';
 
 // Steps 1 to 4 of the request path (SPEC §2): the client's facts, the load balancer,
 // affinity, and the decision over pools and origins, with this isolate's passive
@@ -69,9 +69,9 @@ export async function steer(request: Request, loaded: Loaded, simulation: boolea
     rules = outcome.matched.map((i) => hostLb.rules[i]!.name);
     if (outcome.fixed !== undefined) return { url, loaded, lb, facts, decision: ANSWERED, pin: undefined, rules, fixed: outcome.fixed.fixed };
     lb = withOverrides(hostLb, outcome.matched);
-    if (lb.rateLimit !== undefined) {
-      trace?.push(`rate limit: counted with binding ${lb.rateLimit.binding} by ${describeHashKey(lb.rateLimit.key)}${env === undefined ? ' (not counted here)' : ''}`);
-      if (env !== undefined) await enforceRateLimit(env, lb, url, request.headers, facts);
+    if (lb.rateLimits.length > 0) {
+      for (const limit of lb.rateLimits) trace?.push(`rate limit: counted with binding ${limit.binding} by ${describeHashKey(limit.key)}${env === undefined ? ' (not counted here)' : ''}`);
+      if (env !== undefined) await enforceRateLimits(env, lb, url, request.headers, facts);
     }
   }
 

@@ -127,8 +127,8 @@ export interface CompiledLoadBalancer {
   readonly overridden: readonly (CompiledLoadBalancer | undefined)[];
   /** A rule's origin_steering: every pool picks its origins so for this request. */
   readonly originSteering: { readonly policy: OriginPolicy; readonly hashKey: HashKey } | undefined;
-  /** A rule's rate_limit: the request is counted before it is steered. */
-  readonly rateLimit: { readonly binding: string; readonly key: RateLimitKey; readonly period: number } | undefined;
+  /** The matching rules' rate limits: the request is counted with each before it is steered. */
+  readonly rateLimits: readonly { readonly binding: string; readonly key: RateLimitKey; readonly period: number }[];
   /** A rule's redirect: the status to answer with the chosen origin's public_url. */
   readonly redirect: number | undefined;
   /** Load balancers built for combinations of several matching rules, by their indexes. */
@@ -146,14 +146,13 @@ function compileLoadBalancer(config: LoadBalancer, withRules: boolean, extras: R
     return compileLoadBalancer(merged.config, false, merged.extras);
   });
   const steering = extras.origin_steering;
-  const limit = extras.rate_limit;
   return {
     config,
     policy: resolvePolicy(config),
     rules,
     overridden,
     originSteering: steering === undefined ? undefined : { policy: steering.policy, hashKey: parseHashKey(steering.hash_key) ?? { kind: 'ip' } },
-    rateLimit: limit === undefined ? undefined : { binding: limit.binding, key: parseRateLimitKey(limit.key) ?? { kind: 'ip' }, period: limit.period },
+    rateLimits: (extras.rate_limits ?? []).map((limit) => ({ binding: limit.binding, key: parseRateLimitKey(limit.key) ?? { kind: 'ip' }, period: limit.period })),
     redirect: extras.redirect?.status_code,
     combined: new Map(),
   };
@@ -173,7 +172,8 @@ export function withOverrides(lb: CompiledLoadBalancer, matched: readonly number
     count++;
   }
   if (count <= 1) return found ?? lb;
-  const key = matched.join(',');
+  // Only rules with overrides tell combinations apart: others would fill the cache with copies.
+  const key = matched.filter((i) => lb.overridden[i] !== undefined).join(',');
   const built = lb.combined.get(key);
   if (built !== undefined) return built;
   const merged = mergeOverrides(

@@ -38,8 +38,18 @@ export function compileRules(rules: readonly Rule[] | undefined): readonly Compi
 
 const NO_RULES: readonly CompiledRule[] = Object.freeze([]);
 
-/** What a rule's Switchyard-only overrides set (SPEC §9, "(ext)"): nothing of the load balancer's own settings. */
-export type RuleExtras = Pick<Rule['overrides'], 'origin_steering' | 'rate_limit' | 'redirect'>;
+type RateLimit = NonNullable<Rule['overrides']['rate_limit']>;
+
+/**
+ * What the rules' Switchyard-only overrides set (SPEC §9, "(ext)"): a later rule's
+ * origin_steering and redirect replace an earlier one's; every matching rule's
+ * rate_limit counts the request, so a later rule cannot lift an earlier limit.
+ */
+export interface RuleExtras {
+  origin_steering?: Rule['overrides']['origin_steering'];
+  redirect?: Rule['overrides']['redirect'];
+  rate_limits?: readonly RateLimit[];
+}
 
 const NO_EXTRAS: RuleExtras = Object.freeze({});
 
@@ -54,7 +64,9 @@ export function mergeOverrides(lb: LoadBalancer, overrides: readonly Rule['overr
     const { origin_steering, rate_limit, redirect, ...fields } = o;
     config = { ...config, ...fields };
     if (origin_steering !== undefined) extras = { ...extras, origin_steering };
-    if (rate_limit !== undefined) extras = { ...extras, rate_limit };
+    if (rate_limit !== undefined && !extras.rate_limits?.some((r) => r.binding === rate_limit.binding && r.key === rate_limit.key)) {
+      extras = { ...extras, rate_limits: [...(extras.rate_limits ?? []), rate_limit] };
+    }
     if (redirect !== undefined) extras = { ...extras, redirect };
   }
   return { config, extras };
@@ -98,10 +110,10 @@ export function requestView(method: string, url: URL, headers: Headers, facts: C
       return method;
     },
     get uri() {
-      return url.pathname + url.search;
+      return normalizedPath(url.pathname) + url.search;
     },
     get path() {
-      return url.pathname;
+      return normalizedPath(url.pathname);
     },
     get query() {
       return url.search.slice(1);
@@ -133,6 +145,27 @@ export function requestView(method: string, url: URL, headers: Headers, facts: C
       return lbName;
     },
   };
+}
+
+/** Unreserved characters (RFC 3986 §2.3), which a percent-escape need not hide. */
+const UNRESERVED = /[A-Za-z0-9\-._~]/;
+
+/**
+ * The path as Cloudflare's URL normalisation hands it to rules on the edge: escapes of
+ * unreserved characters decoded, other escapes upper-cased, runs of "/" merged (the URL
+ * parser already turned "\" into "/" and resolved dot segments). Locally and on a zone
+ * with normalisation off, "/api//search" and "/api/%73earch" would otherwise slip past
+ * a condition on "/api/search". A path with neither "%" nor "//" is returned as it is.
+ */
+export function normalizedPath(path: string): string {
+  if (!path.includes('%') && !path.includes('//')) return path;
+  const decoded = path.replace(/%([0-9A-Fa-f]{2})/g, (escape, hex: string) => {
+    const char = String.fromCharCode(parseInt(hex, 16));
+    return UNRESERVED.test(char) ? char : escape.toUpperCase();
+  });
+  const merged = decoded.replace(/\/{2,}/g, '/');
+  // A decoded "%2E" may have made a dot segment: resolve it as the URL parser does.
+  return merged.includes('/.') ? new URL(merged, 'http://n').pathname : merged;
 }
 
 function parseCookies(header: string): Map<string, string> {

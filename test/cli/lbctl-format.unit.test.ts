@@ -397,7 +397,7 @@ describe('rules', () => {
         ...steered,
         fallback_used: false,
         pools: [{ id: 'us', verdict: 'eligible' }],
-        rate_limit: { binding: 'SEARCH_LIMIT', key: 'header x-user', period: 60 },
+        rate_limits: [{ binding: 'SEARCH_LIMIT', key: 'header x-user', period: 60 }],
         redirect: { status_code: 307, location: 'https://us1.example.net/down' },
       }),
     ).toBe(

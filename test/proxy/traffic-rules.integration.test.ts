@@ -161,6 +161,37 @@ describe('rate_limit: seed 001 search abuse', () => {
     await bare.arrayBuffer();
   });
 
+  it('counts with every matching rule: a later rule keyed on a header the client rotates does not lift an earlier per-client limit', async () => {
+    const api = await startOrigin('api');
+    await configure({
+      pools: [{ id: 'api', origins: [{ name: 'api', address: api.url }] }],
+      load_balancers: [
+        {
+          id: 'layered',
+          hostname: '*',
+          default_pools: ['api'],
+          rules: [
+            { name: 'per-client', condition: 'true', overrides: { rate_limit: { binding: 'SEARCH_LIMIT', key: 'ip', period: 10 } } },
+            { name: 'per-key', condition: 'http.request.uri.path eq "/api/search"', overrides: { rate_limit: { binding: 'SEARCH_LIMIT', key: 'header:x-key', period: 10 } } },
+          ],
+        },
+      ],
+    });
+    // The condition sees the path as Cloudflare normalises it: both rules match these.
+    const explained = (await (await admin('GET', '/explain?host=app.test&path=/api//%73earch')).json()) as { rules: string[]; rate_limits: { key: string }[] };
+    expect(explained.rules).toEqual(['per-client', 'per-key']);
+    expect(explained.rate_limits.map((l) => l.key)).toEqual(['client IP', 'header x-key']);
+
+    const ip = freshIp();
+    const statuses: number[] = [];
+    for (let i = 0; i < 60 && !statuses.includes(429); i++) {
+      const res = await lb('/api/search', { headers: { 'x-lb-sim-ip': ip, 'x-key': `rotated-${i}-${Math.random()}` } });
+      statuses.push(res.status);
+      await res.arrayBuffer();
+    }
+    expect(statuses.at(-1)).toBe(429);
+  });
+
   it('lets traffic through a rule naming a binding the Worker does not have, and warns unknown_binding', async () => {
     const api = await startOrigin('api');
     const res = await admin('PUT', '/config', {
@@ -275,6 +306,36 @@ describe('redirect steering: photos on storage nodes', () => {
     const body = (await taken.json()) as { error: { code: string; issues: { path: string; message: string }[] } };
     expect(body.error.code).toBe('invalid_config');
     expect(body.error.issues[0]).toMatchObject({ path: 'load_balancers.0.rules.0.overrides.redirect', message: expect.stringContaining('photos/node3') });
+  });
+
+  it('a later rule that can send a redirected request to a pool without public_url is refused; one after a terminating redirect is not', async () => {
+    const body = (terminates: boolean) => ({
+      pools: [
+        { id: 'photos', origins: [{ name: 'n1', address: 'n1.invalid', public_url: 'https://n1.photos.example' }] },
+        { id: 'web', origins: [{ name: 'w1', address: 'w1.invalid' }] },
+      ],
+      load_balancers: [
+        {
+          id: 'site',
+          hostname: '*',
+          default_pools: ['photos'],
+          rules: [
+            { name: 'redir', priority: 0, terminates, condition: 'starts_with(http.request.uri.path, "/photos/")', overrides: { redirect: {} } },
+            { name: 'private', priority: 1, condition: 'starts_with(http.request.uri.path, "/photos/private/")', overrides: { default_pools: ['web'] } },
+          ],
+        },
+      ],
+    });
+    const refused = await admin('PUT', '/config', body(false));
+    expect(refused.status).toBe(400);
+    const error = ((await refused.json()) as { error: { issues: { path: string; message: string }[] } }).error;
+    expect(error.issues).toEqual([expect.objectContaining({ path: 'load_balancers.0.rules.0.overrides.redirect', message: expect.stringContaining('web/w1') })]);
+    expect((await admin('PUT', '/config', body(true))).status).toBe(200);
+    const res = await lb('/photos/private/1', { redirect: 'manual' });
+    expect(res.status).toBe(307);
+    expect(res.headers.get('location')).toBe('https://n1.photos.example/photos/private/1');
+    // Where it points follows health and configuration: no cache may keep it.
+    expect(res.headers.get('cache-control')).toBe('no-store');
   });
 
   it('refuses a status that is not a redirect', async () => {

@@ -116,9 +116,10 @@ export function formatRuleTest(explain) {
     lines.push(`decision: fixed response ${explain.fixed_response.status_code}; no origin asked`);
     return lines.join('\n') + '\n';
   }
-  // A rate limit (SPEC §9, an extension) counts the request before it goes on; explain itself counts nothing.
-  const limit = explain.rate_limit;
-  if (limit) lines.push(`rate limit: counted with ${limit.binding} by ${limit.key}${limit.period ? ` per ${limit.period} s` : ''}; over the limit 429`);
+  // Rate limits (SPEC §9, an extension) count the request before it goes on; explain itself counts nothing.
+  /** @type {Document[]} */
+  const limits = explain.rate_limits ?? [];
+  for (const limit of limits) lines.push(`rate limit: counted with ${limit.binding} by ${limit.key}${limit.period ? ` per ${limit.period} s` : ''}; over the limit 429`);
   /** @type {Document[]} */
   const pools = explain.pools ?? [];
   if (pools.length > 0) lines.push(`pools: ${pools.map((p) => `${p.id} ${p.verdict}`).join(', ')}${explain.fallback_used ? ' (fallback pool used)' : ''}`);
