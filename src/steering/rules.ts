@@ -99,52 +99,62 @@ export function evaluateRules(rules: readonly CompiledRule[], view: RequestView,
   return { matched, fixed: undefined };
 }
 
-/** What a condition reads of a request, each field computed when first read. */
+/**
+ * What a condition reads of a request, each field computed when read. A class, so
+ * that the getters live on the prototype: an object literal with a dozen getters
+ * costs microseconds to build per request, an instance of this class nanoseconds.
+ */
+class View implements RequestView {
+  private cookies: Map<string, string> | undefined;
+
+  constructor(
+    readonly method: string,
+    private readonly url: URL,
+    private readonly headers: Headers,
+    private readonly facts: ClientFacts,
+    readonly continent: string | undefined,
+    readonly loadBalancer: string,
+  ) {}
+
+  get host(): string {
+    return this.url.hostname;
+  }
+  get uri(): string {
+    return normalizedPath(this.url.pathname) + this.url.search;
+  }
+  get path(): string {
+    return normalizedPath(this.url.pathname);
+  }
+  get query(): string {
+    return this.url.search.slice(1);
+  }
+  get fullUri(): string {
+    return this.url.href;
+  }
+  header(name: string): string | undefined {
+    return this.headers.get(name) ?? undefined;
+  }
+  cookie(name: string): string | undefined {
+    this.cookies ??= parseCookies(this.headers.get('cookie') ?? '');
+    return this.cookies.get(name);
+  }
+  get cookieHeader(): string {
+    return this.headers.get('cookie') ?? '';
+  }
+  get ip(): string {
+    return this.facts.ip;
+  }
+  get country(): string | undefined {
+    return this.facts.country;
+  }
+  get colo(): string | undefined {
+    return this.facts.colo;
+  }
+}
+
+/** What a condition reads of a request, each field computed when read. */
 export function requestView(method: string, url: URL, headers: Headers, facts: ClientFacts, continent: string | undefined, lbName: string): RequestView {
-  let cookies: Map<string, string> | undefined;
-  return {
-    get host() {
-      return url.hostname;
-    },
-    get method() {
-      return method;
-    },
-    get uri() {
-      return normalizedPath(url.pathname) + url.search;
-    },
-    get path() {
-      return normalizedPath(url.pathname);
-    },
-    get query() {
-      return url.search.slice(1);
-    },
-    get fullUri() {
-      return url.href;
-    },
-    header: (name) => headers.get(name) ?? undefined,
-    cookie(name) {
-      cookies ??= parseCookies(headers.get('cookie') ?? '');
-      return cookies.get(name);
-    },
-    get cookieHeader() {
-      return headers.get('cookie') ?? '';
-    },
-    get ip() {
-      return facts.ip;
-    },
-    get country() {
-      return facts.country;
-    },
-    get continent() {
-      return continent;
-    },
-    get colo() {
-      return facts.colo;
-    },
-    get loadBalancer() {
-      return lbName;
-    },
-  };
+  return new View(method, url, headers, facts, continent, lbName);
 }
 
 /** Unreserved characters (RFC 3986 §2.3), which a percent-escape need not hide. */

@@ -16,10 +16,20 @@ export interface AddressSpan {
   last: bigint;
 }
 
-/** The address a request came from, or undefined when `text` is none (a missing value). */
+let lastText: string | undefined;
+let lastAddress: Address | undefined;
+
+/**
+ * The address a request came from, or undefined when `text` is none (a missing value).
+ * Every ip.src condition of a request asks about the same text, so the last answer is
+ * kept: the address is parsed once per request (and once per client in a run).
+ */
 export function requestAddress(text: string): Address | undefined {
-  if (!ipaddr.IPv4.isValidFourPartDecimal(text) && !ipaddr.IPv6.isValid(text)) return undefined;
-  return toAddress(ipaddr.process(text));
+  if (text === lastText) return lastAddress;
+  const address = ipaddr.IPv4.isValidFourPartDecimal(text) || ipaddr.IPv6.isValid(text) ? toAddress(ipaddr.process(text)) : undefined;
+  lastText = text;
+  lastAddress = address;
+  return address;
 }
 
 /** The span a literal of a set names: an address, a CIDR range or `from..to`. */
