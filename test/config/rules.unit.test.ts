@@ -85,7 +85,7 @@ describe('load balancer rules in the schema', () => {
           hostname: '*',
           default_pools: ['b'],
           rules: [
-            { name: 'ok', condition: 'true', overrides: { default_pools: ['a'], redirect: {} } },
+            { name: 'ok', condition: 'true', terminates: true, overrides: { default_pools: ['a'], redirect: {} } },
             { name: 'fallback', condition: 'true', overrides: { default_pools: ['a'], fallback_pool: 'b', redirect: { status_code: 302 } } },
             { name: 'inherits', condition: 'true', overrides: { redirect: { status_code: 301 } } },
           ],
