@@ -70,6 +70,11 @@ describe('preflight: wrangler.toml', SLOW, () => {
     expect(deploy.kv_namespaces).toEqual([expect.objectContaining({ binding: 'SNAPSHOTS' })]);
   });
 
+  it("reads the project's own Rate Limiting binding with its period", async () => {
+    const deploy = await readDeploySettings(join(import.meta.dirname, '../../wrangler.toml'), undefined);
+    expect(deploy.ratelimits).toEqual([expect.objectContaining({ name: 'SEARCH_LIMIT', simple: { limit: 20, period: 10 } })]);
+  });
+
   it('passes a ready deployment and a clean configuration: no findings, exit 0', async () => {
     const deploy = await readDeploySettings(wranglerToml('ready.toml', { vars: READY_VARS, extra: VPC }), undefined);
     const report = preflight(deploy, [{ label: 'config.json', document: cleanConfig() }]);
@@ -128,6 +133,26 @@ describe('preflight: the configuration', () => {
     services: [{ binding: 'OTHER' }],
     routes: [{ pattern: 'app.example.com/*', zone_name: 'example.com' }, 'lb-admin.example.com/*'],
   };
+
+  it("fails a rate limit naming a binding wrangler.toml does not declare, and warns when its period is not the binding's", () => {
+    const deploy: DeploySettings = { ...ready, ratelimits: [{ name: 'SEARCH_LIMIT', simple: { limit: 20, period: 10 } }] };
+    const rule = (name: string, rate_limit: { binding: string; period?: 10 | 60 }) => ({ name, condition: 'true', overrides: { rate_limit } });
+    const doc: ConfigInput = {
+      pools: [pool('eu', [origin('a', { address: 'https://a.example.com' })])],
+      load_balancers: [
+        loadBalancer({
+          hostname: 'app.example.com',
+          default_pools: ['eu'],
+          rules: [rule('ok', { binding: 'SEARCH_LIMIT', period: 10 }), rule('default', { binding: 'SEARCH_LIMIT' }), rule('typo', { binding: 'SERCH_LIMIT' })],
+        }),
+      ],
+    };
+    const report = preflight(deploy, [{ label: 'config.json', document: doc }]);
+    expect(rows(report)).toEqual([
+      'config.json load_balancers.0.rules.2.overrides.rate_limit.binding unknown_binding error',
+      'config.json load_balancers.0.rules.1.overrides.rate_limit.period rate_limit_period warning',
+    ]);
+  });
 
   it('fails an IP origin and a network wrangler.toml does not declare, at their paths', () => {
     const doc: ConfigInput = {

@@ -15,7 +15,7 @@ export interface DeploySettings {
   vpc_services?: readonly { binding: string }[];
   vpc_networks?: readonly { binding: string }[];
   services?: readonly { binding: string }[];
-  ratelimits?: readonly { name: string }[];
+  ratelimits?: readonly { name: string; simple?: { limit?: number; period?: number } }[];
   routes?: readonly (string | { pattern: string; zone_name?: string; custom_domain?: boolean })[];
   route?: string | { pattern: string; zone_name?: string; custom_domain?: boolean };
 }
@@ -120,6 +120,20 @@ export function preflight(deploy: DeploySettings, sources: readonly ConfigSource
       add(finding.path, finding.code, finding.certain ? 'error' : 'warning', finding.message);
       if (finding.code === 'host_override' && zones === undefined) unchecked += 1;
     }
+    // A rule's period is what Retry-After says: it should be the binding's.
+    validation.config.load_balancers.forEach((lb, l) =>
+      lb.rules?.forEach((rule, r) => {
+        const limit = rule.overrides.rate_limit;
+        const period = limit === undefined ? undefined : deploy.ratelimits?.find((b) => b.name === limit.binding)?.simple?.period;
+        if (limit === undefined || period === undefined || period === limit.period) return;
+        add(
+          `load_balancers.${l}.rules.${r}.overrides.rate_limit.period`,
+          'rate_limit_period',
+          'warning',
+          `${limit.period} s, but ${deploy.file} gives ${limit.binding} a period of ${period} s: 429 answers would say Retry-After: ${limit.period}; write period: ${period}`,
+        );
+      }),
+    );
   }
   if (unchecked > 0) {
     const fromRoutes = [...new Set(routes.flatMap((route) => (route.zone === undefined ? [] : [route.zone])))];

@@ -28,6 +28,7 @@ export async function readDeploySettings(path, env) {
     vpc_services: config.vpc_services ?? [],
     vpc_networks: config.vpc_networks ?? [],
     services: config.services ?? [],
+    ratelimits: config.ratelimits ?? [],
     routes: config.routes ?? [],
     route: config.route,
   };
