@@ -1,16 +1,20 @@
 #!/usr/bin/env node
 // npm run bench: Switchyard against the origins, a bare pass-through Worker on the
-// same runtime, and nginx and HAProxy when installed, under the same load; then a
+// same runtime, the header-contract Worker, the simplest balancer, and nginx and
+// HAProxy when installed, under the same load; then a
 // failover run (one of three origins killed mid-run), a health-check fan-out over
 // 1,000 origins, and micro-benchmarks of the steering core and of load balancer rules.
-// Switchyard is loaded twice: as configured for the steering figures, and with ten
-// load balancer rules that every request tries.
+// Switchyard is loaded three times: configured realistically, minimally (the simplest
+// balancer's job plus its contract), and with ten load balancer rules that every
+// request tries.
 //
 //   npm run bench                 the full run (about 2 minutes)
 //   npm run bench -- --smoke      a few seconds: every part once, tiny durations (CI)
 //   --duration S --connections N  load per target (default 10 s, 32 connections)
-//   --profile                     also sample Switchyard's CPU under load (workerd's
-//                                 inspector) and print where the time goes
+//   --profile                     also sample the CPU of Switchyard (realistic and
+//                                 minimal) and the pass-through under load (workerd's
+//                                 inspector) and print what each stage of the request
+//                                 path costs (raw profiles: bench-out/*.cpuprofile)
 //   --only load                   the load table alone (for iterating on the hot path)
 //   --baseline DIR/index.js,…     also load other builds of Switchyard (say, main's
 //                                 `npm run build` output), named by DIR, in the same
@@ -38,13 +42,17 @@ import {
   headerContractScript,
   matchedRules,
   passThroughScript,
+  PLAIN_REQUESTS,
   rulesWorkerScript,
+  simplestBalancerBindings,
+  simplestBalancerScript,
   startHaproxy,
   startMiniflare,
   startNginx,
   startOrigins,
   startWorker,
   switchyardBindings,
+  switchyardMinimalBindings,
   switchyardRequests,
 } from './bench/targets.mjs';
 
@@ -71,6 +79,7 @@ const bench = {
   duration: Number(args.duration ?? (args.smoke ? 1 : 10)),
   connections: Number(args.connections ?? (args.smoke ? 8 : 32)),
   profile: args.profile,
+  inspected: new Set(['pass-through', 'switchyard', 'switchyard-minimal']),
   work: mkdtempSync(join(tmpdir(), 'switchyard-bench-')),
   cleanups: [],
   log: (line = '') => process.stdout.write(`${line}\n`),
@@ -88,6 +97,7 @@ async function main() {
     /** @type {Awaited<ReturnType<typeof failover>>[]} */ failover: [],
     /** @type {Awaited<ReturnType<typeof fanout>> | null} */ fanout: null,
     /** @type {Awaited<ReturnType<typeof rulesInWorkerd>> | null} */ rulesInWorkerd: null,
+    /** @type {Awaited<ReturnType<typeof profile>> | null} */ profile: null,
   };
 
   const all = args.only === undefined;
@@ -108,10 +118,12 @@ async function main() {
   const bundle = buildSwitchyard(join(bench.work, 'switchyard'));
   const originVar = { ORIGIN: `127.0.0.1:${origins.ports[0]}` };
   const rulesBindings = switchyardBindings(origins.ports, BENCH_RULES);
-  const [passThrough, contract, switchyard, withRules, rulesLoop] = await Promise.all([
+  const [passThrough, contract, simplest, switchyard, minimal, withRules, rulesLoop] = await Promise.all([
     startWorker(bench, 'pass-through', passThroughScript(bench), originVar),
     headerContractScript(bench).then((script) => startWorker(bench, 'header-contract', script, originVar)),
+    simplestBalancerScript(bench).then((script) => startWorker(bench, 'simplest-balancer', script, simplestBalancerBindings(origins.ports))),
     startWorker(bench, 'switchyard', bundle, switchyardBindings(origins.ports)),
+    startWorker(bench, 'switchyard-minimal', bundle, switchyardMinimalBindings(origins.ports)),
     startWorker(bench, 'switchyard-rules', bundle, rulesBindings),
     rulesWorkerScript(bench).then((script) => startWorker(bench, 'rules-loop', script, { LB_CONFIG: rulesBindings.LB_CONFIG })),
   ]);
@@ -134,6 +146,8 @@ async function main() {
     { name: 'origin (direct)', url: `http://127.0.0.1:${origins.ports[0]}/`, requests: [{ path: '/' }] },
     { name: 'pass-through Worker', url: passThrough.url, requests: [{ path: '/' }], pid: passThrough.pid },
     { name: 'header-contract Worker', url: contract.url, requests: [{ path: '/', headers: { 'x-lb-sim-country': 'DE' } }], pid: contract.pid },
+    { name: 'simplest balancer', url: simplest.url, requests: PLAIN_REQUESTS, pid: simplest.pid },
+    { name: 'Switchyard minimal', url: minimal.url, requests: PLAIN_REQUESTS, pid: minimal.pid },
     { name: 'Switchyard', url: switchyard.url, requests: switchyardRequests(cookie), pid: switchyard.pid },
     { name: 'Switchyard, 10 rules', url: withRules.url, requests: rulesRequests, pid: withRules.pid },
     ...(await Promise.all(baselines.map(async ({ name, worker }) => ({ name, url: worker.url, requests: switchyardRequests(await affinityCookie(worker.url)), pid: worker.pid })))),
@@ -152,9 +166,28 @@ async function main() {
   results.rulesInWorkerd = loop;
   log(`\nThe rules target's ${loop.rules} rules tried in a loop inside workerd (${loop.evaluations} times; matched: ${loop.matched.join(', ')}):`);
   log(`  ${(loop.rulesNs / 1000).toFixed(2)} µs per request, of which ${(loop.viewNs / 1000).toFixed(2)} µs build the request view`);
-  const switchyardTarget = targets.find((t) => t.name === 'Switchyard');
-  if (bench.profile && switchyardTarget) await profile(bench, switchyard, switchyardTarget);
-  if (!all) return;
+  const out = args.out ?? join(ROOT, 'bench-out');
+  if (bench.profile) {
+    /** @param {string} name */
+    const target = (name) => /** @type {Target} */ (targets.find((t) => t.name === name));
+    results.profile = await profile(
+      bench,
+      [
+        { name: 'Switchyard', worker: switchyard, target: target('Switchyard'), switchyard: true },
+        { name: 'Switchyard minimal', worker: minimal, target: target('Switchyard minimal'), switchyard: true },
+        { name: 'pass-through Worker', worker: passThrough, target: target('pass-through Worker'), switchyard: false },
+      ],
+      results.load,
+      `${bundle}.map`,
+      out,
+    );
+  }
+  const save = () => {
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    log(`\nResults: ${join(out, 'results.json')}`);
+  };
+  if (!all) return save();
 
   log(`\nFailover: one of three origins killed ${duration / 2} s into a ${duration} s run, GET only`);
   for (const target of targets.filter((t) => t.name === 'Switchyard' || references.some((r) => r.name === t.name))) {
@@ -165,10 +198,7 @@ async function main() {
   results.fanout = await fanout(switchyard.url, origins.ports, smoke ? 100 : 1000);
   log(`\nHealth-check fan-out: ${results.fanout.origins} origins probed in ${results.fanout.ms} ms (6 at a time)`);
 
-  const out = args.out ?? join(ROOT, 'bench-out');
-  mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  log(`\nResults: ${join(out, 'results.json')}`);
+  save();
 }
 
 try {

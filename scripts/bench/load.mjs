@@ -144,7 +144,7 @@ export async function latency(targets, count) {
  * User + system CPU seconds of a process so far (Linux /proc), or undefined.
  * @param {number | undefined} pid
  */
-function cpuSeconds(pid) {
+export function cpuSeconds(pid) {
   if (pid === undefined) return undefined;
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');

@@ -65,17 +65,35 @@ export function printRulesMicro(result, log) {
   log(`  snapshot load (parse + Plan): ${ms(compile.snapshot)}; validation (PUT /config): ${ms(compile.validation)}`);
 }
 
+/** The realistic configuration's target for CPU added over the pass-through (issue 16), µs per request. */
+export const REALISTIC_ADDED_TARGET_US = 60;
+
+/**
+ * CPU µs per request `row` adds over the pass-through Worker's, when both were measured.
+ * @param {LoadRow | undefined} row
+ * @param {LoadRow | undefined} base
+ */
+export function addedCpu(row, base) {
+  return row?.cpuUsPerRequest === undefined || base?.cpuUsPerRequest === undefined ? undefined : row.cpuUsPerRequest - base.cpuUsPerRequest;
+}
+
+/** @param {number} us */
+const signed = (us) => `${us >= 0 ? '+' : '−'}${Math.abs(us)}`;
+
 /**
  * @param {readonly LoadRow[]} rows
  * @param {Log} log
  */
 export function printLoad(rows, log) {
   const base = rows.find((r) => r.name === 'pass-through Worker');
-  log(`  ${'target'.padEnd(24)}${'req/s'.padStart(9)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'errors'.padStart(8)}${'vs pass-through'.padStart(17)}${'CPU µs/req'.padStart(12)}`);
+  log(`  ${'target'.padEnd(24)}${'req/s'.padStart(9)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'errors'.padStart(8)}${'vs pass-through'.padStart(17)}${'CPU µs/req'.padStart(12)}${'added µs'.padStart(10)}`);
   for (const r of rows) {
     const ratio = base ? (r.rps / base.rps).toFixed(2) : '-';
     const cpu = r.cpuUsPerRequest === undefined ? '' : String(r.cpuUsPerRequest);
-    log(`  ${r.name.padEnd(24)}${String(r.rps).padStart(9)}${String(r.p50).padStart(8)}${String(r.p99).padStart(8)}${String(r.errors).padStart(8)}${ratio.padStart(17)}${cpu.padStart(12)}`);
+    const added = r === base ? '' : addedCpu(r, base);
+    log(
+      `  ${r.name.padEnd(24)}${String(r.rps).padStart(9)}${String(r.p50).padStart(8)}${String(r.p99).padStart(8)}${String(r.errors).padStart(8)}${ratio.padStart(17)}${cpu.padStart(12)}${(added === undefined || added === '' ? '' : signed(added)).padStart(10)}`,
+    );
   }
   const sy = rows.find((r) => r.name === 'Switchyard');
   const contract = rows.find((r) => r.name === 'header-contract Worker');
@@ -83,8 +101,23 @@ export function printLoad(rows, log) {
   if (contract && sy) log(`  Switchyard: ${(sy.rps / contract.rps).toFixed(2)} of the header-contract Worker's throughput (the same SPEC §3 header work, no steering)`);
   const rules = rows.find((r) => r.name === 'Switchyard, 10 rules');
   if (sy && rules) {
-    const cpu = sy.cpuUsPerRequest !== undefined && rules.cpuUsPerRequest !== undefined ? `, ${rules.cpuUsPerRequest - sy.cpuUsPerRequest >= 0 ? '+' : ''}${rules.cpuUsPerRequest - sy.cpuUsPerRequest} µs CPU per request` : '';
+    const cpu = sy.cpuUsPerRequest !== undefined && rules.cpuUsPerRequest !== undefined ? `, ${signed(rules.cpuUsPerRequest - sy.cpuUsPerRequest)} µs CPU per request` : '';
     log(`  Switchyard with 10 rules: ${(rules.rps / sy.rps).toFixed(2)} of Switchyard's throughput without them${cpu}`);
+  }
+  // Equal work (issue 16): minimal Switchyard against the simplest balancer plus the
+  // header contract, and the realistic configuration against its budget.
+  const minimal = addedCpu(rows.find((r) => r.name === 'Switchyard minimal'), base);
+  const simplest = addedCpu(rows.find((r) => r.name === 'simplest balancer'), base);
+  const headers = addedCpu(contract, base);
+  if (minimal !== undefined && simplest !== undefined && headers !== undefined) {
+    const budget = simplest + headers;
+    log(
+      `  Switchyard minimal adds ${signed(minimal)} µs CPU per request; the simplest balancer's ${signed(simplest)} plus the header contract's ${signed(headers)} make ${signed(budget)}: ${minimal <= budget ? 'within' : `${minimal - budget} µs over`}`,
+    );
+  }
+  const realistic = addedCpu(sy, base);
+  if (realistic !== undefined) {
+    log(`  Switchyard (realistic) adds ${signed(realistic)} µs CPU per request against a target of +${REALISTIC_ADDED_TARGET_US}: ${realistic <= REALISTIC_ADDED_TARGET_US ? 'within' : `${realistic - REALISTIC_ADDED_TARGET_US} µs over`}`);
   }
 }
 

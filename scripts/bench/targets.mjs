@@ -1,7 +1,7 @@
 // What the benchmark puts under load: the loopback origins, Workers on workerd (a
-// bare pass-through, the header-contract Worker, Switchyard, Switchyard with ten rules
-// and other builds of it), the pass-through under Miniflare, and nginx and HAProxy
-// when installed.
+// bare pass-through, the header-contract Worker, the simplest balancer, Switchyard
+// configured realistically, minimally and with ten rules, and other builds of it), the
+// pass-through under Miniflare, and nginx and HAProxy when installed.
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,6 +19,7 @@ export const ADMIN_TOKEN = 'bench-token';
  * @property {number} duration seconds of load per target
  * @property {number} connections
  * @property {boolean} profile sample Switchyard's CPU under load
+ * @property {ReadonlySet<string>} [inspected] the Workers started with an inspector (for the profile)
  * @property {string} work a directory of its own, removed at the end
  * @property {(() => unknown)[]} cleanups run in reverse order at the end
  * @property {(line?: string) => void} log
@@ -97,6 +98,61 @@ export async function headerContractScript(bench) {
   writeFileSync(file, await bundleSource('scripts/bench/header-contract.ts', { platform: 'neutral' }));
   return file;
 }
+
+/**
+ * The simplest balancer (scripts/bench/simplest-balancer.ts, nothing from src/) bundled
+ * for workerd: weighted random, one injected header, an attempt timer.
+ * @param {Bench} bench
+ */
+export async function simplestBalancerScript(bench) {
+  const file = join(bench.work, 'simplest-balancer.mjs');
+  writeFileSync(file, await bundleSource('scripts/bench/simplest-balancer.ts', { platform: 'neutral' }));
+  return file;
+}
+
+/**
+ * The simplest balancer's binding: the origins weighted 2:1:1, as Switchyard minimal's pool.
+ * @param {readonly number[]} ports the origins'
+ */
+export function simplestBalancerBindings(ports) {
+  return { ORIGINS: ports.map((p, i) => `127.0.0.1:${p}*${i === 0 ? 2 : 1}`).join(',') };
+}
+
+/**
+ * Switchyard doing the simplest balancer's job plus its contract: one pool weighted
+ * 2:1:1 over the origins, picked at random, no affinity, no x-lb-* answer headers, one
+ * injected request header, no simulation (facts from request.cf, as on Cloudflare).
+ * @param {readonly number[]} ports the origins'
+ */
+export function switchyardMinimalBindings(ports) {
+  const config = {
+    pools: [
+      {
+        id: 'all',
+        origin_steering: { policy: 'random' },
+        origins: ports.map((p, i) => ({ name: String.fromCharCode(97 + i), address: `http://127.0.0.1:${p}`, weight: i === 0 ? 2 : 1 })),
+      },
+    ],
+    load_balancers: [
+      {
+        id: 'bench',
+        hostname: '*',
+        default_pools: ['all'],
+        session_affinity: 'none',
+        expose_headers: false,
+        request_headers: { 'X-high-load-test': '123' },
+      },
+    ],
+  };
+  return { LB_SIMULATION: 'off', ADMIN_TOKEN, AFFINITY_SECRET: 'bench-affinity-secret', LB_CONFIG: JSON.stringify(config), SNAPSHOT_TTL_MS: '2000' };
+}
+
+/**
+ * What the simplest balancer's and Switchyard minimal's clients send: no simulation
+ * headers, the client address as Cloudflare's edge gives it.
+ * @type {TargetRequest[]}
+ */
+export const PLAIN_REQUESTS = [{ path: '/', headers: { 'cf-connecting-ip': '198.51.100.7' } }];
 
 /**
  * The rules Worker (scripts/bench/rules-worker.ts, with Switchyard's rules code from
@@ -182,7 +238,7 @@ export const BENCH_RULE_MATCHED = 'api';
  */
 export async function startWorker(bench, name, scriptPath, bindings) {
   const isSwitchyard = name.startsWith('switchyard');
-  const inspector = name === 'switchyard' && bench.profile ? await freePort() : undefined;
+  const inspector = bench.profile && bench.inspected?.has(name) ? await freePort() : undefined;
   const worker = await startWorkerd({
     dir: join(bench.work, `workerd-${name}`),
     scriptPath,
