@@ -1,7 +1,8 @@
-import type { Env } from '../env';
+import { settings, type Env } from '../env';
 import { sendBatch } from '../control/stats-shards';
 import { PassiveHealth } from '../health/passive';
 import { MAX_FLUSH_MS, STATS_FLUSH_MS, StatsOutbox } from '../stats/hand-over';
+import { requestPoint, type ServedRequest } from '../stats/request-point';
 import { TrafficCounter, type AttemptRecord } from '../stats/traffic';
 import type { Plan } from '../steering/plan';
 import { InFlight } from './forward';
@@ -28,19 +29,33 @@ export function notePlan(plan: Plan): void {
   passive.readmitChecked((pool, origin) => plan.pools.get(pool)?.byName.get(origin)?.checkedUpAt);
 }
 
-/** Counts one request's attempts; schedules a flush when the last one is old enough. */
-export function recordTraffic(
-  env: Env,
-  ctx: ExecutionContext,
-  attempts: readonly AttemptRecord[],
-  pool: string | undefined,
-  pop: string | undefined,
-  status: number,
-): void {
-  traffic.record(attempts, pool, pop, status);
+/** One finished client request: its attempts for the counters, the rest for the optional Analytics Engine point. */
+export interface TrafficRecord extends Omit<ServedRequest, 'attempts'> {
+  attempts: readonly AttemptRecord[];
+}
+
+/**
+ * Counts one request's attempts; schedules a flush when the last one is old enough;
+ * writes its Analytics Engine data point when the ANALYTICS binding is there (no I/O:
+ * the runtime sends points on its own).
+ */
+export function recordTraffic(env: Env, ctx: ExecutionContext, record: TrafficRecord): void {
+  traffic.record(record.attempts, record.pool, record.pop, record.status);
   const now = Date.now();
   lastFlush ??= now;
   if (flushing === undefined && now - lastFlush >= flushEvery) ctx.waitUntil(flushStats(env));
+  if (env.ANALYTICS !== undefined) writePoint(env.ANALYTICS, { ...record, attempts: record.attempts.length }, settings(env).analyticsSampleRate);
+}
+
+function writePoint(dataset: AnalyticsEngineDataset, request: ServedRequest, rate: number): void {
+  const point = requestPoint(request, rate, Math.random());
+  if (point === undefined) return;
+  try {
+    dataset.writeDataPoint(point);
+  } catch (error) {
+    // Analytics never fail a request.
+    console.error('analytics data point not written', error);
+  }
 }
 
 /**
