@@ -1,14 +1,16 @@
 /**
  * Bindings and vars as `wrangler types` generates them from wrangler.toml
  * (worker-configuration.d.ts; `npm run types` after changing wrangler.toml), plus the
- * secrets, which are all optional and so cannot be declared there: without
+ * secrets and optional bindings, which cannot be declared there as optional: without
  * ADMIN_TOKEN the admin is disabled (SPEC §7), without AFFINITY_SECRET the stored one
- * signs affinity tokens, without HEALTH_WEBHOOK_URL no notice is posted.
+ * signs affinity tokens, without HEALTH_WEBHOOK_URL no notice is posted, without
+ * ANALYTICS (a Workers Analytics Engine dataset) no per-request data point is written.
  */
 export type Env = Cloudflare.Env & {
   ADMIN_TOKEN?: string;
   AFFINITY_SECRET?: string;
   HEALTH_WEBHOOK_URL?: string;
+  ANALYTICS?: AnalyticsEngineDataset;
 };
 
 /** String vars parsed once per env object. */
@@ -21,6 +23,8 @@ export interface Settings {
   zones: readonly string[] | undefined;
   /** The only host the admin answers on (ADMIN_HOSTNAME, lower-cased); undefined = loopback names only. */
   adminHostname: string | undefined;
+  /** The share of requests written to ANALYTICS (ANALYTICS_SAMPLE_RATE, 0 < rate <= 1; default 1). */
+  analyticsSampleRate: number;
 }
 
 const parsed = new WeakMap<object, Settings>();
@@ -36,10 +40,16 @@ export function settings(env: Env): Settings {
       adminToken: env.ADMIN_TOKEN || undefined,
       zones: parseZones(env.LB_ZONES),
       adminHostname: env.ADMIN_HOSTNAME?.trim().toLowerCase().replace(/\.$/, '') || undefined,
+      analyticsSampleRate: sampleRate(env.ANALYTICS_SAMPLE_RATE),
     };
     parsed.set(env, found);
   }
   return found;
+}
+
+function sampleRate(value: string | undefined): number {
+  const rate = Number(value?.trim() || '1');
+  return Number.isFinite(rate) && rate > 0 && rate <= 1 ? rate : 1;
 }
 
 function parseZones(value: string | undefined): readonly string[] | undefined {

@@ -4,6 +4,7 @@ import { controlPlane } from './control/locator';
 import type { Env } from './env';
 
 export { ControlPlane } from './control/control-plane';
+export { StatsShard } from './control/stats-shard';
 
 export default {
   fetch: handleFetch,

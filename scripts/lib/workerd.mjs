@@ -47,7 +47,7 @@ export function freePort() {
 /**
  * Starts workerd serving the module at `scriptPath` on a free loopback port, with
  * `bindings` as text vars; `switchyard` adds the SNAPSHOTS KV namespace and the
- * ControlPlane Durable Object. Resolves once `ready.path` answers 2xx.
+ * ControlPlane and StatsShard Durable Objects. Resolves once `ready.path` answers 2xx.
  * @param {{ dir: string, scriptPath: string, bindings: Record<string, string>, switchyard?: boolean, inspector?: number, ready?: { path: string, headers?: Record<string, string> } }} options
  * @returns {Promise<{ url: string, port: number, pid: number | undefined, stop(): void, stderr(): string }>}
  */
@@ -61,7 +61,7 @@ export async function startWorkerd({ dir, scriptPath, bindings, switchyard = fal
     writeFileSync(join(dir, `var-${key}.txt`), value);
     return `(name = ${capnpString(key)}, text = embed ${capnpString(`var-${key}.txt`)})`;
   });
-  const ownBindings = switchyard ? ['(name = "SNAPSHOTS", kvNamespace = (name = "kv"))', '(name = "CONTROL", durableObjectNamespace = "ControlPlane")'] : [];
+  const ownBindings = switchyard ? ['(name = "SNAPSHOTS", kvNamespace = (name = "kv"))', '(name = "CONTROL", durableObjectNamespace = "ControlPlane")', '(name = "STATS", durableObjectNamespace = "StatsShard")'] : [];
   writeFileSync(
     join(dir, 'config.capnp'),
     `using Workerd = import "/workerd/workerd.capnp";
@@ -122,7 +122,7 @@ export async function waitFor(url, headers = {}) {
 }
 
 const DURABLE_OBJECTS =
-  'durableObjectNamespaces = [ (className = "ControlPlane", uniqueKey = "switchyard-control", enableSql = true) ], durableObjectStorage = (localDisk = "do-disk"),';
+  'durableObjectNamespaces = [ (className = "ControlPlane", uniqueKey = "switchyard-control", enableSql = true), (className = "StatsShard", uniqueKey = "switchyard-stats", enableSql = true) ], durableObjectStorage = (localDisk = "do-disk"),';
 
 /** The KV binding's protocol, in memory: enough for the snapshot's get and put. */
 const KV_SERVICE = `const store = new Map();

@@ -211,6 +211,12 @@ export const commonErrors = {
   503: error('ADMIN_TOKEN is not set: the admin API is disabled'),
 };
 
+/** The traffic reads (GET /stats, /metrics): a stats shard that does not answer is a 503 too. */
+export const statsErrors = {
+  ...commonErrors,
+  503: error('ADMIN_TOKEN is not set (admin_disabled), or a stats shard did not answer (stats_unavailable, with Retry-After)'),
+};
+
 export const bodyErrors = {
   400: error('body not JSON, schema violation or dangling reference; nothing changed'),
   413: error('body over 1 MiB'),

@@ -1,11 +1,11 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { controlPlane } from '../control/locator';
+import { readStats } from '../control/stats-shards';
 import { healthReport } from '../control/health-report';
 import { flushStats, inFlightOf } from '../proxy/isolate';
 import { prometheusText } from './prometheus';
-import type { StatsTotals } from '../stats/traffic';
 import { adminAuth, adminEnabled } from './auth';
-import { commonErrors, type AdminEnv } from './http';
+import { statsErrors, type AdminEnv } from './http';
 
 // GET /__lb/metrics for Prometheus (bearer, like the admin API: a scrape config sets
 // `authorization: { credentials: … }`).
@@ -22,13 +22,12 @@ metricsApp.openapi(
     summary: 'Prometheus metrics (text exposition format 0.0.4)',
     responses: {
       200: { description: 'the metrics', content: { 'text/plain; version=0.0.4': { schema: z.string() } } },
-      ...commonErrors,
+      ...statsErrors,
     },
   }),
   async (c) => {
     await flushStats(c.env);
-    const control = controlPlane(c.env);
-    const [totals, snapshot] = await Promise.all([control.stats() as Promise<StatsTotals>, control.current()]);
+    const [totals, snapshot] = await Promise.all([readStats(c.env), controlPlane(c.env).current()]);
     const text = prometheusText({
       totals,
       health: healthReport(snapshot.config, snapshot.health),

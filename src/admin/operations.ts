@@ -6,11 +6,12 @@ import { HealthSchema, healthReport } from '../control/health-report';
 import type { EventRecord } from '../control/control-plane';
 import { adoptSnapshot } from '../control/snapshot-cache';
 import { controlPlane } from '../control/locator';
+import { readStats } from '../control/stats-shards';
 import { flushStats, inFlightOf } from '../proxy/isolate';
 import { poolsByPop } from '../proxy/steer';
-import { StatsSchema, statsReport, type StatsTotals } from '../stats/traffic';
+import { StatsSchema, statsReport } from '../stats/traffic';
 import { LbError } from '../errors';
-import { adminRoutes, bodyErrors, commonErrors, jsonBody, jsonContent, notFound } from './http';
+import { adminRoutes, bodyErrors, commonErrors, jsonBody, jsonContent, notFound, statsErrors } from './http';
 
 // Run-time operations (SPEC §7): the event log, the PoP table with withdrawals, and
 // the health document.
@@ -144,13 +145,12 @@ export const operationRoutes = adminRoutes('invalid_request')
       path: '/stats',
       tags: ['Stats'],
       summary: 'Traffic per origin (requests, responses by class, failures, retries, ejections, in flight, latency p50/p95), per pool and per PoP',
-      responses: { 200: jsonContent(StatsSchema, 'the counts since the first request'), ...commonErrors },
+      responses: { 200: jsonContent(StatsSchema, 'the counts since the first request'), ...statsErrors },
     }),
     async (c) => {
       // This isolate's pending counts first, so what was just served is in the answer.
       await flushStats(c.env);
-      const control = controlPlane(c.env);
-      const [totals, stored] = await Promise.all([control.stats() as Promise<StatsTotals>, control.getConfig()]);
+      const [totals, stored] = await Promise.all([readStats(c.env), controlPlane(c.env).getConfig()]);
       const configured = (stored.config?.pools ?? []).flatMap((p) => p.origins.map((o) => ({ pool: p.id, origin: o.name })));
       return c.json(statsReport(totals, configured, inFlightOf), 200);
     },

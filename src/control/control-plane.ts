@@ -90,11 +90,16 @@ export class ControlPlane extends DurableObject<Env> {
     return { version: snapshot.version, snapshot, changed: result };
   }
 
-  /** Adds an isolate's traffic counts (flushed in the background, see proxy/isolate.ts). */
+  /**
+   * Adds traffic counts handed over the way releases before the stats shards did: by
+   * isolates still running such a release while a deploy rolls out. Isolates of this
+   * release hand theirs to the shards (control/stats-shards.ts).
+   */
   async recordStats(delta: StatsDelta): Promise<void> {
     this.store.write('stats', mergeStats(this.statsTotals(), delta));
   }
 
+  /** The counts this object holds from before the stats shards; every stats read merges them with the shards'. */
   async stats(): Promise<StatsTotals> {
     return this.statsTotals();
   }

@@ -38,7 +38,18 @@ export async function proxyRequest(request: Request, env: Env, ctx: ExecutionCon
   }
   if (lb.redirect !== undefined) {
     const { response, origin } = redirectResponse(lb.redirect, decision.candidates, url, facts.colo, lb.config.expose_headers);
-    recordTraffic(env, ctx, [], origin.pool, facts.colo, response.status);
+    recordTraffic(env, ctx, {
+      attempts: [],
+      loadBalancer: lb.config.id,
+      host: url.hostname,
+      method: request.method,
+      pool: origin.pool,
+      origin: origin.name,
+      pop: facts.colo,
+      country: facts.country,
+      status: response.status,
+      ms: Date.now() - started,
+    });
     return response;
   }
   const steeringMs = Date.now() - started;
@@ -50,20 +61,24 @@ export async function proxyRequest(request: Request, env: Env, ctx: ExecutionCon
     { plan: loaded.plan!, lb: lb.config, passive, inflight, now: Date.now, network: (name) => bindingOf(env, name), zones: config.zones },
   );
 
-  recordTraffic(
-    env,
-    ctx,
-    result.attempts.map((a) => ({
+  recordTraffic(env, ctx, {
+    attempts: result.attempts.map((a) => ({
       key: a.origin.key,
       status: a.status,
       failed: a.outcome !== 'ok' && a.outcome !== 'internal',
       ejected: a.ejected === true,
       ms: a.ms,
     })),
-    result.served?.pool,
-    facts.colo,
-    result.response.status,
-  );
+    loadBalancer: lb.config.id,
+    host: url.hostname,
+    method: request.method,
+    pool: result.served?.pool,
+    origin: result.served?.name,
+    pop: facts.colo,
+    country: facts.country,
+    status: result.response.status,
+    ms: Date.now() - started,
+  });
 
   const response = result.response;
   // A WebSocket upgrade's headers cannot change; every other response from forward() is

@@ -2,9 +2,9 @@ import { z } from 'zod';
 
 // Traffic statistics (HAProxy's stats page, ipvsadm --stats), pure. Each isolate
 // counts into a TrafficCounter on the request path (a few map updates, no I/O) and
-// hands the pending counts over as a StatsDelta in the background; the Durable
-// Object merges deltas into StatsTotals, from which the stats document and the
-// Prometheus metrics are made.
+// hands the pending counts over as a StatsDelta in the background (hand-over.ts); the
+// stats shards merge deltas into StatsTotals, and a read merges the shards' totals,
+// from which the stats document and the Prometheus metrics are made.
 
 /** Upper bounds (ms) of the latency histogram's buckets; the last bucket is +Inf. */
 export const LATENCY_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
@@ -110,11 +110,6 @@ export class TrafficCounter {
     this.pending = emptyDelta();
     this.pendingRequests = 0;
     return delta;
-  }
-
-  /** Puts counts back whose hand-over failed, so none are lost. */
-  giveBack(delta: StatsDelta): void {
-    mergeStats(this.pending, delta);
   }
 }
 

@@ -26,15 +26,6 @@ describe('TrafficCounter', () => {
     expect(delta.pools.p).toEqual({ requests: 2, responses: { '2xx': 1, '4xx': 1 } });
     expect(delta.pops).toEqual({ FRA: { requests: 2, responses: { '2xx': 1, '4xx': 1 } }, unknown: { requests: 1, responses: { '5xx': 1 } } });
   });
-
-  it('gives back a delta whose hand-over failed, so no count is lost', () => {
-    const counter = new TrafficCounter();
-    counter.record([attempt('a')], 'p', 'FRA', 200);
-    const lost = counter.take();
-    counter.record([attempt('a')], 'p', 'FRA', 200);
-    counter.giveBack(lost);
-    expect(counter.take().origins['p/a']!.requests).toBe(2);
-  });
 });
 
 describe('merging and reporting', () => {
