@@ -27,7 +27,20 @@ export async function proxyRequest(request: Request, env: Env, ctx: ExecutionCon
   const loaded = await currentSnapshot(env, ctx, started);
   const { lb, facts, decision, fixed } = await steer(request, loaded, config.simulation, undefined, url, env).catch((error: unknown) => {
     // A request refused by a rate limit still counts in the stats, as a 429.
-    if (error instanceof LbError && error.status === 429) recordTraffic(env, ctx, [], undefined, undefined, 429);
+    if (error instanceof LbError && error.status === 429) {
+      recordTraffic(env, ctx, {
+        attempts: [],
+        loadBalancer: loaded.plan?.loadBalancerFor(url.hostname)?.config.id ?? '',
+        host: url.hostname,
+        method: request.method,
+        pool: undefined,
+        origin: undefined,
+        pop: undefined,
+        country: undefined,
+        status: 429,
+        ms: Date.now() - started,
+      });
+    }
     throw error;
   });
   if (fixed !== null) return fixedResponse(fixed);
