@@ -28,7 +28,7 @@ metricsApp.openapi(
   async (c) => {
     await flushStats(c.env);
     const control = controlPlane(c.env);
-    const [totals, snapshot] = await Promise.all([control.stats() as Promise<StatsTotals>, control.current()]);
+    const [totals, snapshot, popRefreshes] = await Promise.all([control.stats() as Promise<StatsTotals>, control.current(), control.popRefreshes()]);
     const text = prometheusText({
       totals,
       health: healthReport(snapshot.config, snapshot.health),
@@ -36,6 +36,7 @@ metricsApp.openapi(
       version: snapshot.version,
       withdrawn: snapshot.withdrawn,
       inFlight: inFlightOf,
+      popRefreshes,
     });
     return c.text(text, 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
   },
