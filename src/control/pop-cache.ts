@@ -25,6 +25,8 @@ export interface PopRevision {
   claim?: string;
 }
 
+/** How often per SNAPSHOT_TTL_MS an isolate looks at its PoP's copy: a change reaches it at most a quarter TTL after it reached the PoP. */
+export const POP_LOOKS_PER_TTL = 4;
 /** How long a claim waits for other isolates' claims to land before reading back which one won. */
 export const CLAIM_SETTLE_MS = 100;
 /** How long the cache keeps the snapshot; its freshness is the revision entry's. */

@@ -3,7 +3,7 @@ import { settings } from '../env';
 import { importAffinityKey } from '../steering/affinity-token';
 import { Plan } from '../steering/plan';
 import { controlPlane } from './locator';
-import { PopCache } from './pop-cache';
+import { POP_LOOKS_PER_TTL, PopCache } from './pop-cache';
 import { REVISION_KEY, SNAPSHOT_KEY, type PopRefresh, type Snapshot } from './snapshot';
 
 /** A snapshot compiled for the request path. */
@@ -26,8 +26,6 @@ export interface IsolateOptions {
   clock?: () => number;
 }
 
-/** How often per SNAPSHOT_TTL_MS an isolate looks at its PoP's copy: a change reaches it at most a quarter TTL after it reached the PoP. */
-export const POP_LOOKS_PER_TTL = 4;
 /** How long the Durable Object may take to answer a PoP's refresh before KV answers instead. */
 const REFRESH_TIMEOUT_MS = 3000;
 /** After the PoP cache kept nothing (the Cache API does nothing on workers.dev) or failed, the isolate reads KV alone for this long. */
