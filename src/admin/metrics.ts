@@ -27,7 +27,8 @@ metricsApp.openapi(
   }),
   async (c) => {
     await flushStats(c.env);
-    const [totals, snapshot] = await Promise.all([readStats(c.env), controlPlane(c.env).current()]);
+    const control = controlPlane(c.env);
+    const [totals, snapshot, popRefreshes] = await Promise.all([readStats(c.env), control.current(), control.popRefreshes()]);
     const text = prometheusText({
       totals,
       health: healthReport(snapshot.config, snapshot.health),
@@ -35,6 +36,7 @@ metricsApp.openapi(
       version: snapshot.version,
       withdrawn: snapshot.withdrawn,
       inFlight: inFlightOf,
+      popRefreshes,
     });
     return c.text(text, 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
   },

@@ -1,4 +1,5 @@
 import type { HealthReport } from '../control/health-report';
+import type { PopRefreshCount } from '../control/pop-refreshes';
 import type { HealthMap } from '../health/state';
 import { LATENCY_BUCKETS_MS, type StatsTotals, type StatusClass } from '../stats/traffic';
 
@@ -12,6 +13,8 @@ export interface MetricsInput {
   version: number;
   withdrawn: readonly string[];
   inFlight: (pool: string, origin: string) => number;
+  /** The ControlPlane's refreshes per PoP (the PoP tier, SPEC §5). */
+  popRefreshes: readonly PopRefreshCount[];
 }
 
 type Labels = Record<string, string>;
@@ -143,6 +146,18 @@ export function prometheusText(input: MetricsInput): string {
     Object.entries(totals.pops).flatMap(([pop, c]) => (Object.entries(c.responses) as [StatusClass, number][]).map(([code, n]): [Labels, number] => [{ pop, code }, n])),
   );
   out.family('switchyard_pop_withdrawn', 'gauge', 'PoPs withdrawn from the anycast simulation.', input.withdrawn.map((pop) => [{ pop }, 1]));
+  out.family(
+    'switchyard_pop_refreshes_total',
+    'counter',
+    'Snapshot refreshes the control plane served to each PoP since it started: at most one per PoP per SNAPSHOT_TTL_MS.',
+    input.popRefreshes.map((p) => [{ pop: p.pop }, p.refreshes]),
+  );
+  out.family(
+    'switchyard_pop_refresh_min_interval_seconds',
+    'gauge',
+    'Shortest time between two refreshes of one PoP since the control plane started; below SNAPSHOT_TTL_MS means two isolates of the PoP both refreshed.',
+    input.popRefreshes.flatMap((p): [Labels, number][] => (p.minIntervalMs === null ? [] : [[{ pop: p.pop }, p.minIntervalMs / 1000]])),
+  );
   out.family('switchyard_config_version', 'gauge', 'Version of the stored configuration.', [[{}, input.version]]);
   return out.toString();
 }

@@ -8,12 +8,14 @@ import type { ConfigEdit } from './config-edit';
 import { healthReport, type HealthReport } from './health-report';
 import { dueTargets, nextAlarm } from './health-schedule';
 import { bumpsRevision, changed, publishes, republish, type Mutated, type MutationOutcome } from './mutation';
-import type { Snapshot } from './snapshot';
+import { PopRefreshLog, type PopRefreshCount } from './pop-refreshes';
+import type { PopRefresh, Snapshot } from './snapshot';
 import { MAX_EVENTS, StateStore, type EventRecord, type VersionRecord } from './store';
 import { postHealthChanges } from './webhook';
 
 export type { EditResult, PutConfigResult, RollbackResult } from './changes';
 export type { EventRecord, VersionRecord } from './store';
+export type { PopRefreshCount } from './pop-refreshes';
 
 // The source of truth: one Durable Object (SQLite storage) holds the versioned
 // configuration, health, PoP withdrawals and events. Its RPC methods run each change
@@ -37,6 +39,9 @@ export class ControlPlane extends DurableObject<Env> {
   /** Check rounds running now, for POST /health/check to wait for. */
   private readonly rounds = new Set<Promise<Snapshot>>();
   private healthPublishedAt = 0;
+  /** The snapshot last published to KV: what PoPs are handed (pop-cache.ts). */
+  private published: Snapshot | undefined;
+  private readonly popRefreshLog = new PopRefreshLog();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -54,6 +59,25 @@ export class ControlPlane extends DurableObject<Env> {
       return changed();
     });
     return snapshot;
+  }
+
+  /**
+   * A PoP's refresh (the PoP tier, SPEC §5): the revision last published, with its
+   * snapshot when the PoP's revision `have` is older. Counted per PoP. Served from
+   * memory: one answer per PoP and SNAPSHOT_TTL_MS is the object's load from isolates.
+   */
+  async refresh(colo: string, have: number): Promise<PopRefresh> {
+    this.popRefreshLog.record(colo, Date.now());
+    if (this.published === undefined) await this.snapshot();
+    const published = this.published;
+    // Nothing publishable (a damaged configuration with nothing valid to go back to): the PoP keeps what it has.
+    if (published === undefined) return { revision: have };
+    return published.revision > have ? { revision: published.revision, snapshot: published } : { revision: published.revision };
+  }
+
+  /** The refreshes served to each PoP since the object started. */
+  async popRefreshes(): Promise<PopRefreshCount[]> {
+    return this.popRefreshLog.report();
   }
 
   async getConfig(): Promise<StoredConfig> {
@@ -184,7 +208,7 @@ export class ControlPlane extends DurableObject<Env> {
       const { effect, result } = change();
       if (bumpsRevision(effect)) this.store.bumpRevision();
       const snapshot = this.store.snapshot(Date.now());
-      if (publishes(effect)) await this.store.publish(snapshot);
+      if (publishes(effect) && (await this.store.publish(snapshot))) this.published = snapshot;
       return { result, snapshot };
     });
   }

@@ -22,3 +22,12 @@ export interface Snapshot {
   affinitySecret: string;
   publishedAt: number;
 }
+
+/**
+ * The ControlPlane's answer to a PoP's refresh (the PoP tier, SPEC §5): the revision it
+ * last published, with that snapshot when the PoP's own revision is older.
+ */
+export interface PopRefresh {
+  revision: number;
+  snapshot?: Snapshot;
+}

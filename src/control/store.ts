@@ -208,13 +208,15 @@ export class StateStore {
     };
   }
 
-  async publish(snapshot: Snapshot): Promise<void> {
+  /** Publishes the snapshot to KV; false when it is not to be published. */
+  async publish(snapshot: Snapshot): Promise<boolean> {
     // A damaged configuration with nothing valid to replace it is never published as
     // "nothing configured": the snapshot already in KV goes on serving.
-    if (snapshot.config === null && this.read('config_damaged') !== undefined) return;
+    if (snapshot.config === null && this.read('config_damaged') !== undefined) return false;
     // The snapshot first: a reader that sees the new revision must find the new snapshot.
     await this.kv.put(SNAPSHOT_KEY, JSON.stringify(snapshot));
     await this.kv.put(REVISION_KEY, String(snapshot.revision));
+    return true;
   }
 
   private rawValue(key: StateKey | 'config'): string | undefined {

@@ -1,7 +1,7 @@
 import { serialize } from 'hono/utils/cookie';
 import type { LoadBalancer } from '../config/schema';
 import type { Loaded } from '../control/snapshot-cache';
-import { currentSnapshot } from '../control/snapshot-cache';
+import { currentSnapshot, isolateColo } from '../control/snapshot-cache';
 import { bindingOf, settings, type Env } from '../env';
 import { LbError } from '../errors';
 import { AFFINITY_COOKIE, signAffinityToken } from '../steering/affinity-token';
@@ -24,7 +24,7 @@ export async function proxyRequest(request: Request, env: Env, ctx: ExecutionCon
   if (hasForbiddenBody(request)) {
     throw new LbError(400, 'body_not_allowed', `a ${request.method} request cannot carry a body through this balancer; send it with POST or PUT`);
   }
-  const loaded = await currentSnapshot(env, ctx, started);
+  const loaded = await currentSnapshot(env, ctx, started, isolateColo(request));
   const { lb, facts, decision, fixed } = await steer(request, loaded, config.simulation, undefined, url, env).catch((error: unknown) => {
     // A request refused by a rate limit still counts in the stats, as a 429.
     if (error instanceof LbError && error.status === 429) {

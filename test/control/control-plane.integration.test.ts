@@ -24,7 +24,7 @@ const weightOf = (config: Config | undefined) => config?.pools[0].origins[0].wei
 function inside<R>(fn: (parts: { instance: ControlPlane; state: DurableObjectState; store: StateStore; sql: SqlStorage; publish: MockInstance<StateStore['publish']> }) => Promise<R> | R): Promise<R> {
   return runInDurableObject(freshStub(), async (instance, state) => {
     const store = instance['store'];
-    const publish = vi.spyOn(store, 'publish').mockResolvedValue();
+    const publish = vi.spyOn(store, 'publish').mockResolvedValue(true);
     return fn({ instance, state, store, sql: state.storage.sql, publish });
   });
 }

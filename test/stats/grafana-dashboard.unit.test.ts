@@ -36,6 +36,7 @@ function exported(): Map<string, Set<string>> {
     version: 3,
     withdrawn: ['FRA'],
     inFlight: () => 1,
+    popRefreshes: [{ pop: 'FRA', refreshes: 2, minIntervalMs: 2000, lastAt: 0 }],
   });
   const series = new Map<string, Set<string>>();
   for (const family of parsePrometheus(text)) {

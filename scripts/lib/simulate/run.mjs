@@ -11,10 +11,16 @@ import { parseArgs } from 'node:util';
 import { callApi, networkReason, UnreachableError } from '../lbctl/client.mjs';
 import { makePaint } from '../lbctl/format.mjs';
 import { importBundled } from '../load-src.mjs';
+import { formatPropagation } from './propagation-report.mjs';
 import { distributionSvg, formatOverview, formatScenario, mapSvg, summaryJson } from './report.mjs';
 
 /** @type {typeof import('./core.mjs')} */
 const { SCENARIO_NAMES, SimulationError, simulate } = await importBundled('scripts/lib/simulate/core.mjs');
+/** @type {typeof import('./propagation.mjs')} */
+const { MODEL_DEFAULTS, propagation } = await importBundled('scripts/lib/simulate/propagation.mjs');
+
+/** Scenarios that model rather than measure: they need no running Switchyard. */
+export const MODEL_SCENARIOS = /** @type {const} */ (['propagation']);
 
 export const DEFAULT_URL = 'http://127.0.0.1:8787';
 export const DEFAULT_HOST = 'proximity.localhost';
@@ -30,7 +36,8 @@ export const USAGE = `usage: npm run simulate -- [options]
 Sends a world population of simulated clients through a running Switchyard (with
 LB_SIMULATION=on, as in the demo) and shows where its steering sent them.
 
-  --scenario NAME[,NAME]  ${SCENARIO_NAMES.join(', ')} (default: all, in that order)
+  --scenario NAME[,NAME]  ${SCENARIO_NAMES.join(', ')} (default: all, in that order);
+                          or propagation, a model that needs no running Switchyard (below)
   --clients N             population size (default ${DEFAULT_CLIENTS})
   --host H                the host whose load balancer steers by geography (default ${DEFAULT_HOST})
   --seed S                seed of the population (default 1); the same seed draws the same clients
@@ -39,6 +46,13 @@ LB_SIMULATION=on, as in the demo) and shows where its steering sent them.
   --weights-host H        the host for "weights" (default: weighted.localhost, or the first that fits)
   --sticky-host H         the host for "sticky" (default: sticky.localhost, or the first with cookie affinity)
   --url URL, --token T    instead of LB_URL (default ${DEFAULT_URL}) and LB_TOKEN
+
+propagation models how long a change takes to reach every PoP and the load on the
+Durable Object, before the PoP tier (KV only) and with it (README, How state flows):
+  --do-colo C             the PoP the Durable Object runs at (default ${MODEL_DEFAULTS.doColo})
+  --ttl-ms N              SNAPSHOT_TTL_MS (default ${MODEL_DEFAULTS.ttlMs})
+  --isolates N[,N]        isolates per PoP (default ${MODEL_DEFAULTS.isolates.join(',')})
+  --trials N              draws averaged (default ${MODEL_DEFAULTS.trials}); --seed and --out as above
 
 Scenarios change state through the admin API (withdraw a PoP, disable a pool's
 origins) and put it back afterwards, also on failure or Ctrl-C.
@@ -103,6 +117,10 @@ export function parseCommandLine(argv) {
         'sticky-host': { type: 'string' },
         url: { type: 'string' },
         token: { type: 'string' },
+        'do-colo': { type: 'string' },
+        'ttl-ms': { type: 'string' },
+        isolates: { type: 'string' },
+        trials: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -116,16 +134,39 @@ export function parseCommandLine(argv) {
   const v = parsed.values;
   /** @type {ScenarioName[]} */
   let scenarios = [...SCENARIO_NAMES];
+  let model = false;
   if (v.scenario !== undefined) {
     const names = v.scenario.split(',').map((s) => s.trim()).filter(Boolean);
     if (names.length === 0) throw new UsageError('--scenario names no scenario');
     for (const name of names) {
-      if (name !== 'all' && !isScenario(name)) throw new UsageError(`no scenario "${name}"; the scenarios: ${SCENARIO_NAMES.join(', ')}`);
+      if (name !== 'all' && !isScenario(name) && !isModel(name)) {
+        throw new UsageError(`no scenario "${name}"; the scenarios: ${[...SCENARIO_NAMES, ...MODEL_SCENARIOS].join(', ')}`);
+      }
     }
+    model = names.some(isModel);
     if (!names.includes('all')) scenarios = [...new Set(names.filter(isScenario))];
   }
   // Scenarios named one by one must run: one skipped for want of a fitting load balancer fails the run.
-  return { ...otherOptions(v), scenarios, explicit: v.scenario !== undefined && !v.scenario.split(',').includes('all') };
+  return { ...otherOptions(v), scenarios, model, modelOptions: modelOptions(v), explicit: v.scenario !== undefined && !v.scenario.split(',').includes('all') };
+}
+
+/** @param {string} name */
+const isModel = (name) => /** @type {readonly string[]} */ (MODEL_SCENARIOS).includes(name);
+
+/**
+ * The propagation model's options.
+ * @param {{ 'do-colo'?: string, 'ttl-ms'?: string, isolates?: string, trials?: string }} v the parsed options
+ */
+function modelOptions(v) {
+  const isolates = v.isolates === undefined ? [...MODEL_DEFAULTS.isolates] : v.isolates.split(',').map((n) => positiveInt(n.trim(), '--isolates', 1000));
+  const doColo = (v['do-colo'] ?? MODEL_DEFAULTS.doColo).toUpperCase();
+  if (!/^[A-Z]{3}$/.test(doColo)) throw new UsageError(`--do-colo must be a PoP's colo code (IAD, FRA, …), got "${v['do-colo']}"`);
+  return {
+    doColo,
+    ttlMs: v['ttl-ms'] === undefined ? MODEL_DEFAULTS.ttlMs : positiveInt(v['ttl-ms'], '--ttl-ms', 600_000),
+    isolates,
+    trials: v.trials === undefined ? MODEL_DEFAULTS.trials : positiveInt(v.trials, '--trials', 100),
+  };
 }
 
 /**
@@ -235,6 +276,10 @@ export async function run(argv, io = {}) {
     stdout.write(USAGE);
     return EXIT.ok;
   }
+  if (options.model) {
+    const code = await runModel(options, stdout, stderr, env, cwd);
+    if (code !== EXIT.ok || options.scenarios.length === 0) return code;
+  }
   const url = (options.url ?? (env.LB_URL || DEFAULT_URL)).replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]/.test(url) || !URL.canParse(url)) {
     stderr.write(`simulate: not an http(s) URL: "${url}" (from ${options.url !== undefined ? '--url' : 'LB_URL'})\n`);
@@ -315,4 +360,32 @@ export async function run(argv, io = {}) {
   const skippedOnRequest = options.explicit && summary.scenarios.some((r) => r.skipped);
   if (io.signal?.aborted) stderr.write('simulate: interrupted; the state was put back\n');
   return summary.ok && !skippedOnRequest && !io.signal?.aborted ? EXIT.ok : EXIT.failed;
+}
+
+/**
+ * The propagation model: its table on stdout, its figures in propagation.json.
+ * @param {ReturnType<typeof parseCommandLine>} options
+ * @param {any} stdout
+ * @param {any} stderr
+ * @param {Record<string, string | undefined>} env
+ * @param {string} cwd
+ * @returns {Promise<number>} the exit code
+ */
+async function runModel(options, stdout, stderr, env, cwd) {
+  let result;
+  try {
+    stderr.write(`simulate: propagation model, ${options.modelOptions.trials} trials per path and number of isolates\n`);
+    result = propagation({ ...options.modelOptions, seed: options.seed });
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    stderr.write(`simulate: ${error.message}\n`);
+    return EXIT.usage;
+  }
+  const paint = makePaint(stdout.isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb');
+  stdout.write(`\n${formatPropagation(result, paint)}`);
+  const out = resolve(cwd, options.out);
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, 'propagation.json'), `${JSON.stringify({ generated_at: new Date().toISOString(), ...result }, null, 2)}\n`);
+  stdout.write(`files: ${join(options.out, 'propagation.json')}\n`);
+  return EXIT.ok;
 }
