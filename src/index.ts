@@ -4,6 +4,7 @@ import { controlPlane } from './control/locator';
 import type { Env } from './env';
 
 export { ControlPlane } from './control/control-plane';
+export { HealthProber } from './control/prober';
 
 export default {
   fetch: handleFetch,
