@@ -3,7 +3,8 @@ import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { HealthReport } from '../../src/control/health-report';
 import type { Env } from '../../src/env';
-import { admin, configure, lb, startOrigin, webhookPosts, type TestOrigin } from '../support/worker';
+import { parsePrometheus, valueOf } from '../support/prometheus';
+import { admin, ADMIN_TOKEN, configure, lb, startOrigin, webhookPosts, type TestOrigin } from '../support/worker';
 
 // Check regions (SPEC §4) end to end: one prober Durable Object per region, real
 // origins on 127.0.0.1 that refuse, delay or answer the probes of one region
@@ -92,6 +93,14 @@ describe('three check regions, one of which cannot reach origin a', () => {
     // Each region probed a from its own prober; the control plane probed only the pool without check_regions.
     expect(new Set(await probeRegions(a))).toEqual(new Set(['WEU', 'ENAM', 'SEAS']));
     expect(new Set(await probeRegions(plain))).toEqual(new Set(['control plane']));
+
+    // Prometheus: each region's verdict and round trip beside the origin's own.
+    const metrics = parsePrometheus(await (await lb('/__lb/metrics', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text());
+    expect(valueOf(metrics, 'switchyard_origin_up', { pool: 'world', origin: 'a' })).toBe(1);
+    expect(valueOf(metrics, 'switchyard_origin_region_up', { pool: 'world', origin: 'a', region: 'SEAS' })).toBe(0);
+    expect(valueOf(metrics, 'switchyard_origin_region_up', { pool: 'world', origin: 'a', region: 'WEU' })).toBe(1);
+    expect(valueOf(metrics, 'switchyard_origin_region_check_rtt_seconds', { pool: 'world', origin: 'b', region: 'ENAM' })).toBeGreaterThanOrEqual(0);
+    expect(valueOf(metrics, 'switchyard_origin_region_up', { pool: 'local', origin: 'plain', region: 'WEU' })).toBeUndefined();
 
     const regional = (await healthEvents()).find((e) => e.detail.origin === 'a');
     expect(regional?.detail).toMatchObject({ pool: 'world', origin: 'a', region: 'SEAS', from: 'unknown', to: 'unhealthy' });
