@@ -134,7 +134,7 @@ const checkRegions = z
   .default([])
   .meta({
     description:
-      'regions the pool is probed from, each by a prober of its own: an origin is healthy while a majority of them say so, and clients of a listed region follow its verdict; [] = probed from the control plane alone',
+      "Cloudflare region codes the pool is probed from, each by a prober of its own, or ALL_REGIONS for all 13: an origin is healthy while a majority of them say so (a tie counts as healthy), and the clients of a listed region are sent to it only while their region's prober finds it healthy too; [] = probed from the control plane alone",
   });
 
 /** The regions a pool is probed from, ALL_REGIONS spelled out; empty when the control plane probes it. */
