@@ -1,6 +1,6 @@
 import { checkRegionsOf, type Config, type Monitor, type Origin, type Pool } from '../config/schema';
 import type { Region } from '../geo/regions';
-import { combineRegions } from '../health/regional';
+import { combineRegions, regionalVerdict } from '../health/regional';
 import { nextHealth, type ProbeResult, type Transition } from '../health/rise-fall';
 import type { HealthMap, OriginHealth } from '../health/state';
 
@@ -92,7 +92,7 @@ export function nextAlarm(config: Config | undefined, health: HealthMap, now: nu
  * The results of origins still in `config`, still monitored and still checked the same
  * way; the rest are dropped. In the ControlPlane's map (`from` undefined) an origin of
  * a pool with check_regions keeps its regions' results, those of regions the pool no
- * longer lists left out and the verdict taken again over the rest, while a pool that
+ * longer lists left out and the verdict taken again when its regions changed, while a pool that
  * gained or lost check_regions starts afresh. A prober's map keeps the pools that list
  * its region.
  */
@@ -106,13 +106,18 @@ export function pruneHealth(health: HealthMap, config: Config, at: number, from?
     for (const origin of pool.origins) {
       let result: OriginHealth | undefined = results[origin.name];
       if (result !== undefined && (result.regions !== undefined) !== regions.length > 0) result = undefined;
-      if (result?.regions !== undefined && Object.keys(result.regions).some((region) => !regions.includes(region as Region))) {
-        result = combineRegions(result, regions, result.regions, at).health;
-      }
+      if (result?.regions !== undefined && regionsChanged(result, regions)) result = combineRegions(result, regions, result.regions, at).health;
       if (result !== undefined) (kept[pool.id] ??= {})[origin.name] = result;
     }
   }
   return kept;
+}
+
+/** Does a regional entry hold a region the pool no longer lists, or a verdict its listed regions no longer give? */
+function regionsChanged(entry: OriginHealth, regions: readonly Region[]): boolean {
+  const results = entry.regions ?? {};
+  for (const region of Object.keys(results)) if (!regions.includes(region as Region)) return true;
+  return regionalVerdict(regions, results).healthy !== entry.healthy;
 }
 
 /**

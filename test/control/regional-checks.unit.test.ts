@@ -134,6 +134,10 @@ describe("the ControlPlane's record of the regions", () => {
     expect(narrowed.world!.a).toMatchObject({ healthy: true, since: T0 + 10 });
     expect(Object.keys(narrowed.world!.a!.regions!)).toEqual(['WEU']);
     expect(narrowed.local).toEqual({ d: up() });
+    // Regions added that have not checked yet count as healthy: WEU's failure alone is now outvoted.
+    const lonely = applyRegionalReport(config(['WEU']), {}, { region: 'WEU', results: [regionResult('world', 'a', down('refused'))] }, T0).health;
+    expect(lonely.world!.a!.healthy).toBe(false);
+    expect(pruneHealth(lonely, config(['WEU', 'ENAM', 'SEAS']), T0 + 20).world!.a).toMatchObject({ healthy: true, since: T0 + 20 });
     // No check regions any more: the control plane starts with nothing known, as with a new origin.
     expect(pruneHealth(health, config([]), T0).world).toBeUndefined();
     // The other way: a control plane result is not a region's.
