@@ -5,6 +5,7 @@ import type { Env } from './env';
 
 export { ControlPlane } from './control/control-plane';
 export { StatsShard } from './control/stats-shard';
+export { HealthProber } from './control/prober';
 
 export default {
   fetch: handleFetch,

@@ -1,11 +1,21 @@
 // Loopback origin servers that answer like the backends of the seeds
 // ("<h1>Response from Backend Server 1</h1>"), for the demo and the tests. Each can be
 // taken down (connections refused), brought back on the same port, slowed or made to
-// fail, and keeps a log of the requests it saw. GET /trickle/<ms> sends its headers
+// fail, and keeps a log of the requests it saw. It can also answer the probes of one
+// check region (x-lb-probe-region) otherwise than everyone else's: refuse them (the
+// connection reset, as from a region that cannot reach it), delay them or fail them,
+// which is how the tests make an origin unreachable from one region only. GET
+// /trickle/<ms> sends its headers
 // and a first line at once and the rest of the body <ms> later (with ?length, under a
 // Content-Length that announces the whole body). GET /gzip/<n> sends n bytes gzipped.
 import { createServer } from 'node:http';
 import { gzipSync } from 'node:zlib';
+
+/**
+ * How an origin answers one check region's probes: `reset` drops the connection
+ * unanswered; `delayMs` and `status` replace the origin's own.
+ * @typedef {{ reset?: boolean, delayMs?: number, status?: number }} RegionMode
+ */
 
 export class Origin {
   /** @param {{ name: string, body?: string, port?: number, host?: string }} options */
@@ -20,6 +30,8 @@ export class Origin {
     this.pathStatus = new Map();
     /** @type {Record<string, string | string[]>} Extra response headers (a Set-Cookie the balancer must not pass on, say). */
     this.headers = {};
+    /** @type {Map<string, RegionMode>} How the probes of a check region (x-lb-probe-region) are answered, over the rest. */
+    this.regions = new Map();
     /** @type {{ method: string, url: string, headers: Record<string, string | string[] | undefined>, body: string }[]} */
     this.log = [];
     /** @type {Set<import('node:net').Socket>} */
@@ -68,6 +80,11 @@ export class Origin {
       const entry = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
       this.log.push(entry);
       if (this.log.length > 1000) this.log.shift();
+      const region = this.regions.get(String(req.headers['x-lb-probe-region'] ?? ''));
+      if (region?.reset) {
+        req.socket.destroy();
+        return;
+      }
       const path = (req.url ?? '/').split('?')[0];
       const trickle = /^\/trickle\/(\d{1,5})$/.exec(path);
       if (trickle !== null) {
@@ -88,10 +105,11 @@ export class Origin {
       }
       const send = () => {
         if (res.destroyed) return;
-        res.writeHead(this.pathStatus.get(path) ?? this.status, { 'content-type': 'text/html; charset=utf-8', 'x-origin-name': this.name, ...this.headers });
+        res.writeHead(region?.status ?? this.pathStatus.get(path) ?? this.status, { 'content-type': 'text/html; charset=utf-8', 'x-origin-name': this.name, ...this.headers });
         res.end(req.method === 'HEAD' ? undefined : this.body);
       };
-      if (this.delayMs > 0) setTimeout(send, this.delayMs);
+      const delayMs = region?.delayMs ?? this.delayMs;
+      if (delayMs > 0) setTimeout(send, delayMs);
       else send();
     });
   }

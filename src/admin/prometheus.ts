@@ -121,6 +121,19 @@ export function prometheusText(input: MetricsInput): string {
     'Moving average of active-check round trips.',
     health.origins.flatMap((o): [Labels, number][] => (o.rtt_ms === null ? [] : [[{ pool: o.pool, origin: o.origin }, o.rtt_ms / 1000]])),
   );
+  const regional = health.origins.flatMap((o) => (o.regions ?? []).map((r) => ({ labels: { pool: o.pool, origin: o.origin, region: r.region }, check: r })));
+  out.family(
+    'switchyard_origin_region_up',
+    'gauge',
+    "An origin of a pool with check_regions as each region's prober finds it: healthy (1) or not (0); never checked counts as 1.",
+    regional.map(({ labels, check }) => [labels, check.state === 'unhealthy' ? 0 : 1]),
+  );
+  out.family(
+    'switchyard_origin_region_check_rtt_seconds',
+    'gauge',
+    "Moving average of each check region's round trips to an origin.",
+    regional.flatMap(({ labels, check }): [Labels, number][] => (check.rtt_ms === null ? [] : [[labels, check.rtt_ms / 1000]])),
+  );
   out.family(
     'switchyard_origin_in_flight',
     'gauge',

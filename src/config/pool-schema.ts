@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { HEADER_NAME } from './header-rules';
+import { REGIONS, type Region } from '../geo/regions';
 import { headerMap, id, latitude, longitude } from './fields';
 
-// Origins and pools (SPEC §1): addresses, origin steering with its hash key, and
-// Cloudflare's load shedding.
+// Origins and pools (SPEC §1): addresses, origin steering with its hash key,
+// Cloudflare's load shedding and check regions.
 
 /** An absolute http(s) URL (a path prefix is allowed) or host[:port]. */
 export const originAddress = z
@@ -113,6 +114,36 @@ export const originSteering = z
     }
   });
 
+/** Cloudflare's region codes a pool may be probed from, and ALL_REGIONS for every one of them (SPEC §4). */
+export const CHECK_REGIONS = [...REGIONS, 'ALL_REGIONS'] as const;
+export type CheckRegion = (typeof CHECK_REGIONS)[number];
+
+const checkRegions = z
+  .array(z.enum(CHECK_REGIONS))
+  .max(REGIONS.length)
+  .superRefine((list, ctx) => {
+    const seen = new Set<string>();
+    list.forEach((region, index) => {
+      if (seen.has(region)) ctx.addIssue({ code: 'custom', path: [index], message: `region "${region}" is already in this list` });
+      seen.add(region);
+    });
+    if (list.includes('ALL_REGIONS') && list.length > 1) {
+      ctx.addIssue({ code: 'custom', path: [list.indexOf('ALL_REGIONS')], message: 'ALL_REGIONS names every region: list it alone' });
+    }
+  })
+  .default([])
+  .meta({
+    description:
+      "Cloudflare region codes the pool is probed from, each by a prober of its own, or ALL_REGIONS for all 13: an origin is healthy while a majority of them say so (a tie counts as healthy), and the clients of a listed region are sent to it only while their region's prober finds it healthy too; [] = probed from the control plane alone",
+  });
+
+/** The regions a pool is probed from, ALL_REGIONS spelled out; empty when the control plane probes it. */
+export function checkRegionsOf(pool: { check_regions?: readonly CheckRegion[] }): readonly Region[] {
+  const list = pool.check_regions ?? [];
+  if (list.includes('ALL_REGIONS')) return REGIONS;
+  return list as readonly Region[];
+}
+
 export const poolFields = {
   id,
   name: z.string().max(256).optional(),
@@ -123,6 +154,7 @@ export const poolFields = {
   longitude: longitude.optional(),
   origin_steering: originSteering.default({ policy: 'round_robin', hash_key: 'ip' }),
   load_shedding: loadShedding,
+  check_regions: checkRegions,
   slow_start: z.number().int().min(0).max(3600).default(0),
   origins: z.array(OriginSchema).min(1),
 };

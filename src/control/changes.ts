@@ -3,8 +3,10 @@ import { validateConfig, type Issue } from '../config/validate';
 import { popByColo } from '../geo/anycast';
 import type { ProbeResult } from '../health/rise-fall';
 import { applyEdit, describeChange, describeDiff, diffConfigs, getAt, issuesFor, resourceTag, type ConfigEdit } from './config-edit';
+import type { HealthMap } from '../health/state';
 import { applyOutcomes, healthPublishDue, type CheckTarget, type HealthChange } from './health-schedule';
 import { changed, unchanged, unpublished, type MutationOutcome } from './mutation';
+import { applyRegionalReport, type RegionalReport } from './regional-checks';
 import type { Snapshot } from './snapshot';
 import { MAX_VERSIONS, type StateStore } from './store';
 
@@ -168,11 +170,29 @@ export function recordCheckRound(
   const config = store.config();
   if (config === undefined) return unchanged([]);
   const { health, changes } = applyOutcomes(config, store.read('health') ?? {}, targets, outcomes, at);
+  return recordHealth(store, health, changes, at, publishedAt);
+}
+
+/**
+ * A check region's report (its prober's round) stored at `at`: the region's results
+ * and the verdict over the pool's regions, each transition of either recorded as a
+ * `health` event naming the region (or the verdict). Published as recordCheckRound is.
+ */
+export function recordRegionalRound(store: StateStore, report: RegionalReport, at: number, publishedAt: number): MutationOutcome<HealthChange[]> {
+  const config = store.config();
+  if (config === undefined) return unchanged([]);
+  const { health, changes } = applyRegionalReport(config, store.read('health') ?? {}, report, at);
+  return recordHealth(store, health, changes, at, publishedAt);
+}
+
+function recordHealth(store: StateStore, health: HealthMap, changes: HealthChange[], at: number, publishedAt: number): MutationOutcome<HealthChange[]> {
   store.write('health', health);
-  for (const { pool, origin, transition, rtt_ms } of changes) {
-    store.record('health', `origin ${pool}/${origin} ${transition.from} -> ${transition.to}: ${transition.reason}`, {
+  for (const { pool, origin, region, transition, rtt_ms } of changes) {
+    const from = region === undefined ? '' : ` from ${region}`;
+    store.record('health', `origin ${pool}/${origin} ${transition.from} -> ${transition.to}${from}: ${transition.reason}`, {
       pool,
       origin,
+      ...(region === undefined ? {} : { region }),
       from: transition.from,
       to: transition.to,
       reason: transition.reason,

@@ -1,14 +1,17 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Config } from '../config/schema';
-import { bindingOf, settings, type Env } from '../env';
-import { mapBounded, probe, type ProbeOutcome } from '../health/probe';
+import { settings, type Env } from '../env';
+import type { Region } from '../geo/regions';
 import { emptyDelta, mergeStats, type StatsDelta, type StatsTotals } from '../stats/traffic';
-import { editResource, recordCheckRound, replaceConfig, rollbackTo, seedState, withdrawPop, type EditResult, type PutConfigResult, type RollbackResult } from './changes';
+import { editResource, recordCheckRound, recordRegionalRound, replaceConfig, rollbackTo, seedState, withdrawPop, type EditResult, type PutConfigResult, type RollbackResult } from './changes';
+import { CheckRunner } from './check-runner';
 import type { ConfigEdit } from './config-edit';
 import { healthReport, type HealthReport } from './health-report';
-import { dueTargets, nextAlarm } from './health-schedule';
+import { dueTargets, nextAlarm, type HealthChange } from './health-schedule';
+import { prober } from './locator';
 import { bumpsRevision, changed, publishes, republish, type Mutated, type MutationOutcome } from './mutation';
 import { PopRefreshLog, type PopRefreshCount } from './pop-refreshes';
+import { assignmentFor, regionsInUse, type RegionalReport } from './regional-checks';
 import type { PopRefresh, Snapshot } from './snapshot';
 import { MAX_EVENTS, StateStore, type EventRecord, type VersionRecord } from './store';
 import { postHealthChanges } from './webhook';
@@ -22,10 +25,11 @@ export type { PopRefreshCount } from './pop-refreshes';
 // through mutate, inside blockConcurrencyWhile, so changes are serialized and each
 // publish to KV carries the newest state. The store is store.ts, the changes
 // changes.ts, the check schedule health-schedule.ts; storage layout:
-// docs/storage-schema.md.
+// docs/storage-schema.md. Pools with check_regions are probed by the probers of their
+// regions (prober.ts), which this object keeps supplied with their part of the
+// configuration and whose reports it records.
 
-/** Workers allow six open connections per invocation. */
-export const PROBE_CONCURRENCY = 6;
+export { PROBE_CONCURRENCY } from './check-runner';
 
 export interface StoredConfig {
   version: number;
@@ -34,18 +38,18 @@ export interface StoredConfig {
 
 export class ControlPlane extends DurableObject<Env> {
   private readonly store: StateStore;
-  /** Origins being probed now ("pool\0origin"): a check never overlaps the previous one. */
-  private readonly probing = new Set<string>();
-  /** Check rounds running now, for POST /health/check to wait for. */
-  private readonly rounds = new Set<Promise<Snapshot>>();
+  private readonly runner: CheckRunner;
   private healthPublishedAt = 0;
   /** The snapshot last published to KV: what PoPs are handed (pop-cache.ts). */
   private published: Snapshot | undefined;
   private readonly popRefreshLog = new PopRefreshLog();
+  /** The probers' assignments, one hand-out after the other. */
+  private assigning: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new StateStore(ctx.storage.sql, env.SNAPSHOTS);
+    this.runner = new CheckRunner(env);
   }
 
   /**
@@ -91,7 +95,7 @@ export class ControlPlane extends DurableObject<Env> {
     await this.ensureSeeded();
     const { result, snapshot } = await this.mutate(() => replaceConfig(this.store, input, ifMatch, actor));
     if (!result.ok) return result;
-    await this.scheduleChecks();
+    await this.scheduleAll();
     return { ...result, snapshot };
   }
 
@@ -103,7 +107,7 @@ export class ControlPlane extends DurableObject<Env> {
     await this.ensureSeeded();
     const { result, snapshot } = await this.mutate(() => editResource(this.store, edit, ifMatch, actor));
     if (!result.ok) return result;
-    await this.scheduleChecks();
+    await this.scheduleAll();
     return { ...result, snapshot };
   }
 
@@ -141,19 +145,23 @@ export class ControlPlane extends DurableObject<Env> {
    */
   async checkNow(): Promise<{ report: HealthReport; snapshot: Snapshot }> {
     await this.ensureSeeded();
-    const running = [...this.rounds];
-    await this.runChecks(true, Date.now());
+    const running = this.runner.running();
+    await Promise.all([this.runChecks(true, Date.now()), this.checkRegionsNow()]);
     await Promise.allSettled(running);
     await this.scheduleChecks();
     const snapshot = await this.current();
     return { report: healthReport(snapshot.config, snapshot.health), snapshot };
   }
 
-  /** The cron trigger, every minute: due checks, the snapshot republished, the alarm (re)armed. */
+  /**
+   * The cron trigger, every minute: due checks, the snapshot republished, the alarm
+   * (re)armed, and every prober handed its part again (which re-arms its alarm).
+   */
   async tick(): Promise<Snapshot> {
     await this.ensureSeeded();
     await this.runChecks(false, Date.now());
     await this.scheduleChecks();
+    await this.assignProbers();
     const { snapshot } = await this.mutate(() => republish());
     return snapshot;
   }
@@ -162,6 +170,18 @@ export class ControlPlane extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     await this.runChecks(false, Date.now());
     await this.scheduleChecks();
+  }
+
+  /** A check region's prober reports a round: its results, and the verdict over each pool's regions, stored in one change. */
+  async recordRegionalChecks(report: RegionalReport): Promise<void> {
+    await this.ensureSeeded();
+    const { result: changes } = await this.mutate(() => {
+      const at = Date.now();
+      const outcome = recordRegionalRound(this.store, report, at, this.healthPublishedAt);
+      if (publishes(outcome.effect)) this.healthPublishedAt = at;
+      return outcome;
+    });
+    this.notify(changes);
   }
 
   async health(): Promise<HealthReport> {
@@ -186,7 +206,7 @@ export class ControlPlane extends DurableObject<Env> {
     await this.ensureSeeded();
     const { result, snapshot } = await this.mutate(() => rollbackTo(this.store, n, actor));
     if (!result.ok) return result;
-    await this.scheduleChecks();
+    await this.scheduleAll();
     return { ...result, snapshot };
   }
 
@@ -219,38 +239,70 @@ export class ControlPlane extends DurableObject<Env> {
    * the results in one serialized change, records transitions and tells the webhook.
    */
   private runChecks(all: boolean, now: number): Promise<Snapshot> {
-    const round = this.runRound(all, now);
-    this.rounds.add(round);
-    const done = (): void => void this.rounds.delete(round);
-    round.then(done, done);
-    return round;
+    return this.runner.track(this.runRound(all, now));
   }
 
   private async runRound(all: boolean, now: number): Promise<Snapshot> {
-    const targets = dueTargets(this.store.config(), this.store.read('health') ?? {}, now, { all, busy: this.probing });
-    for (const target of targets) this.probing.add(target.key);
-    const options = { network: (name: string) => bindingOf(this.env, name), zones: settings(this.env).zones };
-    let outcomes: ProbeOutcome[];
-    try {
-      outcomes = await mapBounded(targets, PROBE_CONCURRENCY, (t) => probe(t.monitor, t.origin, options), (error) => ({
-        ok: false,
-        rtt_ms: 0,
-        reason: `probe failed: ${(error as Error)?.message ?? String(error)}`,
-        attempts: 1,
-      }));
-    } finally {
-      for (const target of targets) this.probing.delete(target.key);
-    }
-
+    const targets = dueTargets(this.store.config(), this.store.read('health') ?? {}, now, { all, busy: this.runner.busy });
+    const outcomes = await this.runner.probe(targets);
     const { result: changes, snapshot } = await this.mutate(() => {
       const at = Date.now();
       const outcome = recordCheckRound(this.store, targets, outcomes, at, this.healthPublishedAt);
       if (publishes(outcome.effect)) this.healthPublishedAt = at;
       return outcome;
     });
+    this.notify(changes);
+    return snapshot;
+  }
+
+  /** HEALTH_WEBHOOK_URL: each transition posted, beside the checks. */
+  private notify(changes: readonly HealthChange[]): void {
     const webhook = this.env.HEALTH_WEBHOOK_URL?.trim();
     if (webhook && changes.length > 0) this.ctx.waitUntil(postHealthChanges(webhook, settings(this.env).lbName, changes));
-    return snapshot;
+  }
+
+  /** Every check region's probes now, each region's prober side by side; done when all have reported (or failed). */
+  private async checkRegionsNow(): Promise<void> {
+    const config = this.store.config();
+    const version = this.store.currentVersion();
+    const regions = regionsInUse(config);
+    const outcomes = await Promise.allSettled(regions.map((region) => prober(this.env, region).checkNow(assignmentFor(config, region, version))));
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'rejected') console.error(`the prober of ${regions[i]} could not check`, outcome.reason);
+    });
+  }
+
+  /**
+   * Hands every prober in use its part of the configuration, and those no longer in use
+   * an empty one (which clears their alarm); one hand-out at a time, each reading the
+   * configuration as it is then. A prober that cannot be reached is tried again by the
+   * next hand-out (the cron's, at the latest).
+   */
+  private assignProbers(): Promise<void> {
+    const next = this.assigning.then(async () => {
+      const config = this.store.config();
+      const version = this.store.currentVersion();
+      const used = regionsInUse(config);
+      const held = this.store.read('probe_regions') ?? [];
+      const regions = [...new Set<Region>([...used, ...held])];
+      const outcomes = await Promise.allSettled(regions.map((region) => prober(this.env, region).assign(assignmentFor(config, region, version))));
+      const kept = regions.filter((region, i) => used.includes(region) || outcomes[i].status === 'rejected');
+      outcomes.forEach((outcome, i) => {
+        if (outcome.status === 'rejected') console.error(`the prober of ${regions[i]} could not be given its checks`, outcome.reason);
+      });
+      if (JSON.stringify(kept) !== JSON.stringify(held)) {
+        if (kept.length === 0) this.store.remove('probe_regions');
+        else this.store.write('probe_regions', kept);
+      }
+    });
+    this.assigning = next.catch(() => {});
+    return next;
+  }
+
+  /** After a change of the configuration: the alarm, and the probers' parts. */
+  private async scheduleAll(): Promise<void> {
+    await this.scheduleChecks();
+    await this.assignProbers();
   }
 
   /** Sets the alarm to the next due probe, or clears it when nothing is monitored. */

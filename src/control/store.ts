@@ -1,6 +1,7 @@
 import { byteLength, compactJson, exceedsBytes, expandStored, storedText } from '../config/compact';
 import type { Config } from '../config/schema';
 import { validateConfig } from '../config/validate';
+import type { Region } from '../geo/regions';
 import type { HealthMap } from '../health/state';
 import type { StatsTotals } from '../stats/traffic';
 import { REVISION_KEY, SNAPSHOT_KEY, type Snapshot } from './snapshot';
@@ -26,6 +27,8 @@ export interface StateValues {
   withdrawn: string[];
   stats: StatsTotals;
   affinity_secret: string;
+  /** The check regions whose probers were last handed checks to run. */
+  probe_regions: Region[];
 }
 
 export type StateKey = keyof StateValues;

@@ -9,6 +9,8 @@ export interface HealthNotice {
   balancer: string;
   pool: string;
   origin: string;
+  /** The check region whose prober saw the transition; absent for the control plane's checks and for the verdict over a pool's check regions. */
+  region?: string;
   from: string;
   to: string;
   reason: string;
@@ -37,17 +39,18 @@ export async function postHealthNotice(url: string, notice: HealthNotice, fetche
       last = (error as Error).message;
     }
   }
-  console.error(`health webhook ${url} failed twice for ${notice.pool}/${notice.origin} ${notice.from} -> ${notice.to}: ${last}`);
+  const where = notice.region === undefined ? '' : ` from ${notice.region}`;
+  console.error(`health webhook ${url} failed twice for ${notice.pool}/${notice.origin} ${notice.from} -> ${notice.to}${where}: ${last}`);
   return false;
 }
 
 /** One notice per transition of a check round, sent side by side. */
 export function postHealthChanges(url: string, balancer: string, changes: readonly HealthChange[], fetcher: typeof fetch = fetch): Promise<boolean[]> {
   return Promise.all(
-    changes.map(({ pool, origin, transition, at, rtt_ms }) =>
+    changes.map(({ pool, origin, region, transition, at, rtt_ms }) =>
       postHealthNotice(
         url,
-        { event: 'health_transition', balancer, pool, origin, from: transition.from, to: transition.to, reason: transition.reason, at: new Date(at).toISOString(), rtt_ms: rtt_ms ?? null },
+        { event: 'health_transition', balancer, pool, origin, ...(region === undefined ? {} : { region }), from: transition.from, to: transition.to, reason: transition.reason, at: new Date(at).toISOString(), rtt_ms: rtt_ms ?? null },
         fetcher,
       ),
     ),

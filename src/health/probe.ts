@@ -1,6 +1,7 @@
 import { connect } from 'cloudflare:sockets';
 import { isIpLiteral, parseOriginAddress, type Monitor, type Origin } from '../config/schema';
 import { edgeReason, isEdgeIpRefusal, subrequestRoute, type SubrequestRoute } from '../edge/subrequest';
+import type { Region } from '../geo/regions';
 import { matchesExpectedCodes } from './expected-codes';
 
 // One active check of one origin by one monitor (SPEC §4), and the bounded fan-out
@@ -10,6 +11,8 @@ import { matchesExpectedCodes } from './expected-codes';
 // releases its connection: a Worker invocation may hold only 6 open at once.
 
 export const MONITOR_USER_AGENT = 'switchyard-monitor';
+/** Names the check region a probe comes from (SPEC §4), so an origin's logs tell the probers apart. */
+export const PROBE_REGION_HEADER = 'x-lb-probe-region';
 export const BODY_SCAN_BYTES = 10 * 1024;
 
 export interface ProbeOutcome {
@@ -32,6 +35,8 @@ export interface ProbeOptions {
   network?: (name: string) => Fetcher | undefined;
   /** The zones of the Worker's routes (LB_ZONES), where a Host override can be sent. */
   zones?: readonly string[];
+  /** The check region whose prober sends the probe (PROBE_REGION_HEADER); undefined for the control plane's own. */
+  region?: Region;
 }
 
 export async function probe(monitor: Monitor, origin: Origin, options: ProbeOptions = {}): Promise<ProbeOutcome> {
@@ -81,8 +86,12 @@ function firstHost(header: Record<string, string[]>): string | undefined {
   return undefined;
 }
 
-/** The monitor's headers (lists joined with ", "), the origin's Host over the monitor's (sent by the URL: see probeRoute), and our User-Agent unless the monitor names one. */
-export function probeHeaders(monitor: Monitor, origin: Origin): Headers {
+/**
+ * The monitor's headers (lists joined with ", "), the origin's Host over the monitor's
+ * (sent by the URL: see probeRoute), our User-Agent unless the monitor names one, and
+ * the check region of a regional prober's probe.
+ */
+export function probeHeaders(monitor: Monitor, origin: Origin, region?: Region): Headers {
   const headers = new Headers();
   for (const [name, values] of Object.entries(monitor.header)) {
     if (values.length > 0) headers.set(name, values.join(', '));
@@ -92,10 +101,11 @@ export function probeHeaders(monitor: Monitor, origin: Origin): Headers {
     if (name.toLowerCase() === 'host' && values.length > 0) headers.set('host', values[0]);
   }
   if (!headers.has('user-agent')) headers.set('user-agent', MONITOR_USER_AGENT);
+  if (region !== undefined) headers.set(PROBE_REGION_HEADER, region);
   return headers;
 }
 
-async function attempt(monitor: Monitor, origin: Origin, now: () => number, { network, zones }: ProbeOptions): Promise<AttemptOutcome> {
+async function attempt(monitor: Monitor, origin: Origin, now: () => number, { network, zones, region }: ProbeOptions): Promise<AttemptOutcome> {
   const started = now();
   const timeoutMs = monitor.timeout * 1000;
   const deadline = new Deadline(timeoutMs);
@@ -116,7 +126,7 @@ async function attempt(monitor: Monitor, origin: Origin, now: () => number, { ne
     const binding = origin.network === '' ? undefined : network?.(origin.network);
     if (origin.network !== '' && binding === undefined) return failed(`no binding named ${origin.network} (the origin's network)`, 0);
     const route = probeRoute(monitor, origin, address, zones);
-    const init: RequestInit<RequestInitCfProperties> = { method: monitor.method, headers: probeHeaders(monitor, origin), redirect: 'manual', signal: deadline.signal };
+    const init: RequestInit<RequestInitCfProperties> = { method: monitor.method, headers: probeHeaders(monitor, origin, region), redirect: 'manual', signal: deadline.signal };
     if (route.resolveOverride !== undefined) init.cf = { resolveOverride: route.resolveOverride };
     const response = await deadline.race(binding === undefined ? fetch(route.url, init) : binding.fetch(route.url, init));
     status = response.status;

@@ -1,3 +1,5 @@
+import type { Region } from '../geo/regions';
+
 // What active checks found, as the Durable Object keeps it and the snapshot carries
 // it to every isolate (docs/storage-schema.md, key `health`).
 
@@ -16,4 +18,13 @@ export interface OriginHealth {
   check_failures?: number;
   /** When the current state began (ms since the epoch): the start of a slow_start ramp. */
   since?: number;
+  /**
+   * An origin of a pool with check_regions: what each region's prober found, each with
+   * its own rise/fall counters. The fields above are then the verdict of them all
+   * (src/health/regional.ts): healthy by majority, the newest check, the mean RTT.
+   */
+  regions?: RegionalResults;
 }
+
+/** One origin's results by check region. */
+export type RegionalResults = Partial<Record<Region, OriginHealth>>;

@@ -12,7 +12,8 @@ import type { Selection } from './selection';
 // One steering decision (SPEC §2.6–2.9), pure: the caller passes facts, the verified
 // affinity pin, time, randomness, in-flight counts and the request's URL and headers
 // (for hash keys); the answer is the ordered candidates and, when asked for, a
-// readable trace. Load shedding (SPEC §1) skips a pool for the requests it sheds.
+// readable trace. Load shedding (SPEC §1) skips a pool for the requests it sheds. A
+// pool probed from the client's region is taken as that region sees it (SPEC §4).
 
 export interface Pin {
   pool: string;
@@ -141,12 +142,13 @@ export function decide(plan: Plan, lb: CompiledLoadBalancer, req: SteeringReques
 function poolVerdicts(plan: Plan, ids: readonly string[], req: SteeringRequest): { pools: PoolStep[]; eligible: CompiledPool[] } {
   const pools: PoolStep[] = [];
   const eligible: CompiledPool[] = [];
+  const region = req.facts.region;
   for (const id of ids) {
-    const pool = plan.pools.get(id);
+    const pool = plan.pool(id, region);
     const verdict = poolVerdict(pool, req);
     pools.push({ id, verdict });
     if (verdict === 'eligible') eligible.push(pool!);
-    else req.trace?.push(`pool ${id} skipped: ${verdict.replaceAll('_', ' ')}`);
+    else req.trace?.push(`pool ${id} skipped: ${verdict.replaceAll('_', ' ')}${pool?.region === undefined ? '' : ` (as probed from ${pool.region})`}`);
   }
   return { pools, eligible };
 }
@@ -164,7 +166,7 @@ function affinityPin(plan: Plan, config: LoadBalancer, walk: Walk, candidates: C
   if (mode === 'none' || (mode === 'header' && req.sessionKey === undefined)) return 'off';
   if (req.pin === undefined) return 'new';
   const trace = req.trace;
-  const pool = plan.pools.get(req.pin.pool);
+  const pool = plan.pool(req.pin.pool, req.facts.region);
   const origin = pool?.byName.get(req.pin.origin);
   const failover = config.session_affinity_attributes.zero_downtime_failover;
   if (pool !== undefined && origin !== undefined && pool.config.enabled && pool.servesPinned(origin, req.passive, req.now)) {
@@ -306,7 +308,7 @@ function useFallbackPool(
 ): boolean {
   if (config.fallback_pool === undefined) return false;
   const req = walk.req;
-  const pool = plan.pools.get(config.fallback_pool);
+  const pool = plan.pool(config.fallback_pool, req.facts.region);
   const selection = pool?.selection(req.passive, req.now, true);
   if (selection === undefined || selection.size === 0) return false;
   useHashKey(pool!, walk, affinity, byHash);
@@ -353,14 +355,14 @@ export function poolPlacement(
   const order = orderPools(plan, lb, facts, () => draw, () => 0);
   let lastShed: CompiledPool | undefined;
   for (const id of order.ids) {
-    const pool = plan.pools.get(id);
+    const pool = plan.pool(id, facts.region);
     if (poolVerdict(pool, req) !== 'eligible') continue;
     const shedding = pool!.shedding;
     if (clientHash !== undefined && shedding !== undefined && shedPoint(shedding, clientHash) < shedding.newShare) lastShed = pool;
     else return { pool: pool!, fallback: false };
   }
   if (lastShed !== undefined) return { pool: lastShed, fallback: false };
-  const fallback = lb.config.fallback_pool === undefined ? undefined : plan.pools.get(lb.config.fallback_pool);
+  const fallback = lb.config.fallback_pool === undefined ? undefined : plan.pool(lb.config.fallback_pool, facts.region);
   return fallback !== undefined && fallback.selection(passive, now, true).size > 0 ? { pool: fallback, fallback: true } : undefined;
 }
 

@@ -231,7 +231,7 @@ class Side {
    */
   pinOutcome(lb: CompiledLoadBalancer, pin: Placement, facts: ClientFacts): 'kept' | 'shed' | 'lost' {
     if (!lb.config.enabled || !TOKEN_MODES.has(lb.config.session_affinity)) return 'lost';
-    const pool = this.plan.pools.get(pin.pool);
+    const pool = this.plan.pool(pin.pool, facts.region);
     const origin = pool?.byName.get(pin.origin);
     if (pool === undefined || origin === undefined || !pool.config.enabled) return 'lost';
     const none = lb.config.session_affinity_attributes.zero_downtime_failover === 'none';

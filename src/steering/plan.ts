@@ -1,6 +1,8 @@
 import type { Config, HashKey, LoadBalancer, OriginPolicy, Pool, RateLimitKey } from '../config/schema';
-import { isIpLiteral, parseHashKey, parseOriginAddress, parsePublicUrl, parseRateLimitKey } from '../config/schema';
+import { checkRegionsOf, isIpLiteral, parseHashKey, parseOriginAddress, parsePublicUrl, parseRateLimitKey } from '../config/schema';
+import type { Region } from '../geo/regions';
 import type { PassiveHealth } from '../health/passive';
+import { asSeenFrom, lastFoundUp } from '../health/regional';
 import type { HealthMap, OriginHealth } from '../health/state';
 import { originKey, type CompiledOrigin } from './compiled-origin';
 import { compileShedding, type Shedding } from './load-shedding';
@@ -14,7 +16,9 @@ export { Selection } from './selection';
 // A Plan is a configuration compiled for the request path: lookups by host, pool
 // and origin name are maps, and each pool keeps a selection structure for its usable
 // origins that is rebuilt only when that set changes. Per-request work therefore
-// does not grow with the number of origins.
+// does not grow with the number of origins. A pool with check_regions is compiled
+// once more for each region its clients come from, on first use, with that region's
+// verdicts (SPEC §4); any other pool is the same object for every client.
 
 export class CompiledPool {
   readonly id: string;
@@ -33,17 +37,29 @@ export class CompiledPool {
   private readonly rampEnd: number;
   private current?: Selection;
   private fallback?: Selection;
+  /** The pool's check regions, when it has any and this is not already one region's view. */
+  private readonly checkRegions: ReadonlySet<Region> | undefined;
+  /** Each check region's view, built on first use. */
+  private views?: Map<Region, CompiledPool>;
 
+  /**
+   * `region`: this is the view of the pool for clients of that check region, compiled
+   * from its prober's results and the verdict of all the regions (asSeenFrom);
+   * undefined for the pool itself (for a pool with check_regions, that verdict).
+   */
   constructor(
     readonly config: Pool,
-    health: Record<string, OriginHealth> | undefined,
+    private readonly health: Record<string, OriginHealth> | undefined,
+    readonly region?: Region,
   ) {
     this.id = config.id;
     const monitored = config.monitor !== undefined;
+    const regions = region === undefined ? checkRegionsOf(config) : [];
+    this.checkRegions = regions.length === 0 ? undefined : new Set(regions);
     this.origins = config.origins.map((origin, index) => {
       const url = parseOriginAddress(origin.address)!;
       const checked = monitored ? health?.[origin.name] : undefined;
-      const up = checked?.healthy === true && (checked.consecutive_up ?? 0) > 0 && checked.last_check_at !== undefined;
+      const upAt = lastFoundUp(checked);
       return {
         pool: config.id,
         name: origin.name,
@@ -56,7 +72,7 @@ export class CompiledPool {
         publicUrl: publicUrlBase(origin.public_url),
         healthy: checked?.healthy ?? true,
         rttMs: checked?.rtt_ms,
-        checkedUpAt: up ? Date.parse(checked.last_check_at!) : undefined,
+        checkedUpAt: upAt,
         recoveredAt: checked?.healthy === true && config.slow_start > 0 ? checked.since : undefined,
       };
     });
@@ -73,6 +89,25 @@ export class CompiledPool {
     // without these fields: absent, they mean the defaults.
     this.hashKey = parseHashKey(config.origin_steering?.hash_key ?? 'ip') ?? { kind: 'ip' };
     this.shedding = config.load_shedding === undefined ? undefined : compileShedding(config.id, config.load_shedding);
+  }
+
+  /**
+   * The pool as clients of `region` see it: its view for that region when the pool is
+   * probed from there, else the pool itself (no allocation, for every other pool).
+   */
+  inRegion(region: Region | undefined): CompiledPool {
+    if (this.checkRegions === undefined || region === undefined || !this.checkRegions.has(region)) return this;
+    this.views ??= new Map();
+    let view = this.views.get(region);
+    if (view === undefined) {
+      const results: Record<string, OriginHealth> = {};
+      for (const origin of this.config.origins) {
+        const result = asSeenFrom(this.health?.[origin.name], region);
+        if (result !== undefined) results[origin.name] = result;
+      }
+      this.views.set(region, (view = new CompiledPool(this.config, results, region)));
+    }
+    return view;
   }
 
   /** May this origin serve a request already pinned to it? Draining and weight 0 still may. */
@@ -204,6 +239,12 @@ export class Plan {
       else if (lb.hostname.startsWith('*.')) this.wildcardHosts.set(lb.hostname.slice(1), compiled);
       else this.exactHosts.set(lb.hostname, compiled);
     }
+  }
+
+  /** A pool as clients of `region` see it (CompiledPool.inRegion); undefined when there is none by that id. */
+  pool(id: string, region: Region | undefined): CompiledPool | undefined {
+    const pool = this.pools.get(id);
+    return pool === undefined || region === undefined ? pool : pool.inRegion(region);
   }
 
   /** Exact host, then the longest "*." suffix, then "*". */

@@ -166,6 +166,50 @@ describe('the other views', () => {
     expect(out).toContain('eu    b2        unhealthy   0     3      -  2026-01-02T03:04:05.000Z  connect ECONNREFUSED');
   });
 
+  it("health with check regions: a REGION column, each region's verdict under the pool's and the origin's own", () => {
+    const check = (state: string, extra: Record<string, unknown> = {}) => ({
+      healthy: state !== 'unhealthy',
+      state,
+      consecutive_up: state === 'healthy' ? 1 : 0,
+      consecutive_down: state === 'unhealthy' ? 1 : 0,
+      last_check_at: '2026-01-02T03:04:05.000Z',
+      rtt_ms: 20,
+      reason: state === 'unhealthy' ? 'connection refused' : '',
+      ...extra,
+    });
+    const out = formatHealth({
+      pools: [
+        { id: 'world', healthy: true, healthy_origins: 1, minimum_origins: 1, regions: [{ region: 'WEU', healthy: true, healthy_origins: 1 }, { region: 'SEAS', healthy: false, healthy_origins: 0 }] },
+        { id: 'local', healthy: true, healthy_origins: 1, minimum_origins: 1 },
+      ],
+      origins: [
+        {
+          pool: 'world',
+          origin: 'a',
+          ...check('unhealthy', { consecutive_down: 0, reason: 'unhealthy from 2 of 3 check regions (…)' }),
+          regions: [{ region: 'WEU', ...check('healthy', { healthy: false }) }, { region: 'SEAS', ...check('unhealthy') }],
+        },
+        { pool: 'local', origin: 'p', ...check('healthy') },
+      ],
+    });
+    expect(out).toBe(
+      [
+        'POOL   REGION  HEALTH     HEALTHY  MINIMUM',
+        'world  all     healthy          1        1',
+        'world  WEU     healthy          1        1',
+        'world  SEAS    unhealthy        0        1',
+        'local  -       healthy          1        1',
+        '',
+        'POOL   ORIGIN  REGION  HEALTH     UP  DOWN    RTT  LAST CHECK                REASON',
+        'world  a       all     unhealthy   0     0  20 ms  2026-01-02T03:04:05.000Z  unhealthy from 2 of 3 check regions (…)',
+        'world  a       WEU     healthy     1     0  20 ms  2026-01-02T03:04:05.000Z  skipped here too: unhealthy by majority',
+        'world  a       SEAS    unhealthy   0     1  20 ms  2026-01-02T03:04:05.000Z  connection refused',
+        'local  p       -       healthy     1     0  20 ms  2026-01-02T03:04:05.000Z  -',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('pop list: only withdrawn PoPs and a count, unless --all', () => {
     expect(formatPops(POPS.pops)).toBe(
       ['COLO  CITY       COUNTRY  REGION  WITHDRAWN', 'FRA   Frankfurt  DE       WEU     yes', 'AMS   Amsterdam  NL       WEU     yes', '2 of 3 PoPs withdrawn', ''].join('\n'),

@@ -489,7 +489,6 @@ describe('importCloudflare: mapping rules', () => {
     expect(paths).toEqual([
       'pools[0].origins[0].virtual_network_id',
       'pools[0].notification_filter',
-      'pools[0].check_regions',
       'load_balancers[0].session_affinity_attributes.drain_duration',
       'load_balancers[0].session_affinity_attributes.require_all_headers',
       'load_balancers[0].proxied',
@@ -921,5 +920,39 @@ describe('importCloudflare: load_shedding', () => {
     ]);
     expect(message(unmapped, 'pools[0].load_shedding.default_percent')).toBe('150 changed to 100 (a percentage, 0..100)');
     expect(message(unmapped, 'pools[0].load_shedding.session_policy')).toBe('"random" is not one of hash; hash used');
+  });
+});
+
+describe('importCloudflare: check_regions', () => {
+  it("is kept as Cloudflare's region codes; null (every data centre) is ALL_REGIONS; absent or [] is the control plane's", () => {
+    const { config, paths } = imported({
+      pools: [
+        cfPool(1, 'a', { check_regions: ['WEU', 'ENAM', 'SEAS'] }),
+        cfPool(2, 'b', { check_regions: null }),
+        cfPool(3, 'c', { check_regions: [] }),
+        cfPool(4, 'd'),
+      ],
+    });
+    expect(config.pools.map((p) => p.check_regions)).toEqual([['WEU', 'ENAM', 'SEAS'], ['ALL_REGIONS'], [], []]);
+    expect(paths).toEqual([]);
+  });
+
+  it('the sample export, whose pools leave check_regions null, is probed from every region', () => {
+    expect(imported(sample).config.pools.map((p) => p.check_regions)).toEqual([['ALL_REGIONS'], ['ALL_REGIONS'], ['ALL_REGIONS']]);
+  });
+
+  it('leaves out an unknown code or a repeated one, and the others beside ALL_REGIONS, with a note each', () => {
+    const { config, unmapped, paths } = imported({
+      pools: [
+        cfPool(1, 'a', { check_regions: ['WEU', 'EU', 'WEU', 7] }),
+        cfPool(2, 'b', { check_regions: ['ALL_REGIONS', 'WEU'] }),
+        cfPool(3, 'c', { check_regions: 'WEU' }),
+        cfPool(4, 'd', { check_regions: ['nowhere'] }),
+      ],
+    });
+    expect(config.pools.map((p) => p.check_regions)).toEqual([['WEU'], ['ALL_REGIONS'], [], []]);
+    expect(paths).toEqual(['pools[0].check_regions[1]', 'pools[0].check_regions[3]', 'pools[1].check_regions', 'pools[2].check_regions', 'pools[3].check_regions[0]']);
+    expect(message(unmapped, 'pools[0].check_regions[1]')).toMatch(/^"EU" is not a Cloudflare region code \(WNAM, .*\); left out$/);
+    expect(message(unmapped, 'pools[1].check_regions')).toBe('ALL_REGIONS names every region; the other codes are left out');
   });
 });

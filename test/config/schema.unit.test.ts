@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { parseOriginAddress } from '../../src/config/schema';
+import { checkRegionsOf, parseOriginAddress } from '../../src/config/schema';
+import { REGIONS } from '../../src/geo/regions';
 import { validateConfig, type Issue } from '../../src/config/validate';
 import { loadBalancer, origin, pool } from '../support/configs';
 
@@ -33,6 +34,7 @@ const SPEC_EXAMPLE = {
       longitude: 8.68,
       origin_steering: { policy: 'round_robin', hash_key: 'ip' },
       load_shedding: { default_percent: 0, default_policy: 'random', session_percent: 0, session_policy: 'hash' },
+      check_regions: [],
       slow_start: 0,
       origins: [
         {
@@ -395,6 +397,35 @@ describe('config: defaults', () => {
     if (!result.ok) throw new Error(JSON.stringify(result.issues));
     expect(result.config.load_balancers[0].hostname).toBe('app.example.com');
     expect(result.config.load_balancers[0].session_affinity_attributes.headers).toEqual(['x-session-id']);
+  });
+});
+
+describe('config: check_regions (SPEC §4)', () => {
+  const withRegions = (check_regions: unknown) => ({ ...base(), pools: [pool('p', ['a', 'b'], { monitor: 'mon', check_regions: check_regions as never }), pool('q', ['c'])] });
+
+  it('defaults to [] (probed from the control plane alone) and takes region codes or ALL_REGIONS', () => {
+    const result = validateConfig(base());
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    expect(result.config.pools[0].check_regions).toEqual([]);
+    expect(checkRegionsOf(result.config.pools[0])).toEqual([]);
+    for (const list of [['WEU', 'ENAM', 'SEAS'], ['ALL_REGIONS'], [...REGIONS]]) {
+      const ok = validateConfig(withRegions(list));
+      if (!ok.ok) throw new Error(JSON.stringify(ok.issues));
+      expect(ok.config.pools[0].check_regions).toEqual(list);
+    }
+    expect(checkRegionsOf({ check_regions: ['ALL_REGIONS'] })).toEqual(REGIONS);
+    expect(checkRegionsOf({ check_regions: ['SEAS', 'WEU'] })).toEqual(['SEAS', 'WEU']);
+    expect(checkRegionsOf({})).toEqual([]);
+  });
+
+  it('refuses an unknown code, a region named twice, and ALL_REGIONS beside others, at the entry', () => {
+    expect(paths(withRegions(['WEU', 'EU']))).toEqual(['pools.0.check_regions.1']);
+    expect(paths(withRegions(['weu']))).toEqual(['pools.0.check_regions.0']);
+    const twice = issuesOf(withRegions(['WEU', 'ENAM', 'WEU']));
+    expect(twice.map((i) => [i.path, i.message])).toEqual([['pools.0.check_regions.2', 'region "WEU" is already in this list']]);
+    const all = issuesOf(withRegions(['WEU', 'ALL_REGIONS']));
+    expect(all.map((i) => [i.path, i.message])).toEqual([['pools.0.check_regions.1', 'ALL_REGIONS names every region: list it alone']]);
+    expect(paths(withRegions('WEU'))).toEqual(['pools.0.check_regions']);
   });
 });
 

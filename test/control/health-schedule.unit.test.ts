@@ -178,7 +178,7 @@ describe('applyOutcomes', () => {
     };
     const { health } = applyOutcomes(config({ slowMonitor: undefined }), stored, [], [], T0 + 5);
     expect(health).toEqual({ fast: { a: checkedAt(T0) } });
-    expect(pruneHealth(stored, config())).toEqual({ fast: { a: checkedAt(T0) }, slow: { c: checkedAt(T0) } });
+    expect(pruneHealth(stored, config(), T0)).toEqual({ fast: { a: checkedAt(T0) }, slow: { c: checkedAt(T0) } });
     expect(stored.removed).toBeDefined();
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { bundleDashboard } from '../../scripts/build-dashboard.mjs';
 import dashboardScript from '../../src/admin/dashboard/client-bundle.js';
 import { MAP_COLORS, MAP_HEIGHT, MAP_WIDTH, NO_POOL, POOL_PALETTE, worldMap } from '../../src/geo/world-map';
-import { type FakeCall, type FakeElement, runDashboard } from './fake-dom';
+import { type FakeCall, FakeElement, runDashboard } from './fake-dom';
 
 // The client is TypeScript (src/admin/dashboard/client/, type-checked by npm run
 // typecheck) bundled into one browser script. Here: the bundle the Worker serves is
@@ -513,5 +513,30 @@ describe('load balancers and their rules', () => {
     const dashboard = await loaded(api(CONFIG));
     expect(dashboard.byTestId('pool-eu').byTestId('pool-note').textContent).toBe('hash by header:x-user · sheds 10% (random) · sheds 5% of sessions (hash)');
     expect(dashboard.byTestId('pool-us').byTestId('pool-note').textContent).toBe('least outstanding requests');
+  });
+
+  it("shows each check region's verdict of an origin, and the regions a pool fails", async () => {
+    const verdict = (region: string, state: string, healthy = state !== 'unhealthy', reason = '') => ({ region, state, healthy, reason, rtt_ms: 12 });
+    const answers = {
+      ...api(CONFIG),
+      '/health': {
+        pools: [
+          { id: 'us', healthy: true, healthy_origins: 1, minimum_origins: 1, regions: [{ region: 'WEU', healthy: true, healthy_origins: 1 }, { region: 'SEAS', healthy: false, healthy_origins: 0 }] },
+        ],
+        origins: [
+          { pool: 'us', origin: 'us1', state: 'healthy', reason: 'unhealthy from 1 of 2 check regions', regions: [verdict('WEU', 'healthy'), verdict('SEAS', 'unhealthy', false, 'connection refused')] },
+        ],
+      },
+    };
+    const dashboard = await loaded(answers);
+    const pool = dashboard.byTestId('pool-us');
+    expect(pool.byTestId('pool-note').textContent).toBe('needs 1 · least outstanding requests · checked from WEU, SEAS · unhealthy for clients in SEAS');
+    const regions = pool.byTestId('origin-us-us1').byTestId('health-regions');
+    expect(regions.textContent).toBe('WEU healthy · SEAS unhealthy');
+    const seas = regions.childNodes.find((n) => n instanceof FakeElement && n.getAttribute('data-region') === 'SEAS') as FakeElement;
+    expect(seas.getAttribute('class')).toBe('health-unhealthy');
+    expect(seas.getAttribute('title')).toBe('connection refused, rtt 12 ms');
+    // An origin without check regions shows none.
+    expect(dashboard.byTestId('pool-eu').byTestId('origin-eu-eu1').byTestId('health-regions').textContent).toBe('');
   });
 });

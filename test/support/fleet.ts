@@ -3,7 +3,7 @@
 // servers on 127.0.0.1.
 import { createServer, type Server } from 'node:http';
 import type { TestProject } from 'vitest/node';
-import { Origin } from '../../scripts/lib/origins.mjs';
+import { Origin, type RegionMode } from '../../scripts/lib/origins.mjs';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -61,6 +61,7 @@ export default async function setup(project: TestProject) {
         if (typeof input.delayMs === 'number') origin.delayMs = input.delayMs;
         if (typeof input.paths === 'object' && input.paths !== null) origin.pathStatus = new Map(Object.entries(input.paths as Record<string, number>));
         if (typeof input.headers === 'object' && input.headers !== null) origin.headers = input.headers as Record<string, string | string[]>;
+        if (typeof input.regions === 'object' && input.regions !== null) origin.regions = new Map(Object.entries(input.regions as Record<string, RegionMode>));
         return undefined;
       case 'GET log':
         return origin.log;

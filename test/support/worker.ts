@@ -40,7 +40,18 @@ export interface TestOrigin {
   url: string;
   down(): Promise<void>;
   up(): Promise<void>;
-  mode(mode: { status?: number; delayMs?: number; paths?: Record<string, number>; headers?: Record<string, string | string[]> }): Promise<void>;
+  /**
+   * `regions`: how the probes of a check region (x-lb-probe-region) are answered, over
+   * the rest: `reset` drops the connection (the region cannot reach the origin), or a
+   * delay or a status of their own; `{}` gives every region the origin's own answers back.
+   */
+  mode(mode: {
+    status?: number;
+    delayMs?: number;
+    paths?: Record<string, number>;
+    headers?: Record<string, string | string[]>;
+    regions?: Record<string, { reset?: boolean; delayMs?: number; status?: number }>;
+  }): Promise<void>;
   log(): Promise<{ method: string; url: string; headers: Record<string, string>; body: string }[]>;
   clearLog(): Promise<void>;
 }

@@ -243,36 +243,69 @@ export function formatPoolList(pools) {
 }
 
 /**
- * `lbctl health`: pools, then origins.
+ * `lbctl health`: pools, then origins. A pool with check_regions gets a REGION column:
+ * its own row says `all` (the verdict of its regions), and one row per region follows
+ * with that region's prober's verdict; a region whose clients skip the origin although
+ * its prober reaches it (most regions cannot) says so in REASON.
  * @param {Document} health
  */
 export function formatHealth(health, paint = NO_PAINT) {
   const style = paintHealth(paint);
+  const poolRows = health.pools ?? [];
+  const originRows = health.origins ?? [];
+  const regional = [...poolRows, ...originRows].some((/** @type {Document} */ row) => Array.isArray(row.regions) && row.regions.length > 0);
+  /** @param {Document} row @returns {Document[]} */
+  const regionsOf = (row) => (regional && Array.isArray(row.regions) ? row.regions : []);
+  /** @param {unknown[]} cells @param {string | null} region */
+  const withRegion = (cells, region) => (regional ? [cells[0], cells[1], region, ...cells.slice(2)] : cells);
+  /** @param {Document} row */
+  const regionTag = (row) => (regionsOf(row).length > 0 ? 'all' : null);
+
+  const poolColumns = /** @type {Column[]} */ ([{ title: 'POOL' }, { title: 'HEALTH', style }, { title: 'HEALTHY', align: 'right' }, { title: 'MINIMUM', align: 'right' }]);
+  if (regional) poolColumns.splice(1, 0, { title: 'REGION' });
   const pools = table(
-    [{ title: 'POOL' }, { title: 'HEALTH', style }, { title: 'HEALTHY', align: 'right' }, { title: 'MINIMUM', align: 'right' }],
-    (health.pools ?? []).map((/** @type {Document} */ p) => [p.id, p.healthy ? 'healthy' : 'unhealthy', p.healthy_origins, p.minimum_origins]),
+    poolColumns,
+    poolRows.flatMap((/** @type {Document} */ p) => {
+      const word = (/** @type {boolean} */ healthy) => (healthy ? 'healthy' : 'unhealthy');
+      const own = [p.id, word(p.healthy), p.healthy_origins, p.minimum_origins];
+      const rows = [regional ? [p.id, regionTag(p), ...own.slice(1)] : own];
+      for (const r of regionsOf(p)) rows.push([p.id, r.region, word(r.healthy), r.healthy_origins, p.minimum_origins]);
+      return rows;
+    }),
   );
+
+  const originColumns = /** @type {Column[]} */ ([
+    { title: 'POOL' },
+    { title: 'ORIGIN' },
+    { title: 'HEALTH', style },
+    { title: 'UP', align: 'right' },
+    { title: 'DOWN', align: 'right' },
+    { title: 'RTT', align: 'right' },
+    { title: 'LAST CHECK' },
+    { title: 'REASON' },
+  ]);
+  if (regional) originColumns.splice(2, 0, { title: 'REGION' });
+  /** @param {Document} o @param {string} state */
+  const cells = (o, state) => [
+    o.pool,
+    o.origin,
+    state,
+    o.consecutive_up,
+    o.consecutive_down,
+    typeof o.rtt_ms === 'number' ? `${Math.round(o.rtt_ms)} ms` : null,
+    formatTime(o.last_check_at),
+    o.reason,
+  ];
   const origins = table(
-    [
-      { title: 'POOL' },
-      { title: 'ORIGIN' },
-      { title: 'HEALTH', style },
-      { title: 'UP', align: 'right' },
-      { title: 'DOWN', align: 'right' },
-      { title: 'RTT', align: 'right' },
-      { title: 'LAST CHECK' },
-      { title: 'REASON' },
-    ],
-    (health.origins ?? []).map((/** @type {Document} */ o) => [
-      o.pool,
-      o.origin,
-      o.state ?? (o.healthy ? 'healthy' : 'unhealthy'),
-      o.consecutive_up,
-      o.consecutive_down,
-      typeof o.rtt_ms === 'number' ? `${Math.round(o.rtt_ms)} ms` : null,
-      formatTime(o.last_check_at),
-      o.reason,
-    ]),
+    originColumns,
+    originRows.flatMap((/** @type {Document} */ o) => {
+      const rows = [withRegion(cells(o, o.state ?? (o.healthy ? 'healthy' : 'unhealthy')), regionTag(o))];
+      for (const r of regionsOf(o)) {
+        const skipped = r.healthy === false && r.state !== 'unhealthy' ? 'skipped here too: unhealthy by majority' : r.reason;
+        rows.push(withRegion(cells({ ...r, pool: o.pool, origin: o.origin, reason: skipped }, r.state), r.region));
+      }
+      return rows;
+    }),
   );
   return `${pools}\n${origins}`;
 }

@@ -92,6 +92,7 @@ td.address { color: var(--muted); font-family: ui-monospace, "DejaVu Sans Mono",
 .state-drain, .state-backup { color: var(--warn); font-weight: 600; }
 .state-disabled { color: var(--bad); font-weight: 600; }
 .reason { display: block; color: var(--muted); font-size: .82rem; }
+.regions { display: block; font-size: .82rem; }
 .actions { display: flex; gap: .35rem; flex-wrap: wrap; align-items: center; }
 .actions input { width: 6.5rem; }
 .error { color: var(--bad); font-size: .85rem; margin: .3rem 0 0; }

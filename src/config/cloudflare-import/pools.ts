@@ -1,4 +1,5 @@
-import { OriginSchema, ORIGIN_POLICIES, parseOriginAddress, PoolSchema, type ConfigInput } from '../schema';
+import { isRegion } from '../../geo/regions';
+import { OriginSchema, ORIGIN_POLICIES, parseOriginAddress, PoolSchema, type CheckRegion, type ConfigInput } from '../schema';
 import { IdSpace, slug } from './ids';
 import {
   boolean,
@@ -106,7 +107,8 @@ export function importPool(raw: Json, path: string, position: number, ids: IdSpa
     note(at('notification_email'), 'not supported: set the HEALTH_WEBHOOK_URL var to be told about health changes');
   }
   if (!isEmpty(raw.notification_filter)) note(at('notification_filter'), 'not supported; health notifications go to HEALTH_WEBHOOK_URL unfiltered');
-  if (!isEmpty(raw.check_regions)) note(at('check_regions'), 'not supported: probes run from the Worker, not from chosen regions');
+  const regions = checkRegions(raw.check_regions, at('check_regions'), note);
+  if (regions !== undefined) pool.check_regions = regions;
   const shedding = loadShedding(raw.load_shedding, at('load_shedding'), note);
   if (shedding !== undefined) pool.load_shedding = shedding;
   noteNetworks(raw.networks, at('networks'), note);
@@ -114,6 +116,27 @@ export function importPool(raw: Json, path: string, position: number, ids: IdSpa
   noteUnknownFields(raw, POOL_FIELDS, path, note);
   if (cfId !== undefined) refs.set(cfId, { id, label });
   return { ...pool, origins };
+}
+
+/**
+ * check_regions as Cloudflare's: its null (every data centre) is ALL_REGIONS, a list of
+ * region codes is kept, an unknown code left out with a note; absent or [] = the
+ * control plane probes the pool.
+ */
+function checkRegions(value: unknown, path: string, note: Note): CheckRegion[] | undefined {
+  if (value === undefined) return undefined;
+  if (value === null) return ['ALL_REGIONS'];
+  if (!Array.isArray(value)) return void note(path, 'expected a list of region codes or null; the control plane probes the pool');
+  if (value.includes('ALL_REGIONS')) {
+    if (value.length > 1) note(path, 'ALL_REGIONS names every region; the other codes are left out');
+    return ['ALL_REGIONS'];
+  }
+  const kept = new Set<CheckRegion>();
+  value.forEach((code, i) => {
+    if (typeof code === 'string' && isRegion(code)) kept.add(code);
+    else note(`${path}[${i}]`, `${JSON.stringify(code)} is not a Cloudflare region code (WNAM, ENAM, WEU, EEU, NSAM, SSAM, OC, ME, NAF, SAF, SAS, SEAS, NEAS); left out`);
+  });
+  return kept.size === 0 ? undefined : [...kept];
 }
 
 const SHEDDING = PoolSchema.shape.load_shedding.unwrap().shape;

@@ -2,13 +2,14 @@ import { NO_POOL } from '../../../geo/world-map';
 import { type AdminApi, handled } from './api';
 import { colorOf, type PoolColors } from './colors';
 import { el, setText, showError, swatch } from './dom';
-import type { ConfigDocument, HealthDocument, Origin, OriginHealth, OriginTraffic, Pool, PoolHealth, StatsDocument } from './types';
+import type { ConfigDocument, HealthDocument, Origin, OriginHealth, OriginTraffic, Pool, PoolHealth, RegionVerdict, StatsDocument } from './types';
 
 // Pools and origins: per pool its health (`healthy x/y`), its origin policy (with a
-// hash pool's key) and its load shedding when it sheds; per origin its weight, state,
-// health and reason, requests and latency, with drain, enable and weight buttons that
-// PATCH the origin. Rows are kept and updated in place across polls, so focus, a
-// half-typed weight and a screen reader's place survive the refresh.
+// hash pool's key), its load shedding when it sheds and, probed from check regions,
+// the regions whose clients it fails; per origin its weight, state, health and
+// reason with each check region's verdict, requests and latency, with drain, enable
+// and weight buttons that PATCH the origin. Rows are kept and updated in place across
+// polls, so focus, a half-typed weight and a screen reader's place survive the refresh.
 
 interface PoolNode {
   section: HTMLElement;
@@ -25,6 +26,7 @@ interface OriginRow {
   cells: Record<'name' | 'address' | 'weight' | 'state' | 'health' | 'requests' | 'p50' | 'p95' | 'actions', HTMLTableCellElement>;
   healthWord: HTMLSpanElement;
   reason: HTMLSpanElement;
+  regions: HTMLSpanElement;
   drain: HTMLButtonElement;
   enable: HTMLButtonElement;
   input: HTMLInputElement;
@@ -143,6 +145,10 @@ export class PoolsPanel {
     if (pool.enabled === false) notes.push('pool disabled');
     if (health) notes.push(`needs ${health.minimum_origins}`);
     notes.push(...steeringNotes(pool));
+    const regions = health?.regions ?? [];
+    if (regions.length > 0) notes.push(`checked from ${regions.map((r) => r.region).join(', ')}`);
+    const failing = regions.filter((r) => !r.healthy);
+    if (failing.length > 0) notes.push(`unhealthy for clients in ${failing.map((r) => r.region).join(', ')}`);
     setText(node.note, notes.join(' · '));
 
     const seen = new Set<string>();
@@ -175,7 +181,8 @@ export class PoolsPanel {
     };
     const healthWord = el('span');
     const reason = el('span', { class: 'reason', 'data-testid': 'health-reason' });
-    cells.health.append(healthWord, reason);
+    const regions = el('span', { class: 'regions', 'data-testid': 'health-regions' });
+    cells.health.append(healthWord, reason, regions);
 
     const drain = el('button', { type: 'button', 'data-testid': 'drain' });
     const enable = el('button', { type: 'button', 'data-testid': 'enable' });
@@ -191,7 +198,7 @@ export class PoolsPanel {
     cells.actions.append(box, error);
     for (const cell of Object.values(cells)) tr.appendChild(cell);
 
-    const row: OriginRow = { tr, cells, healthWord, reason, drain, enable, input, set, error, origin: null };
+    const row: OriginRow = { tr, cells, healthWord, reason, regions, drain, enable, input, set, error, origin: null };
     const patch = (body: Record<string, unknown>) => this.#patchOrigin(row, poolId, name, body);
     drain.addEventListener('click', () => void patch({ drain: !row.origin?.drain }));
     enable.addEventListener('click', () => void patch({ enabled: !(row.origin && row.origin.enabled !== false) }));
@@ -242,6 +249,7 @@ function updateRow(row: OriginRow, origin: Origin, health: OriginHealth | undefi
   let reason = health?.reason ? health.reason : '';
   if (health && health.rtt_ms !== null && health.rtt_ms !== undefined && !reason) reason = `rtt ${ms(health.rtt_ms)}`;
   setText(row.reason, reason);
+  updateRegions(row.regions, health?.regions ?? []);
   setText(c.requests, traffic ? traffic.requests.toLocaleString('en-US') : '0');
   setText(c.p50, ms(traffic?.latency_ms ? traffic.latency_ms.p50 : null));
   setText(c.p95, ms(traffic?.latency_ms ? traffic.latency_ms.p95 : null));
@@ -252,4 +260,23 @@ function updateRow(row: OriginRow, origin: Origin, health: OriginHealth | undefi
   setText(row.enable, enabled ? 'Disable' : 'Enable');
   row.enable.setAttribute('aria-label', `${enabled ? 'Disable ' : 'Enable '}${origin.name}`);
   if (document.activeElement !== row.input && !row.input.dataset.dirty) row.input.value = weightOf(origin);
+}
+
+/**
+ * Each check region's verdict, in its colour ("WEU healthy · SEAS unhealthy"), the
+ * reason and round trip in its title; redrawn only when one of them changes.
+ */
+function updateRegions(node: HTMLSpanElement, regions: readonly RegionVerdict[]): void {
+  const word = (r: RegionVerdict) => (r.healthy === false && r.state !== 'unhealthy' ? `${r.state}, skipped by majority` : r.state);
+  const key = regions.map((r) => `${r.region} ${word(r)} ${r.reason ?? ''} ${r.rtt_ms ?? ''}`).join('|');
+  if (node.dataset.key === key) return;
+  node.dataset.key = key;
+  node.textContent = '';
+  regions.forEach((r, i) => {
+    if (i > 0) node.appendChild(document.createTextNode(' · '));
+    const title = [r.reason, r.rtt_ms === null || r.rtt_ms === undefined ? '' : `rtt ${ms(r.rtt_ms)}`].filter(Boolean).join(', ');
+    const attrs: Record<string, string> = { class: `health-${r.state}`, 'data-region': r.region };
+    if (title) attrs.title = title;
+    node.appendChild(el('span', attrs, `${r.region} ${word(r)}`));
+  });
 }

@@ -71,6 +71,18 @@ export interface PoolHealth {
   healthy: boolean;
   healthy_origins: number;
   minimum_origins: number;
+  /** A pool with check_regions: as the clients of each of its regions see it. */
+  regions?: { region: string; healthy: boolean; healthy_origins: number }[];
+}
+
+/** What one check region's prober finds of an origin. */
+export interface RegionVerdict {
+  region: string;
+  state: string;
+  /** Whether that region's clients are sent to it. */
+  healthy?: boolean;
+  reason?: string | null;
+  rtt_ms?: number | null;
 }
 
 export interface OriginHealth {
@@ -79,6 +91,8 @@ export interface OriginHealth {
   state: string;
   reason?: string | null;
   rtt_ms?: number | null;
+  /** An origin of a pool with check_regions: each region's verdict. */
+  regions?: RegionVerdict[];
 }
 
 /** GET /health */
