@@ -51,6 +51,7 @@ const STAGE_OF = {
   'src/edge/subrequest.ts': { subrequestRoute: 'headers', '*': 'forward' },
   'src/health/passive.ts': { '*': 'forward' },
   'src/control/snapshot-cache.ts': { currentSnapshot: 'snapshot', '*': 'snapshot' },
+  'src/control/pop-cache.ts': { '*': 'snapshot' },
   'src/proxy/isolate.ts': { notePlan: 'snapshot', recordTraffic: 'stats', flushStats: 'stats' },
   'src/stats/traffic.ts': { record: 'stats', '*': 'stats' },
   'src/steering/plan.ts': { loadBalancerFor: 'lookup', withOverrides: 'rules' },
