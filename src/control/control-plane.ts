@@ -266,6 +266,8 @@ export class ControlPlane extends DurableObject<Env> {
     const config = this.store.config();
     const version = this.store.currentVersion();
     const regions = regionsInUse(config);
+    // Held before the hand-out, so a later configuration without the region stops its prober.
+    this.holdRegions(regions);
     const outcomes = await Promise.allSettled(regions.map((region) => prober(this.env, region).checkNow(assignmentFor(config, region, version))));
     outcomes.forEach((outcome, i) => {
       if (outcome.status === 'rejected') console.error(`the prober of ${regions[i]} could not check`, outcome.reason);
@@ -283,8 +285,8 @@ export class ControlPlane extends DurableObject<Env> {
       const config = this.store.config();
       const version = this.store.currentVersion();
       const used = regionsInUse(config);
-      const held = this.store.read('probe_regions') ?? [];
-      const regions = [...new Set<Region>([...used, ...held])];
+      const held = this.holdRegions(used);
+      const regions = held;
       const outcomes = await Promise.allSettled(regions.map((region) => prober(this.env, region).assign(assignmentFor(config, region, version))));
       const kept = regions.filter((region, i) => used.includes(region) || outcomes[i].status === 'rejected');
       outcomes.forEach((outcome, i) => {
@@ -297,6 +299,18 @@ export class ControlPlane extends DurableObject<Env> {
     });
     this.assigning = next.catch(() => {});
     return next;
+  }
+
+  /**
+   * Records `regions` among those whose probers have been handed checks, before the
+   * hand-out: a prober given checks is always told when its region is no longer used,
+   * even if this object restarts between the hand-out and the record. Answers them all.
+   */
+  private holdRegions(regions: readonly Region[]): Region[] {
+    const held = this.store.read('probe_regions') ?? [];
+    const all = [...new Set<Region>([...held, ...regions])];
+    if (all.length !== held.length) this.store.write('probe_regions', all);
+    return all;
   }
 
   /** After a change of the configuration: the alarm, and the probers' parts. */

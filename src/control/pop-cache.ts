@@ -75,6 +75,15 @@ export class PopCache {
     return typeof snapshot?.revision === 'number' && snapshot.revision >= atLeast ? snapshot : undefined;
   }
 
+  /** The revision of the snapshot the PoP holds; -1 when it holds none. */
+  async snapshotRevision(): Promise<number> {
+    const res = await this.cache.match(this.snapshotKey);
+    if (res === undefined) return -1;
+    await res.body?.cancel();
+    const revision = Number(res.headers.get('x-revision'));
+    return Number.isFinite(revision) ? revision : -1;
+  }
+
   async putRevision(entry: PopRevision, ttlMs: number): Promise<void> {
     const maxAge = Math.ceil(ttlMs / 1000) + REVISION_KEPT_S;
     await this.cache.put(this.revisionKey, Response.json(entry, { headers: { 'cache-control': `max-age=${maxAge}` } }));

@@ -141,7 +141,9 @@ export class IsolateSnapshots {
     }
     const claim = await pop.claim(entry, now, ttl);
     if (claim === 'unkept') return false;
-    if (claim === 'won') await this.refreshPop(env, pop, entry?.revision ?? 0, colo, ttl);
+    // What the PoP holds is its snapshot entry's revision, not the revision entry's: the
+    // snapshot may have been evicted, or left older by two claims' interleaved writes.
+    if (claim === 'won') await this.refreshPop(env, pop, await pop.snapshotRevision(), colo, ttl);
     return true;
   }
 
@@ -189,7 +191,8 @@ export class IsolateSnapshots {
     try {
       const pop = await this.popCache(env);
       const entry = await pop.revision();
-      if (entry !== undefined && this.clock() - entry.checkedAt < settings(env).snapshotTtlMs) {
+      // A claim's entry carries the old revision (0 for a PoP that woke up): not an answer to trust.
+      if (entry !== undefined && entry.claim === undefined && entry.revision > 0 && this.clock() - entry.checkedAt < settings(env).snapshotTtlMs) {
         const snapshot = await pop.snapshot(entry.revision);
         if (snapshot !== undefined) return compile(env, snapshot);
       }

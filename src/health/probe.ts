@@ -1,4 +1,5 @@
 import { connect } from 'cloudflare:sockets';
+import { PROBE_REGION_HEADER } from './state';
 import { isIpLiteral, parseOriginAddress, type Monitor, type Origin } from '../config/schema';
 import { edgeReason, isEdgeIpRefusal, subrequestRoute, type SubrequestRoute } from '../edge/subrequest';
 import type { Region } from '../geo/regions';
@@ -11,8 +12,7 @@ import { matchesExpectedCodes } from './expected-codes';
 // releases its connection: a Worker invocation may hold only 6 open at once.
 
 export const MONITOR_USER_AGENT = 'switchyard-monitor';
-/** Names the check region a probe comes from (SPEC §4), so an origin's logs tell the probers apart. */
-export const PROBE_REGION_HEADER = 'x-lb-probe-region';
+export { PROBE_REGION_HEADER } from './state';
 export const BODY_SCAN_BYTES = 10 * 1024;
 
 export interface ProbeOutcome {

@@ -28,3 +28,6 @@ export interface OriginHealth {
 
 /** One origin's results by check region. */
 export type RegionalResults = Partial<Record<Region, OriginHealth>>;
+
+/** Names the check region a probe comes from (SPEC §4), so an origin's logs tell the probers apart. */
+export const PROBE_REGION_HEADER = 'x-lb-probe-region';

@@ -1,6 +1,7 @@
 import { HOP_BY_HOP } from '../config/header-rules';
 import type { LoadBalancer } from '../config/schema';
 import { subrequestRoute, type SubrequestRoute } from '../edge/subrequest';
+import { PROBE_REGION_HEADER } from '../health/state';
 import { SIM_HEADERS } from '../steering/facts';
 import { AFFINITY_COOKIE, withoutCookie } from '../steering/affinity-token';
 import type { CompiledOrigin } from '../steering/plan';
@@ -39,6 +40,8 @@ export function upstreamHeaders(client: ClientSide, lb: LoadBalancer, isWebSocke
     headers.set('upgrade', 'websocket');
   }
   for (const name of SIM_HEADERS) headers.delete(name);
+  // The prober's own mark: a client may not pass as a check region's probe.
+  headers.delete(PROBE_REGION_HEADER);
   const cookie = headers.get('cookie');
   if (cookie !== null && cookie.includes(AFFINITY_COOKIE)) {
     const rest = withoutCookie(cookie, AFFINITY_COOKIE);

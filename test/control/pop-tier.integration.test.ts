@@ -2,6 +2,8 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import { controlPlane } from '../../src/control/locator';
+import { popCacheKeys } from '../../src/control/pop-cache';
+import { LOCAL_CACHE_HOST } from '../../src/control/snapshot-cache';
 import type { Env } from '../../src/env';
 import { isolates, mostPerWindow, picks, popSite, recordingEnv, step, unkeptSite, type FakeClock, type RefreshCall, type SimulatedIsolate } from '../support/pops';
 import { parsePrometheus, valueOf } from '../support/prometheus';
@@ -194,6 +196,32 @@ describe('the PoP tier (SPEC §5)', () => {
     expect(done).toBe(false);
     await background;
     // The PoP's copy was missing: this isolate claimed it and asked the Durable Object once.
-    expect(calls).toEqual([{ colo: 'CDG', at: clock.now }]);
+    expect(calls).toEqual([{ colo: 'CDG', at: clock.now, have: -1 }]);
   });
+
+  it('a PoP whose snapshot entry was evicted says it holds none, and gets the snapshot again from the Durable Object', async () => {
+    await twoOrigins('evicted');
+    const clock = { now: 6_000_000 };
+    const world = isolates(['MAD'], 5, clock, (_, index) => clock.now + index * STEP);
+    const calls: RefreshCall[] = [];
+    const isoEnv = isolateEnv(calls, clock);
+    const idle = async () => {};
+    const run = async (ms: number) => {
+      for (const end = clock.now + ms; clock.now < end; clock.now += STEP) await step(world, isoEnv, clock, idle);
+    };
+    await run(3 * TTL);
+    const cache = await caches.open('pop:MAD');
+    const keys = popCacheKeys(LOCAL_CACHE_HOST);
+    expect(await cache.match(keys.snapshot)).toBeDefined();
+    expect(calls.at(-1)!.have).toBeGreaterThan(0);
+
+    await cache.delete(keys.snapshot);
+    const evictedAt = clock.now;
+    await run(2 * TTL);
+    const after = calls.filter((c) => c.at >= evictedAt);
+    expect(after[0]?.have).toBe(-1);
+    const again = await cache.match(keys.snapshot);
+    expect(Number(again?.headers.get('x-revision'))).toBeGreaterThan(0);
+    await again?.arrayBuffer();
+  }, 120_000);
 });

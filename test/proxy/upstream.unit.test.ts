@@ -89,6 +89,14 @@ describe('upstream headers', () => {
     expect(h2c.get('upgrade')).toBeNull();
   });
 
+  it("strips the simulation headers and a check region prober's mark: a client cannot pass as a probe", () => {
+    const { lb } = setup();
+    const h = upstreamHeaders(client({ 'x-lb-sim-ip': '192.0.2.1', 'x-lb-probe-region': 'WEU', 'x-kept': '1' }), lb);
+    expect(h.get('x-lb-sim-ip')).toBeNull();
+    expect(h.get('x-lb-probe-region')).toBeNull();
+    expect(h.get('x-kept')).toBe('1');
+  });
+
   it('quotes a host with a port in Forwarded and appends to existing forwarding fields', () => {
     const { lb } = setup();
     const h = upstreamHeaders(client({ forwarded: 'for=198.51.100.1', via: '1.1 edge' }), lb);

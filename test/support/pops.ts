@@ -77,6 +77,8 @@ export async function step(world: readonly SimulatedIsolate[], env: Env, clock: 
 export interface RefreshCall {
   colo: string;
   at: number;
+  /** The revision the PoP said it holds (-1: no snapshot). */
+  have: number;
 }
 
 /**
@@ -89,7 +91,7 @@ export function recordingEnv(base: Env, clock: FakeClock, calls: RefreshCall[], 
       get(target, prop) {
         if (prop === 'refresh') {
           return (colo: string, have: number) => {
-            calls.push({ colo, at: clock.now });
+            calls.push({ colo, at: clock.now, have });
             if (unreachable) return Promise.reject(new Error('Durable Object unreachable'));
             return (target as unknown as { refresh(colo: string, have: number): Promise<unknown> }).refresh(colo, have);
           };
