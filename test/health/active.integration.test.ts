@@ -5,6 +5,7 @@ import type { Env } from '../../src/env';
 import type { HealthReport } from '../../src/control/health-report';
 import worker from '../../src/index';
 import { admin, configure, lb, startOrigin, webhookPosts } from '../support/worker';
+import { check, originOf, report } from '../support/health';
 
 // Active health checks end to end: real origins on 127.0.0.1, the real Durable
 // Object, checks started by POST /health/check, the cron trigger and the alarm.
@@ -12,17 +13,6 @@ import { admin, configure, lb, startOrigin, webhookPosts } from '../support/work
 const testEnv = env as Env;
 const controlStub = () => testEnv.CONTROL.get(testEnv.CONTROL.idFromName('control'));
 
-async function check(): Promise<HealthReport> {
-  const res = await admin('POST', '/health/check');
-  expect(res.status).toBe(200);
-  return (await res.json()) as HealthReport;
-}
-
-async function report(): Promise<HealthReport> {
-  return (await (await admin('GET', '/health')).json()) as HealthReport;
-}
-
-const originOf = (r: HealthReport, pool: string, origin: string) => r.origins.find((o) => o.pool === pool && o.origin === origin)!;
 
 async function servedBy(n: number, path = '/'): Promise<string[]> {
   const names: string[] = [];

@@ -5,6 +5,7 @@ import type { HealthReport } from '../../src/control/health-report';
 import type { Env } from '../../src/env';
 import { parsePrometheus, valueOf } from '../support/prometheus';
 import { admin, ADMIN_TOKEN, configure, lb, startOrigin, webhookPosts, type TestOrigin } from '../support/worker';
+import { check, originOf, report } from '../support/health';
 
 // Check regions (SPEC §4) end to end: one prober Durable Object per region, real
 // origins on 127.0.0.1 that refuse, delay or answer the probes of one region
@@ -14,17 +15,6 @@ import { admin, ADMIN_TOKEN, configure, lb, startOrigin, webhookPosts, type Test
 const testEnv = env as Env;
 const proberStub = (region: string) => testEnv.PROBERS.get(testEnv.PROBERS.idFromName(`probe:${region}`));
 
-async function check(): Promise<HealthReport> {
-  const res = await admin('POST', '/health/check');
-  expect(res.status).toBe(200);
-  return (await res.json()) as HealthReport;
-}
-
-async function report(): Promise<HealthReport> {
-  return (await (await admin('GET', '/health')).json()) as HealthReport;
-}
-
-const originOf = (r: HealthReport, pool: string, origin: string) => r.origins.find((o) => o.pool === pool && o.origin === origin)!;
 const verdicts = (r: HealthReport, pool: string, origin: string) => originOf(r, pool, origin).regions?.map((v) => `${v.region} ${v.state}${v.healthy ? '' : ' (skipped)'}`);
 
 /** The origins that serve `n` requests from a client at `colo`. */
