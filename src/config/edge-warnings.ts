@@ -1,5 +1,6 @@
 import { hostnameOf, zoneOf } from '../edge/subrequest';
-import { isIpLiteral, parseOriginAddress, type Config, type LoadBalancer } from './schema';
+import { steeringPools } from './pool-lists';
+import { isIpLiteral, parseOriginAddress, type Config } from './schema';
 
 // What a configuration asks for that is valid here but will not work on Cloudflare's
 // edge (SPEC §10). Pure: the Worker's bindings and zones come in as EdgeFacts, so the
@@ -41,7 +42,7 @@ export function edgeFindings(config: Config, edge: EdgeFacts): EdgeFinding[] {
   const monitors = new Map(config.monitors.map((monitor, index) => [monitor.id, { monitor, index }]));
   const findings: EdgeFinding[] = [];
   config.pools.forEach((pool, p) => {
-    const preserving = config.load_balancers.flatMap((lb, index) => (lb.preserve_host && sendsTo(lb, pool.id) ? [{ lb, index }] : []));
+    const preserving = config.load_balancers.flatMap((lb, index) => (lb.preserve_host && steeringPools(lb).includes(pool.id) ? [{ lb, index }] : []));
     pool.origins.forEach((origin, o) => {
       const at = `pools.${p}.origins.${o}`;
       const add = (path: string, code: WarningCode, message: string, certain = true) =>
@@ -173,8 +174,3 @@ function normalizeName(name: string): string {
   return name.toLowerCase().replace(/\.$/, '');
 }
 
-/** Whether a load balancer can send requests to the pool. */
-function sendsTo(lb: LoadBalancer, poolId: string): boolean {
-  if (lb.default_pools.includes(poolId) || lb.fallback_pool === poolId) return true;
-  return [lb.region_pools, lb.country_pools, lb.pop_pools].some((map) => Object.values(map).some((list) => list?.includes(poolId)));
-}

@@ -4,6 +4,7 @@ import type { RateLimitKey } from '../config/schema';
 import type { Env } from '../env';
 import { LbError } from '../errors';
 import type { ClientFacts } from '../steering/facts';
+import { describeHashKey } from '../steering/hash-key';
 import { hash32 } from '../steering/origin-pick';
 import type { CompiledLoadBalancer } from '../steering/plan';
 import { normalizedPath } from '../steering/rules';
@@ -82,7 +83,7 @@ export async function enforceRateLimits(env: Env, lb: CompiledLoadBalancer, url:
     }
     const outcome = await countWith(binding, limit.binding, rateLimitKey(lb.config.id, limit.key, url, headers, facts));
     if (outcome !== false) continue;
-    throw new LbError(429, 'rate_limited', `too many requests: over the limit of "${limit.binding}" for this ${describe(limit.key)}; retry after ${limit.period} s`, {
+    throw new LbError(429, 'rate_limited', `too many requests: over the limit of "${limit.binding}" for this ${describeHashKey(limit.key)}; retry after ${limit.period} s`, {
       headers: { 'retry-after': String(limit.period) },
     });
   }
@@ -115,10 +116,6 @@ export function rateLimiter(env: Env, name: string): RateLimit | undefined {
   const candidate = binding as Partial<RateLimit> & { fetch?: unknown; connect?: unknown; idFromName?: unknown };
   if (typeof candidate.fetch === 'function' || typeof candidate.connect === 'function' || typeof candidate.idFromName === 'function') return undefined;
   return typeof candidate.limit === 'function' ? (candidate as RateLimit) : undefined;
-}
-
-function describe(key: RateLimitKey): string {
-  return key.kind === 'ip' ? 'client' : 'name' in key ? `${key.kind} ${key.name}` : key.kind;
 }
 
 function once(what: string, log: () => void): void {
