@@ -140,6 +140,7 @@ export function switchyardMinimalBindings(ports) {
         default_pools: ['all'],
         session_affinity: 'none',
         expose_headers: false,
+        read_timeout_ms: 0,
         request_headers: { 'X-high-load-test': '123' },
       },
     ],

@@ -237,10 +237,19 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** The PoP an isolate runs in: Cloudflare's colo code of the data centre (request.cf.colo). */
+let colo: string | undefined;
+
+/**
+ * The PoP this isolate runs in (Cloudflare's colo code of its data centre), "unknown"
+ * without one: read from the first request's `request.cf`, as an isolate never moves
+ * and reading `request.cf` costs CPU on every request that does.
+ */
 export function isolateColo(request: Request): string {
-  const colo = (request.cf as { colo?: unknown } | undefined)?.colo;
-  return typeof colo === 'string' && colo !== '' ? colo : 'unknown';
+  if (colo === undefined) {
+    const named = (request.cf as { colo?: unknown } | undefined)?.colo;
+    colo = typeof named === 'string' && named !== '' ? named : 'unknown';
+  }
+  return colo;
 }
 
 // The Worker's isolate: its PoP's cache is the Cache API's default cache, local to the data centre.

@@ -3,6 +3,7 @@ import type { PassiveHealth } from '../health/passive';
 import { originKey, type CompiledOrigin, type Plan } from '../steering/plan';
 import { CONNECT_FAILURE_STATUS, edgeReason, isEdgeIpRefusal, isEdgeStatus } from '../edge/subrequest';
 import { errorResponse } from '../errors';
+import { AttemptClock } from './attempt-clock';
 import { guardBody } from './read-timeout';
 import { isWebSocketUpgrade, upstreamHeaders, upstreamRoute, type ClientSide } from './upstream';
 
@@ -20,7 +21,6 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 const MAX_REPLAY_BYTES = 1024 * 1024;
 /** Bodies of known length up to this are read whole under one deadline (see guardResponse). */
 const BUFFERED_BODY_BYTES = 64 * 1024;
-const TIMED_OUT: unique symbol = Symbol('attempt timed out');
 
 /** In-flight requests per origin ("pool/name") and per pool (its id), for least_outstanding_requests. */
 export class InFlight {
@@ -59,6 +59,8 @@ export interface Attempt {
 
 export interface Forwarded {
   response: Response;
+  /** The response is this balancer's own object, whose headers can be changed; else it is the origin's, as fetch gave it. */
+  copied: boolean;
   attempts: Attempt[];
   /** The origin whose response the client gets; undefined when Switchyard answered itself. */
   served: CompiledOrigin | undefined;
@@ -122,11 +124,11 @@ export async function forward(request: Request, client: ClientSide, candidates: 
     // before anything went to the client is still this attempt's failure.
     const relay = attempt.response !== undefined && !isEdgeStatus(attempt.response.status) && (record.outcome === 'ok' || (record.outcome === 'status' && (last || !body.replayable || !idempotent)));
     if (relay) {
-      const ready = await passOn(attempt.response!, request.method, origin, fc, attempt.controller);
+      const ready = await passOn(attempt.response!, request.method, origin, fc, attempt.clock);
       if (ready.response !== undefined) {
         if (record.outcome === 'ok') fc.passive.recordSuccess(origin.pool, origin.name);
         else record.ejected = charge(origin, fc);
-        return { response: ready.response, attempts, served: origin, upstreamMs: fc.now() - started };
+        return { response: ready.response, copied: ready.copied, attempts, served: origin, upstreamMs: fc.now() - started };
       }
       record.outcome = ready.stalled ? 'timeout' : 'network';
       record.detail = ready.stalled ? `response body silent for ${lb.read_timeout_ms} ms` : 'response body cut off';
@@ -151,16 +153,23 @@ export async function forward(request: Request, client: ClientSide, candidates: 
     if (!retry) break;
   }
 
-  return { response: failureResponse(attempts, lb), attempts, served: undefined, upstreamMs: fc.now() - started };
+  return { response: failureResponse(attempts, lb), copied: true, attempts, served: undefined, upstreamMs: fc.now() - started };
 }
 
 interface AttemptResult {
   record: Attempt;
   response?: Response;
-  /** Aborts the attempt, its response body included. */
-  controller: AbortController;
+  /** The attempt's timer, for the body's deadline. */
+  clock: AttemptClock;
   /** A connect failure reported as a status that retry_on lists by number ("521"). */
   statusListed: boolean;
+}
+
+function attemptResult(origin: CompiledOrigin, clock: AttemptClock, started: number, now: number, outcome: AttemptOutcome, detail?: string, status?: number, response?: Response, statusListed = false): AttemptResult {
+  const record: Attempt = { origin, outcome, ms: now - started };
+  if (status !== undefined) record.status = status;
+  if (detail !== undefined) record.detail = detail;
+  return { record, response, clock, statusListed };
 }
 
 async function attemptOn(
@@ -175,49 +184,47 @@ async function attemptOn(
   const route = upstreamRoute(origin, client.url, lb, fc.zones);
   const network = origin.config.network;
   const binding = network === '' ? undefined : fc.network(network);
-  const attemptStarted = fc.now();
-  const controller = new AbortController();
-  const result = (outcome: AttemptOutcome, extra: Partial<Attempt>, response?: Response, statusListed = false): AttemptResult => ({
-    record: { origin, outcome, ms: fc.now() - attemptStarted, ...extra },
-    response,
-    controller,
-    statusListed,
-  });
-  if (network !== '' && binding === undefined) return result('internal', { detail: `no binding named ${network} (the origin's network)` });
+  const started = fc.now();
+  const clock = new AttemptClock(lb.attempt_timeout_ms, started);
+  if (network !== '' && binding === undefined) {
+    return attemptResult(origin, clock, started, fc.now(), 'internal', `no binding named ${network} (the origin's network)`);
+  }
 
-  const init: RequestInit<RequestInitCfProperties> = { method, headers, body, redirect: 'manual', signal: controller.signal };
+  const init: RequestInit<RequestInitCfProperties> = { method, headers, body, redirect: 'manual' };
   if (route.resolveOverride !== undefined) init.cf = { resolveOverride: route.resolveOverride };
   fc.inflight.add(origin, 1);
   let response: Response;
   try {
     const pending = binding === undefined ? fetch(route.url, init) : binding.fetch(route.url, init);
-    const first = await Promise.race([pending, scheduler.wait(lb.attempt_timeout_ms).then((): typeof TIMED_OUT => TIMED_OUT)]);
-    if (first === TIMED_OUT) {
-      // Abort the attempt: nothing may keep running for a client that has moved on.
-      controller.abort();
-      pending.catch(() => undefined);
-      return result('timeout', { detail: `no response headers within ${lb.attempt_timeout_ms} ms from ${route.url}` });
+    // The timer fires at attempt_timeout_ms: a response is never undefined.
+    const first = await Promise.race([pending, clock.timer]);
+    if (first === undefined) {
+      // Headers that come late release their connection at once; the request itself
+      // ends with the client's.
+      pending.then(discard, () => undefined);
+      return attemptResult(origin, clock, started, fc.now(), 'timeout', `no response headers within ${lb.attempt_timeout_ms} ms from ${route.url}`);
     }
     response = first;
   } catch (error) {
     // A TypeError is the runtime refusing the request itself (a body it cannot send,
     // a header it rejects): nothing left the balancer.
     const detail = `${route.url}: ${(error as Error)?.message ?? String(error)}`;
-    return result(error instanceof TypeError ? 'internal' : 'network', { detail });
+    return attemptResult(origin, clock, started, fc.now(), error instanceof TypeError ? 'internal' : 'network', detail);
   } finally {
     fc.inflight.add(origin, -1);
   }
 
   const status = response.status;
+  const now = fc.now();
   const policy = retryPolicy(lb);
   if (CONNECT_FAILURE_STATUS.has(status)) {
-    return result('connect-failure', { status, detail: `${route.url}: the edge answered ${status}` }, response, policy.statuses.has(status));
+    return attemptResult(origin, clock, started, now, 'connect-failure', `${route.url}: the edge answered ${status}`, status, response, policy.statuses.has(status));
   }
   if (status === 403 && origin.ipLiteral && network === '' && (await isEdgeIpRefusal(response))) {
-    return result('connect-failure', { status, detail: `${route.url}: the edge refused an IP-literal subrequest (error 1003)` }, response);
+    return attemptResult(origin, clock, started, now, 'connect-failure', `${route.url}: the edge refused an IP-literal subrequest (error 1003)`, status, response);
   }
-  if (policy.statuses.has(status)) return result('status', { status }, response, true);
-  return result('ok', { status }, response);
+  if (policy.statuses.has(status)) return attemptResult(origin, clock, started, now, 'status', undefined, status, response, true);
+  return attemptResult(origin, clock, started, now, 'ok', undefined, status, response);
 }
 
 /** Counts a failed attempt against its origin; true when that ejected it. */
@@ -227,50 +234,55 @@ function charge(origin: CompiledOrigin, fc: ForwardContext): boolean {
 }
 
 /**
- * The origin's response, re-wrapped so its headers can be changed, with its body under
- * read_timeout_ms. A body of known length up to BUFFERED_BODY_BYTES, not compressed
- * (its Content-Length would not bound what decoding yields), is read whole before it
- * is passed on, as nginx's proxy_buffering does: within read_timeout_ms, or the attempt
- * is aborted and nothing has gone to the client yet. The runtime reads such a body
- * without the Worker's code in between; a stream watching every chunk cost about a
- * fifth of the request's CPU. Any other body passes through that stream, which cuts it
- * after read_timeout_ms of silence and charges the origin.
+ * The origin's response, readied to be passed on with its body under read_timeout_ms.
+ * A body of known length up to BUFFERED_BODY_BYTES, not compressed (its Content-Length
+ * would not bound what decoding yields), is read whole before it is passed on, as
+ * nginx's proxy_buffering does: within read_timeout_ms, or the attempt's clock aborts
+ * it and nothing has gone to the client yet. The runtime reads such a body without
+ * the Worker's code in between; a stream watching every chunk cost about a fifth of
+ * the request's CPU. Any other body passes through that stream, which cuts it after
+ * read_timeout_ms of silence and charges the origin. With no read timeout (0), or no
+ * body, the response is passed on as fetch gave it: copying it costs CPU, and the
+ * caller copies it only when it must change a header.
  */
 async function passOn(
   response: Response,
   method: string,
   origin: CompiledOrigin,
   fc: ForwardContext,
-  attempt: AbortController,
-): Promise<{ response?: Response; stalled?: boolean }> {
-  if (response.status === 101) return { response };
-  const source = response.body;
-  if (source === null || method === 'HEAD') return { response: new Response(source, response) };
+  clock: AttemptClock,
+): Promise<{ response?: Response; copied: boolean; stalled?: boolean }> {
   const limit = fc.lb.read_timeout_ms;
-  // 0: no read timeout; the runtime passes the body on untouched (the cheapest path).
-  if (limit === 0) return { response: new Response(source, response) };
+  const source = response.body;
+  if (response.status === 101 || source === null || method === 'HEAD' || limit === 0) return { response, copied: false };
   const declared = response.headers.get('content-length');
   const encoding = response.headers.get('content-encoding');
   if (declared !== null && Number(declared) <= BUFFERED_BODY_BYTES && (encoding === null || encoding === 'identity')) {
-    let stalled = false;
-    const timer = setTimeout(() => {
-      stalled = true;
-      attempt.abort();
-    }, limit);
+    const deadline = fc.now() + limit;
+    const reading = response.arrayBuffer();
     try {
-      return { response: new Response(await response.arrayBuffer(), response) };
+      for (;;) {
+        const whole = await Promise.race([reading, clock.by(deadline, fc.now())]);
+        if (whole !== undefined) return { response: new Response(whole, response), copied: true };
+        if (fc.now() >= deadline) break;
+      }
     } catch {
-      return { stalled };
-    } finally {
-      clearTimeout(timer);
+      return { copied: false };
     }
+    // The read ends with the client's request; nothing of it went out.
+    reading.catch(() => undefined);
+    return { stalled: true, copied: false };
   }
   const body = guardBody(source, limit, () => {
     console.warn(`origin ${origin.key} sent nothing for ${limit} ms after its headers: response cut`);
     charge(origin, fc);
-    attempt.abort();
   });
-  return { response: new Response(body, response) };
+  return { response: new Response(body, response), copied: true };
+}
+
+/** A late response nobody waits for: its body is let go, so its connection is freed. */
+function discard(response: Response): void {
+  response.body?.cancel().catch(() => undefined);
 }
 
 /**
@@ -310,14 +322,20 @@ function describeOutcome(attempt: Attempt): string {
  * when there is another candidate to send it to. A larger body streams through on a
  * single attempt (what was read of it is sent first).
  */
-async function replayableBody(request: Request, wantRetries: boolean): Promise<RequestBody> {
+function replayableBody(request: Request, wantRetries: boolean): RequestBody | Promise<RequestBody> {
   // A GET or HEAD here has an empty body at most (one with content was refused before
   // steering), and the runtime would refuse even an empty one.
-  if (request.body === null || request.method === 'GET' || request.method === 'HEAD') return { value: null, replayable: true, streamed: false };
+  if (request.body === null || request.method === 'GET' || request.method === 'HEAD') return NO_BODY;
   if (!wantRetries) return { value: request.body, replayable: false, streamed: true };
+  return bufferedBody(request, request.body);
+}
+
+const NO_BODY: RequestBody = { value: null, replayable: true, streamed: false };
+
+async function bufferedBody(request: Request, stream: ReadableStream<Uint8Array>): Promise<RequestBody> {
   const declared = request.headers.get('content-length');
-  if (declared !== null && !(Number(declared) <= MAX_REPLAY_BYTES)) return { value: request.body, replayable: false, streamed: true };
-  const reader = request.body.getReader();
+  if (declared !== null && !(Number(declared) <= MAX_REPLAY_BYTES)) return { value: stream, replayable: false, streamed: true };
+  const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {

@@ -93,15 +93,19 @@ export async function proxyRequest(request: Request, env: Env, ctx: ExecutionCon
     ms: Date.now() - started,
   });
 
-  const response = result.response;
-  // A WebSocket upgrade's headers cannot change; every other response from forward() is
-  // already a copy whose headers can.
-  if (response.status === 101) return response;
-  const h = response.headers;
+  // A WebSocket upgrade's headers cannot change.
+  if (result.response.status === 101) return result.response;
   const served = result.served;
-  // The affinity cookie and the x-lb-* fields are the balancer's: an origin may not set them.
+  const pin = served !== undefined && shouldPin(decision, served, lb.config);
+  const expose = lb.config.expose_headers;
+  // The affinity cookie and the x-lb-* fields are the balancer's: an origin may not set
+  // them. The origin's response is copied (its headers made changeable) only when one
+  // of them is there, or the balancer adds its own.
+  if (!expose && !pin && (served === undefined || !setsOwnFields(result.response.headers))) return result.response;
+  const response = result.copied ? result.response : new Response(result.response.body, result.response);
+  const h = response.headers;
   if (served !== undefined && h.has('set-cookie')) stripAffinityCookies(h);
-  if (lb.config.expose_headers) {
+  if (expose) {
     if (served !== undefined) {
       h.set('x-lb-pool', served.pool);
       h.set('x-lb-origin', served.name);
@@ -113,7 +117,7 @@ export async function proxyRequest(request: Request, env: Env, ctx: ExecutionCon
   } else if (served !== undefined) {
     for (const name of EXPOSED) h.delete(name);
   }
-  if (served !== undefined && shouldPin(decision, served, lb.config)) h.append('set-cookie', await affinityCookie(loaded, lb.config, served, url));
+  if (pin) h.append('set-cookie', await affinityCookie(loaded, lb.config, served, url));
   return response;
 }
 
@@ -122,6 +126,13 @@ function hasForbiddenBody(request: Request): boolean {
   if (request.body === null || (request.method !== 'GET' && request.method !== 'HEAD')) return false;
   const length = request.headers.get('content-length');
   return length === null || length.trim() !== '0';
+}
+
+/** Does an origin's response carry a field only the balancer may set (a Set-Cookie may be the affinity cookie)? */
+function setsOwnFields(headers: Headers): boolean {
+  if (headers.has('set-cookie')) return true;
+  for (const name of EXPOSED) if (headers.has(name)) return true;
+  return false;
 }
 
 function stripAffinityCookies(headers: Headers): void {

@@ -1,6 +1,6 @@
 import { parse } from 'hono/utils/cookie';
 import type { LoadBalancer } from '../config/schema';
-import type { Loaded } from '../control/snapshot-cache';
+import { isolateColo, type Loaded } from '../control/snapshot-cache';
 import type { Env } from '../env';
 import { LbError } from '../errors';
 import { continentOf } from '../geo/continents';
@@ -53,7 +53,8 @@ export async function steer(request: Request, loaded: Loaded, simulation: boolea
   if (!hostLb.config.enabled) throw new LbError(503, 'load_balancer_disabled', `load balancer "${hostLb.config.id}" is disabled`);
   trace?.push(`load balancer ${hostLb.config.id} (hostname ${hostLb.config.hostname}) for host ${url.hostname}`);
 
-  const facts = clientFacts(request.headers, request.cf as Record<string, unknown> | undefined, simulation, plan.withdrawn);
+  const location = trace !== undefined || hostLb.readsLocation || plan.regional || env?.ANALYTICS !== undefined ? (request.cf as Record<string, unknown> | undefined) : popOnly(request);
+  const facts = clientFacts(request.headers, location, simulation, plan.withdrawn);
   trace?.push(
     `client ${facts.ip || 'unknown'} from ${facts.source}: country ${facts.country ?? '?'}, region ${facts.region ?? '?'}, PoP ${facts.colo ?? '?'}` +
       (facts.lat !== undefined ? `, at ${facts.lat},${facts.lon}` : ''),
@@ -91,6 +92,16 @@ export async function steer(request: Request, loaded: Loaded, simulation: boolea
     trace,
   });
   return { url, loaded, lb, facts, decision, pin, rules, fixed: null };
+}
+
+/** The isolate's PoP as the only fact from `request.cf`: what a load balancer that does not steer by location needs. */
+let isolatePop: { colo: string } | undefined;
+
+function popOnly(request: Request): { colo: string } | undefined {
+  const colo = isolateColo(request);
+  if (colo === 'unknown') return undefined;
+  if (isolatePop?.colo !== colo) isolatePop = { colo };
+  return isolatePop;
 }
 
 async function affinityOf(

@@ -60,7 +60,8 @@ export function upstreamHeaders(client: ClientSide, lb: LoadBalancer, isWebSocke
   headers.set('x-forwarded-host', host);
   if (client.pop !== undefined) headers.set('x-lb-pop', client.pop);
   else headers.delete('x-lb-pop');
-  for (const [name, value] of Object.entries(lb.request_headers)) headers.set(name, value);
+  const injected = lb.request_headers;
+  for (const name in injected) headers.set(name, injected[name]!);
   return headers;
 }
 

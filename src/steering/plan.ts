@@ -168,6 +168,11 @@ export interface CompiledLoadBalancer {
   readonly redirect: number | undefined;
   /** Load balancers built for combinations of several matching rules, by their indexes. */
   readonly combined: Map<string, CompiledLoadBalancer>;
+  /**
+   * Steering (or a rule) may use the client's country, continent or coordinates, so
+   * `request.cf` is read; else only the isolate's PoP is, once.
+   */
+  readonly readsLocation: boolean;
 }
 
 /** Combinations of matching rules kept per load balancer; beyond it, one is built per request. */
@@ -181,15 +186,17 @@ function compileLoadBalancer(config: LoadBalancer, withRules: boolean, extras: R
     return compileLoadBalancer(merged.config, false, merged.extras);
   });
   const steering = extras.origin_steering;
+  const policy = resolvePolicy(config);
   return {
     config,
-    policy: resolvePolicy(config),
+    policy,
     rules,
     overridden,
     originSteering: steering === undefined ? undefined : { policy: steering.policy, hashKey: parseHashKey(steering.hash_key) ?? { kind: 'ip' } },
     rateLimits: (extras.rate_limits ?? []).map((limit) => ({ binding: limit.binding, key: parseRateLimitKey(limit.key) ?? { kind: 'ip' }, period: limit.period })),
     redirect: extras.redirect?.status_code,
     combined: new Map(),
+    readsLocation: rules.length > 0 || policy === 'geo' || policy === 'proximity' || policy === 'dynamic_latency',
   };
 }
 
@@ -222,6 +229,8 @@ export function withOverrides(lb: CompiledLoadBalancer, matched: readonly number
 
 export class Plan {
   readonly pools: ReadonlyMap<string, CompiledPool>;
+  /** Some pool is checked from several regions: a client's region (from its country where its PoP is not in the table) matters. */
+  readonly regional: boolean;
   private readonly exactHosts = new Map<string, CompiledLoadBalancer>();
   private readonly wildcardHosts = new Map<string, CompiledLoadBalancer>();
   private catchAll: CompiledLoadBalancer | undefined;
@@ -233,6 +242,7 @@ export class Plan {
     readonly withdrawn: ReadonlySet<string>,
   ) {
     this.pools = new Map(config.pools.map((pool) => [pool.id, new CompiledPool(pool, health[pool.id])]));
+    this.regional = config.pools.some((pool) => checkRegionsOf(pool).length > 0);
     for (const lb of config.load_balancers) {
       const compiled = compileLoadBalancer(lb, true);
       if (lb.hostname === '*') this.catchAll = compiled;
