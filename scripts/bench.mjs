@@ -42,6 +42,7 @@ import {
   headerContractScript,
   matchedRules,
   passThroughScript,
+  pinToCore,
   PLAIN_REQUESTS,
   rulesWorkerScript,
   simplestBalancerBindings,
@@ -113,6 +114,7 @@ async function main() {
     printRulesMicro(results.rules, log);
   }
 
+  pinToCore(process.pid, 'load');
   const origins = await startOrigins(bench, 3);
   log(`\nOrigins on 127.0.0.1:${origins.ports.join(', ')} (one process)`);
   const bundle = buildSwitchyard(join(bench.work, 'switchyard'));

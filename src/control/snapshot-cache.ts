@@ -58,8 +58,12 @@ export class IsolateSnapshots {
     this.clock = options.clock ?? Date.now;
   }
 
-  /** The snapshot to serve a request with; past a quarter TTL, a look for a newer one starts in the background. */
-  async snapshot(env: Env, ctx: ExecutionContext, colo: string, now = this.clock()): Promise<Loaded> {
+  /**
+   * The snapshot to serve a request with; past a quarter TTL, a look for a newer one
+   * starts in the background. Returned as it is when the isolate has one (no promise on
+   * the request path), else the promise of the first load.
+   */
+  snapshot(env: Env, ctx: ExecutionContext, colo: string, now = this.clock()): Loaded | Promise<Loaded> {
     const loaded = this.current;
     if (loaded === undefined) {
       // Cold isolate: the first requests wait for one shared load.
@@ -255,7 +259,7 @@ export function isolateColo(request: Request): string {
 // The Worker's isolate: its PoP's cache is the Cache API's default cache, local to the data centre.
 const isolate = new IsolateSnapshots({ site: { cache: async () => caches.default } });
 
-export function currentSnapshot(env: Env, ctx: ExecutionContext, now: number, colo: string): Promise<Loaded> {
+export function currentSnapshot(env: Env, ctx: ExecutionContext, now: number, colo: string): Loaded | Promise<Loaded> {
   return isolate.snapshot(env, ctx, colo, now);
 }
 

@@ -3,6 +3,7 @@ import type { PassiveHealth } from '../health/passive';
 import { originKey, type CompiledOrigin, type Plan } from '../steering/plan';
 import { CONNECT_FAILURE_STATUS, edgeReason, isEdgeIpRefusal, isEdgeStatus } from '../edge/subrequest';
 import { errorResponse } from '../errors';
+import type { AttemptRecord } from '../stats/traffic';
 import { AttemptClock } from './attempt-clock';
 import { guardBody } from './read-timeout';
 import { isWebSocketUpgrade, upstreamHeaders, upstreamRoute, type ClientSide } from './upstream';
@@ -45,16 +46,16 @@ export class InFlight {
  */
 export type AttemptOutcome = 'ok' | 'status' | 'timeout' | 'connect-failure' | 'network' | 'internal';
 
-export interface Attempt {
+/** One attempt, as the stats count it too (AttemptRecord: no copy is made for them). */
+export interface Attempt extends AttemptRecord {
   origin: CompiledOrigin;
   outcome: AttemptOutcome;
-  status?: number;
   /** For the Worker's log only: may hold addresses and runtime text, never sent to a client. */
   detail?: string;
   /** Time to response headers, or to the failure. */
   ms: number;
   /** This failure ejected the origin (passive health). */
-  ejected?: boolean;
+  ejected: boolean;
 }
 
 export interface Forwarded {
@@ -107,7 +108,8 @@ export async function forward(request: Request, client: ClientSide, candidates: 
   const policy = retryPolicy(lb);
   const isWebSocket = isWebSocketUpgrade(request.headers);
   const idempotent = IDEMPOTENT.has(request.method);
-  const body = await replayableBody(request, candidates.length > 1 && !isWebSocket);
+  const replayable = replayableBody(request, candidates.length > 1 && !isWebSocket);
+  const body = replayable instanceof Promise ? await replayable : replayable;
   const headers = upstreamHeaders(client, lb, isWebSocket);
   const attempts: Attempt[] = [];
   const started = fc.now();
@@ -124,13 +126,15 @@ export async function forward(request: Request, client: ClientSide, candidates: 
     // before anything went to the client is still this attempt's failure.
     const relay = attempt.response !== undefined && !isEdgeStatus(attempt.response.status) && (record.outcome === 'ok' || (record.outcome === 'status' && (last || !body.replayable || !idempotent)));
     if (relay) {
-      const ready = await passOn(attempt.response!, request.method, origin, fc, attempt.clock);
+      const passing = passOn(attempt.response!, request.method, origin, fc, attempt.clock);
+      const ready = passing instanceof Promise ? await passing : passing;
       if (ready.response !== undefined) {
         if (record.outcome === 'ok') fc.passive.recordSuccess(origin.pool, origin.name);
         else record.ejected = charge(origin, fc);
         return { response: ready.response, copied: ready.copied, attempts, served: origin, upstreamMs: fc.now() - started };
       }
       record.outcome = ready.stalled ? 'timeout' : 'network';
+      record.failed = true;
       record.detail = ready.stalled ? `response body silent for ${lb.read_timeout_ms} ms` : 'response body cut off';
     }
 
@@ -166,8 +170,7 @@ interface AttemptResult {
 }
 
 function attemptResult(origin: CompiledOrigin, clock: AttemptClock, started: number, now: number, outcome: AttemptOutcome, detail?: string, status?: number, response?: Response, statusListed = false): AttemptResult {
-  const record: Attempt = { origin, outcome, ms: now - started };
-  if (status !== undefined) record.status = status;
+  const record: Attempt = { origin, key: origin.key, outcome, status, failed: outcome !== 'ok' && outcome !== 'internal', ejected: false, ms: now - started };
   if (detail !== undefined) record.detail = detail;
   return { record, response, clock, statusListed };
 }
@@ -245,39 +248,45 @@ function charge(origin: CompiledOrigin, fc: ForwardContext): boolean {
  * body, the response is passed on as fetch gave it: copying it costs CPU, and the
  * caller copies it only when it must change a header.
  */
-async function passOn(
-  response: Response,
-  method: string,
-  origin: CompiledOrigin,
-  fc: ForwardContext,
-  clock: AttemptClock,
-): Promise<{ response?: Response; copied: boolean; stalled?: boolean }> {
+function passOn(response: Response, method: string, origin: CompiledOrigin, fc: ForwardContext, clock: AttemptClock): Ready | Promise<Ready> {
   const limit = fc.lb.read_timeout_ms;
   const source = response.body;
   if (response.status === 101 || source === null || method === 'HEAD' || limit === 0) return { response, copied: false };
   const declared = response.headers.get('content-length');
   const encoding = response.headers.get('content-encoding');
   if (declared !== null && Number(declared) <= BUFFERED_BODY_BYTES && (encoding === null || encoding === 'identity')) {
-    const deadline = fc.now() + limit;
-    const reading = response.arrayBuffer();
-    try {
-      for (;;) {
-        const whole = await Promise.race([reading, clock.by(deadline, fc.now())]);
-        if (whole !== undefined) return { response: new Response(whole, response), copied: true };
-        if (fc.now() >= deadline) break;
-      }
-    } catch {
-      return { copied: false };
-    }
-    // The read ends with the client's request; nothing of it went out.
-    reading.catch(() => undefined);
-    return { stalled: true, copied: false };
+    return readWhole(response, fc.now() + limit, fc, clock);
   }
   const body = guardBody(source, limit, () => {
     console.warn(`origin ${origin.key} sent nothing for ${limit} ms after its headers: response cut`);
     charge(origin, fc);
   });
   return { response: new Response(body, response), copied: true };
+}
+
+interface Ready {
+  /** Undefined when the body failed before anything went to the client. */
+  response?: Response;
+  copied: boolean;
+  /** The body was silent until its deadline. */
+  stalled?: boolean;
+}
+
+/** A small body read whole by `deadline`. */
+async function readWhole(response: Response, deadline: number, fc: ForwardContext, clock: AttemptClock): Promise<Ready> {
+  const reading = response.arrayBuffer();
+  try {
+    for (;;) {
+      const whole = await Promise.race([reading, clock.by(deadline, fc.now())]);
+      if (whole !== undefined) return { response: new Response(whole, response), copied: true };
+      if (fc.now() >= deadline) break;
+    }
+  } catch {
+    return { copied: false };
+  }
+  // The read ends with the client's request; nothing of it went out.
+  reading.catch(() => undefined);
+  return { stalled: true, copied: false };
 }
 
 /** A late response nobody waits for: its body is let go, so its connection is freed. */

@@ -24,8 +24,12 @@ export async function proxyRequest(request: Request, env: Env, ctx: ExecutionCon
   if (hasForbiddenBody(request)) {
     throw new LbError(400, 'body_not_allowed', `a ${request.method} request cannot carry a body through this balancer; send it with POST or PUT`);
   }
-  const loaded = await currentSnapshot(env, ctx, started, isolateColo(request));
-  const { lb, facts, decision, fixed } = await steer(request, loaded, config.simulation, undefined, url, env).catch((error: unknown) => {
+  const current = currentSnapshot(env, ctx, started, isolateColo(request));
+  const loaded = current instanceof Promise ? await current : current;
+  let steered: Steered;
+  try {
+    steered = await steer(request, loaded, config.simulation, undefined, url, env);
+  } catch (error) {
     // A request refused by a rate limit still counts in the stats, as a 429.
     if (error instanceof LbError && error.status === 429) {
       recordTraffic(env, ctx, {
@@ -42,7 +46,8 @@ export async function proxyRequest(request: Request, env: Env, ctx: ExecutionCon
       });
     }
     throw error;
-  });
+  }
+  const { lb, facts, decision, fixed } = steered;
   if (fixed !== null) return fixedResponse(fixed);
   if (decision.candidates.length === 0) {
     throw new LbError(503, 'no_healthy_origin', `no healthy origin for load balancer "${lb.config.id}"`, {
@@ -75,13 +80,7 @@ export async function proxyRequest(request: Request, env: Env, ctx: ExecutionCon
   );
 
   recordTraffic(env, ctx, {
-    attempts: result.attempts.map((a) => ({
-      key: a.origin.key,
-      status: a.status,
-      failed: a.outcome !== 'ok' && a.outcome !== 'internal',
-      ejected: a.ejected === true,
-      ms: a.ms,
-    })),
+    attempts: result.attempts,
     loadBalancer: lb.config.id,
     host: url.hostname,
     method: request.method,

@@ -4,7 +4,7 @@ import { isolateColo, type Loaded } from '../control/snapshot-cache';
 import type { Env } from '../env';
 import { LbError } from '../errors';
 import { continentOf } from '../geo/continents';
-import { AFFINITY_COOKIE, verifyAffinityToken } from '../steering/affinity-token';
+import { AFFINITY_COOKIE, rememberedToken, verifyAffinityToken } from '../steering/affinity-token';
 import { decide, poolFor, type Decision, type Pin } from '../steering/decide';
 import { clientFacts, type ClientFacts } from '../steering/facts';
 import { describeHashKey } from '../steering/hash-key';
@@ -77,7 +77,8 @@ export async function steer(request: Request, loaded: Loaded, simulation: boolea
   }
 
   const now = Date.now();
-  const { pin, sessionKey } = await affinityOf(request, lb.config, loaded.affinityKey, now, trace);
+  const affinity = affinityOf(request, lb.config, loaded.affinityKey, now, trace);
+  const { pin, sessionKey } = affinity instanceof Promise ? await affinity : affinity;
   const decision = decide(plan, lb, {
     facts,
     pin,
@@ -104,16 +105,18 @@ function popOnly(request: Request): { colo: string } | undefined {
   return isolatePop;
 }
 
-async function affinityOf(
-  request: Request,
-  lb: LoadBalancer,
-  key: CryptoKey,
-  now: number,
-  trace: string[] | undefined,
-): Promise<{ pin: Pin | undefined; sessionKey: string | undefined }> {
+interface Affinity {
+  pin: Pin | undefined;
+  sessionKey: string | undefined;
+}
+
+const NO_AFFINITY: Affinity = { pin: undefined, sessionKey: undefined };
+
+/** The request's pin or session key; a promise only when a token must be verified. */
+function affinityOf(request: Request, lb: LoadBalancer, key: CryptoKey, now: number, trace: string[] | undefined): Affinity | Promise<Affinity> {
   switch (lb.session_affinity) {
     case 'none':
-      return { pin: undefined, sessionKey: undefined };
+      return NO_AFFINITY;
     case 'header': {
       const values = lb.session_affinity_attributes.headers.map((name) => request.headers.get(name));
       const present = values.some((v) => v !== null);
@@ -124,12 +127,18 @@ async function affinityOf(
     case 'ip_cookie': {
       const cookie = request.headers.get('cookie');
       const token = cookie === null ? undefined : parse(cookie, AFFINITY_COOKIE)[AFFINITY_COOKIE];
-      if (token === undefined) return { pin: undefined, sessionKey: undefined };
-      const pin = await verifyAffinityToken(key, lb.id, token, Math.floor(now / 1000));
-      if (pin === undefined) trace?.push('affinity: token invalid, forged or expired: ignored');
-      return { pin, sessionKey: undefined };
+      if (token === undefined) return NO_AFFINITY;
+      const nowSec = Math.floor(now / 1000);
+      const remembered = rememberedToken(key, lb.id, token, nowSec);
+      if (remembered !== null) return tokenPin(remembered, trace);
+      return verifyAffinityToken(key, lb.id, token, nowSec).then((pin) => tokenPin(pin, trace));
     }
   }
+}
+
+function tokenPin(pin: Pin | undefined, trace: string[] | undefined): Affinity {
+  if (pin === undefined) trace?.push('affinity: token invalid, forged or expired: ignored');
+  return { pin, sessionKey: undefined };
 }
 
 /**

@@ -39,10 +39,20 @@ export async function signAffinityToken(key: CryptoKey, lb: string, pin: Pin, ex
 const verified = new WeakMap<CryptoKey, Map<string, { lb: string; pin: Pin; expires: number }>>();
 const MAX_VERIFIED = 10_000;
 
-export async function verifyAffinityToken(key: CryptoKey, lb: string, token: string, nowSec: number): Promise<Pin | undefined> {
+export function verifyAffinityToken(key: CryptoKey, lb: string, token: string, nowSec: number): Promise<Pin | undefined> {
+  const remembered = rememberedToken(key, lb, token, nowSec);
+  return remembered === null ? verifyNewToken(key, lb, token, nowSec) : Promise.resolve(remembered);
+}
+
+/** A token verified before, without a promise: its pin, undefined when it no longer holds, null when it was never seen. */
+export function rememberedToken(key: CryptoKey, lb: string, token: string, nowSec: number): Pin | undefined | null {
+  const seen = verified.get(key)?.get(token);
+  if (seen === undefined) return null;
+  return seen.lb === lb && seen.expires > nowSec ? { ...seen.pin } : undefined;
+}
+
+async function verifyNewToken(key: CryptoKey, lb: string, token: string, nowSec: number): Promise<Pin | undefined> {
   let known = verified.get(key);
-  const seen = known?.get(token);
-  if (seen !== undefined) return seen.lb === lb && seen.expires > nowSec ? { ...seen.pin } : undefined;
   const parts = token.split('.');
   if (parts.length !== 5) return undefined;
   const [tokenLb, pool, origin, expires, signature] = parts;
