@@ -33,7 +33,7 @@ import { importBundled, ROOT } from './lib/load-src.mjs';
 import { buildSwitchyard } from './lib/workerd.mjs';
 import { failover, fanout, latency, load, rulesInWorkerd } from './bench/load.mjs';
 import { profile } from './bench/profile.mjs';
-import { machine, printLatency, printLoad, printMicro, printRulesMicro } from './bench/report.mjs';
+import { machine, printAtRate, printLatency, printLoad, printMicro, printRulesMicro } from './bench/report.mjs';
 import {
   affinityCookie,
   BENCH_RULE_MATCHED,
@@ -94,6 +94,8 @@ async function main() {
     /** @type {import('./bench/report.mjs').MicroResult | null} */ micro: null,
     /** @type {import('./bench/report.mjs').RulesMicroResult | null} */ rules: null,
     /** @type {import('./bench/load.mjs').LoadRow[]} */ load: [],
+    /** requests per second offered to each Worker for loadAtRate */ rate: 0,
+    /** @type {import('./bench/load.mjs').LoadRow[]} */ loadAtRate: [],
     /** @type {import('./bench/load.mjs').LatencyRow[]} */ latency: [],
     /** @type {Awaited<ReturnType<typeof failover>>[]} */ failover: [],
     /** @type {Awaited<ReturnType<typeof fanout>> | null} */ fanout: null,
@@ -160,6 +162,15 @@ async function main() {
   log(`\nLoad: ${duration} s per target${rounds > 1 ? ` in ${rounds} interleaved slices` : ''}, ${connections} connections, keep-alive (autocannon)`);
   results.load = await load(bench, targets, rounds);
   printLoad(results.load, log);
+  // At saturation a slower Worker is measured at fewer requests per second, where the
+  // runtime batches less and each request costs more: CPU per request is compared with
+  // every Worker offered the same rate, 70% of the slowest one's saturated throughput.
+  const workers = targets.filter((t) => t.pid !== undefined);
+  const slowest = Math.min(...results.load.filter((r) => workers.some((t) => t.name === r.name)).map((r) => r.rps));
+  results.rate = Math.max(50, Math.floor((0.7 * slowest) / 50) * 50);
+  log(`\nCPU per request at ${results.rate} req/s offered to each Worker (the same slices, connections and keep-alive):`);
+  results.loadAtRate = await load({ ...bench, rate: results.rate }, workers, rounds);
+  printAtRate(results.loadAtRate, results.rate, log);
   const quiet = targets.filter((t) => t.name !== 'origin (direct)' && !t.name.includes('Miniflare'));
   log(`\nLatency without load: one keep-alive connection, one request at a time, ${smoke ? 100 : 2000} requests per target, interleaved`);
   results.latency = await latency(quiet, smoke ? 100 : 2000);

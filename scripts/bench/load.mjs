@@ -33,7 +33,7 @@ import { ADMIN_TOKEN } from './targets.mjs';
 export function run(bench, target, seconds, onStart) {
   return new Promise((resolve, reject) => {
     const instance = autocannon(
-      { url: target.url, connections: bench.connections, duration: seconds, requests: target.requests, timeout: 5 },
+      { url: target.url, connections: bench.connections, duration: seconds, requests: target.requests, timeout: 5, ...(bench.rate === undefined ? {} : { overallRate: bench.rate }) },
       (error, result) => (error ? reject(error) : resolve(result)),
     );
     onStart?.(instance);

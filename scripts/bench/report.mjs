@@ -104,18 +104,37 @@ export function printLoad(rows, log) {
     const cpu = sy.cpuUsPerRequest !== undefined && rules.cpuUsPerRequest !== undefined ? `, ${signed(rules.cpuUsPerRequest - sy.cpuUsPerRequest)} µs CPU per request` : '';
     log(`  Switchyard with 10 rules: ${(rules.rps / sy.rps).toFixed(2)} of Switchyard's throughput without them${cpu}`);
   }
-  // Equal work (issue 16): minimal Switchyard against the simplest balancer plus the
-  // header contract, and the realistic configuration against its budget.
+}
+
+/**
+ * CPU per request with every Worker offered the same request rate, and the two
+ * equal-work checks (issue 16) on those figures: minimal Switchyard against the
+ * simplest balancer plus the header contract, and the realistic configuration
+ * against its budget.
+ * @param {readonly LoadRow[]} rows
+ * @param {number} rate requests per second offered to each target
+ * @param {Log} log
+ */
+export function printAtRate(rows, rate, log) {
+  const base = rows.find((r) => r.name === 'pass-through Worker');
+  log(`  ${'target'.padEnd(24)}${'req/s'.padStart(9)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'errors'.padStart(8)}${'CPU µs/req'.padStart(12)}${'added µs'.padStart(10)}`);
+  for (const r of rows) {
+    const cpu = r.cpuUsPerRequest === undefined ? '' : String(r.cpuUsPerRequest);
+    const added = r === base ? undefined : addedCpu(r, base);
+    log(`  ${r.name.padEnd(24)}${String(r.rps).padStart(9)}${String(r.p50).padStart(8)}${String(r.p99).padStart(8)}${String(r.errors).padStart(8)}${cpu.padStart(12)}${(added === undefined ? '' : signed(added)).padStart(10)}`);
+  }
+  const slow = rows.filter((r) => r.rps < rate * 0.95);
+  if (slow.length > 0) log(`  (short of ${rate} req/s: ${slow.map((r) => r.name).join(', ')}; their figures are at saturation)`);
   const minimal = addedCpu(rows.find((r) => r.name === 'Switchyard minimal'), base);
   const simplest = addedCpu(rows.find((r) => r.name === 'simplest balancer'), base);
-  const headers = addedCpu(contract, base);
+  const headers = addedCpu(rows.find((r) => r.name === 'header-contract Worker'), base);
   if (minimal !== undefined && simplest !== undefined && headers !== undefined) {
     const budget = simplest + headers;
     log(
       `  Switchyard minimal adds ${signed(minimal)} µs CPU per request; the simplest balancer's ${signed(simplest)} plus the header contract's ${signed(headers)} make ${signed(budget)}: ${minimal <= budget ? 'within' : `${minimal - budget} µs over`}`,
     );
   }
-  const realistic = addedCpu(sy, base);
+  const realistic = addedCpu(rows.find((r) => r.name === 'Switchyard'), base);
   if (realistic !== undefined) {
     log(`  Switchyard (realistic) adds ${signed(realistic)} µs CPU per request against a target of +${REALISTIC_ADDED_TARGET_US}: ${realistic <= REALISTIC_ADDED_TARGET_US ? 'within' : `${realistic - REALISTIC_ADDED_TARGET_US} µs over`}`);
   }

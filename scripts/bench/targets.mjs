@@ -19,6 +19,7 @@ export const ADMIN_TOKEN = 'bench-token';
  * @property {boolean} smoke every part once, tiny durations
  * @property {number} duration seconds of load per target
  * @property {number} connections
+ * @property {number} [rate] requests per second offered in all (autocannon's overallRate); unset: as fast as the target answers
  * @property {boolean} profile sample Switchyard's CPU under load
  * @property {ReadonlySet<string>} [inspected] the Workers started with an inspector (for the profile)
  * @property {string} work a directory of its own, removed at the end

@@ -53,7 +53,7 @@ export async function steer(request: Request, loaded: Loaded, simulation: boolea
   if (!hostLb.config.enabled) throw new LbError(503, 'load_balancer_disabled', `load balancer "${hostLb.config.id}" is disabled`);
   trace?.push(`load balancer ${hostLb.config.id} (hostname ${hostLb.config.hostname}) for host ${url.hostname}`);
 
-  const location = trace !== undefined || hostLb.readsLocation || plan.regional || env?.ANALYTICS !== undefined ? (request.cf as Record<string, unknown> | undefined) : popOnly(request);
+  const location = trace !== undefined || hostLb.readsLocation || plan.regional || env?.ANALYTICS !== undefined ? request : popOnly(request);
   const facts = clientFacts(request.headers, location, simulation, plan.withdrawn);
   trace?.push(
     `client ${facts.ip || 'unknown'} from ${facts.source}: country ${facts.country ?? '?'}, region ${facts.region ?? '?'}, PoP ${facts.colo ?? '?'}` +
@@ -63,9 +63,9 @@ export async function steer(request: Request, loaded: Loaded, simulation: boolea
   let lb = hostLb;
   let rules = NO_MATCH;
   if (hostLb.rules.length > 0) {
-    const cf = request.cf as Record<string, unknown> | undefined;
     // Cloudflare's own continent when it gave one; else the client's country's (simulated clients).
-    const continent = typeof cf?.continent === 'string' && facts.source === 'cf' ? cf.continent : continentOf(facts.country);
+    const given = facts.source === 'cf' ? (request.cf as { continent?: unknown } | undefined)?.continent : undefined;
+    const continent = typeof given === 'string' ? given : continentOf(facts.country);
     const outcome = evaluateRules(hostLb.rules, requestView(request.method, url, request.headers, facts, continent, hostLb.config.hostname), trace);
     rules = outcome.matched.map((i) => hostLb.rules[i]!.name);
     if (outcome.fixed !== undefined) return { url, loaded, lb, facts, decision: ANSWERED, pin: undefined, rules, fixed: outcome.fixed.fixed };

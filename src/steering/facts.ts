@@ -27,9 +27,10 @@ interface CfLocation {
  * x-lb-sim-* headers. A simulated client that names no PoP lands on the nearest PoP
  * that is not withdrawn, as BGP anycast would deliver it. A malformed simulation header
  * is ignored on its own (SPEC §8): a hostile x-lb-sim-ip never reaches Forwarded, an
- * unknown colo never becomes a PoP in stats.
+ * unknown colo never becomes a PoP in stats. `from` is `request.cf`, or the request
+ * itself, whose `cf` is then read only when no simulation header answers.
  */
-export function clientFacts(headers: Headers, cf: CfLocation | undefined, simulation: boolean, withdrawn: ReadonlySet<string>): ClientFacts {
+export function clientFacts(headers: Headers, from: CfLocation | Request | undefined, simulation: boolean, withdrawn: ReadonlySet<string>): ClientFacts {
   const ip = (simulation ? ipAddress(headers.get('x-lb-sim-ip')) : undefined) ?? headers.get('cf-connecting-ip') ?? '';
   if (simulation) {
     const country = countryCode(headers.get('x-lb-sim-country'));
@@ -40,6 +41,8 @@ export function clientFacts(headers: Headers, cf: CfLocation | undefined, simula
       return simulatedFacts(ip, country, lat, lon, colo, withdrawn);
     }
   }
+  // A request's cf is read only here, when no simulation header answered: reading it costs CPU.
+  const cf = from instanceof Request ? (from.cf as CfLocation | undefined) : from;
   const country = typeof cf?.country === 'string' ? cf.country.toUpperCase() : undefined;
   const colo = typeof cf?.colo === 'string' ? cf.colo.toUpperCase() : undefined;
   return {
