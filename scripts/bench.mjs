@@ -168,8 +168,8 @@ async function main() {
   const workers = targets.filter((t) => t.pid !== undefined);
   const slowest = Math.min(...results.load.filter((r) => workers.some((t) => t.name === r.name)).map((r) => r.rps));
   results.rate = Math.max(50, Math.floor((0.7 * slowest) / 50) * 50);
-  log(`\nCPU per request at ${results.rate} req/s offered to each Worker (the same slices, connections and keep-alive):`);
-  results.loadAtRate = await load({ ...bench, rate: results.rate }, workers, rounds);
+  log(`\nCPU per request at ${results.rate} req/s offered to each Worker (${2 * duration} s each in ${2 * rounds} interleaved slices, ${connections} connections, keep-alive; the median slice):`);
+  results.loadAtRate = await load({ ...bench, rate: results.rate, duration: 2 * duration }, workers, 2 * rounds);
   printAtRate(results.loadAtRate, results.rate, log);
   const quiet = targets.filter((t) => t.name !== 'origin (direct)' && !t.name.includes('Miniflare'));
   log(`\nLatency without load: one keep-alive connection, one request at a time, ${smoke ? 100 : 2000} requests per target, interleaved`);

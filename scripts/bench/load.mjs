@@ -54,10 +54,10 @@ export async function load(bench, targets, rounds) {
     target,
     requests: 0,
     seconds: 0,
-    cpu: 0,
     cpuKnown: target.pid !== undefined,
     /** @type {number[]} */ p50: [],
     /** @type {number[]} */ p99: [],
+    /** @type {number[]} */ cpuPerRequest: [],
     errors: 0,
   }));
   for (const t of totals) {
@@ -77,7 +77,7 @@ export async function load(bench, targets, rounds) {
       t.p99.push(r.latency.p99);
       t.errors += r.errors + r.timeouts + r.non2xx;
       if (cpuBefore === undefined || cpuAfter === undefined) t.cpuKnown = false;
-      else t.cpu += cpuAfter - cpuBefore;
+      else if (r.requests.total > 0) t.cpuPerRequest.push((cpuAfter - cpuBefore) / r.requests.total);
     }
   }
   return totals.map((t) => ({
@@ -86,8 +86,9 @@ export async function load(bench, targets, rounds) {
     p50: median(t.p50),
     p99: median(t.p99),
     errors: t.errors,
-    // The runtime's own CPU per request: steadier than req/s on shared cores.
-    cpuUsPerRequest: t.cpuKnown && t.requests > 0 ? Math.round((t.cpu * 1e6) / t.requests) : undefined,
+    // The runtime's own CPU per request: steadier than req/s on shared cores. The median
+    // over the slices, so a slice a neighbour on the machine slowed does not move it.
+    cpuUsPerRequest: t.cpuKnown && t.cpuPerRequest.length > 0 ? Math.round(median(t.cpuPerRequest) * 1e6) : undefined,
   }));
 }
 

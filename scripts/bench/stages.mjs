@@ -59,12 +59,13 @@ const STAGE_OF = {
   'src/steering/rules.ts': { evaluateRules: 'rules', requestView: 'rules' },
   'src/proxy/rate-limit.ts': { enforceRateLimits: 'rules' },
   'src/geo/continents.ts': { continentOf: 'rules' },
-  'src/proxy/steer.ts': { affinityOf: 'affinity', steer: 'steer' },
-  'src/steering/affinity-token.ts': { verifyAffinityToken: 'affinity', signAffinityToken: 'affinity' },
+  'src/proxy/steer.ts': { affinityOf: 'affinity', tokenPin: 'affinity', popOnly: 'facts', steer: 'steer' },
+  'src/steering/affinity-token.ts': { '*': 'affinity' },
   'src/steering/decide.ts': { decide: 'decide' },
-  'src/proxy/forward.ts': { attemptOn: 'fetch', passOn: 'passOn', forward: 'forward', replayableBody: 'forward', retryPolicy: 'forward', charge: 'forward', failureResponse: 'forward', '*': 'forward' },
+  'src/proxy/forward.ts': { attemptOn: 'fetch', attemptResult: 'fetch', discard: 'fetch', passOn: 'passOn', readWhole: 'passOn', forward: 'forward', replayableBody: 'forward', retryPolicy: 'forward', charge: 'forward', failureResponse: 'forward', '*': 'forward' },
+  'src/proxy/attempt-clock.ts': { '*': 'fetch' },
   'src/proxy/read-timeout.ts': { guardBody: 'passOn' },
-  'src/proxy/handle.ts': { affinityCookie: 'affinity', shouldPin: 'affinity', stripAffinityCookies: 'wrap', hasForbiddenBody: 'entry' },
+  'src/proxy/handle.ts': { affinityCookie: 'affinity', shouldPin: 'affinity', stripAffinityCookies: 'wrap', setsOwnFields: 'wrap', hasForbiddenBody: 'entry' },
 };
 
 /** Functions whose own samples are charged by line: the request path's spine. */
