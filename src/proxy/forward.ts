@@ -240,8 +240,8 @@ function charge(origin: CompiledOrigin, fc: ForwardContext): boolean {
  * The origin's response, readied to be passed on with its body under read_timeout_ms.
  * A body of known length up to BUFFERED_BODY_BYTES, not compressed (its Content-Length
  * would not bound what decoding yields), is read whole before it is passed on, as
- * nginx's proxy_buffering does: within read_timeout_ms, or the attempt's clock aborts
- * it and nothing has gone to the client yet. The runtime reads such a body without
+ * nginx's proxy_buffering does: within read_timeout_ms, or the attempt fails and
+ * nothing has gone to the client yet. The runtime reads such a body without
  * the Worker's code in between; a stream watching every chunk cost about a fifth of
  * the request's CPU. Any other body passes through that stream, which cuts it after
  * read_timeout_ms of silence and charges the origin. With no read timeout (0), or no
