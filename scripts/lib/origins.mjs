@@ -32,7 +32,11 @@ export class Origin {
     this.headers = {};
     /** @type {Map<string, RegionMode>} How the probes of a check region (x-lb-probe-region) are answered, over the rest. */
     this.regions = new Map();
-    /** @type {{ method: string, url: string, headers: Record<string, string | string[] | undefined>, body: string }[]} */
+    /**
+     * `at`: when the request was read; `answeredAt`: when the answer was sent;
+     * `closedEarlyAt`: when the client closed the connection before the answer ended.
+     * @type {{ method: string, url: string, headers: Record<string, string | string[] | undefined>, body: string, at: number, answeredAt?: number, closedEarlyAt?: number }[]}
+     */
     this.log = [];
     /** @type {Set<import('node:net').Socket>} */
     this.sockets = new Set();
@@ -77,7 +81,11 @@ export class Origin {
     const chunks = [];
     req.on('data', (chunk) => chunks.push(chunk));
     req.on('end', () => {
-      const entry = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      /** @type {(typeof this.log)[number]} */
+      const entry = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+      res.on('close', () => {
+        if (!res.writableFinished) entry.closedEarlyAt = Date.now();
+      });
       this.log.push(entry);
       if (this.log.length > 1000) this.log.shift();
       const region = this.regions.get(String(req.headers['x-lb-probe-region'] ?? ''));
@@ -105,6 +113,7 @@ export class Origin {
       }
       const send = () => {
         if (res.destroyed) return;
+        entry.answeredAt = Date.now();
         res.writeHead(region?.status ?? this.pathStatus.get(path) ?? this.status, { 'content-type': 'text/html; charset=utf-8', 'x-origin-name': this.name, ...this.headers });
         res.end(req.method === 'HEAD' ? undefined : this.body);
       };

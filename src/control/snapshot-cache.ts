@@ -242,18 +242,23 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 let colo: string | undefined;
+let coloMisses = 0;
+/** Requests in a row without a colo after which an isolate stops looking (bare workerd has no request.cf). */
+const COLO_LOOKS = 64;
 
 /**
  * The PoP this isolate runs in (Cloudflare's colo code of its data centre), "unknown"
- * without one: read from the first request's `request.cf`, as an isolate never moves
- * and reading `request.cf` costs CPU on every request that does.
+ * without one: read from `request.cf` until a request names one, as an isolate never
+ * moves and reading `request.cf` costs CPU on every request that does. A request
+ * without one (a service binding's) does not settle it, unless COLO_LOOKS of them come
+ * in a row.
  */
 export function isolateColo(request: Request): string {
-  if (colo === undefined) {
-    const named = (request.cf as { colo?: unknown } | undefined)?.colo;
-    colo = typeof named === 'string' && named !== '' ? named : 'unknown';
-  }
-  return colo;
+  if (colo !== undefined) return colo;
+  const named = (request.cf as { colo?: unknown } | undefined)?.colo;
+  if (typeof named === 'string' && named !== '') return (colo = named);
+  if (++coloMisses >= COLO_LOOKS) colo = 'unknown';
+  return 'unknown';
 }
 
 // The Worker's isolate: its PoP's cache is the Cache API's default cache, local to the data centre.

@@ -1,10 +1,10 @@
 import type { LoadBalancer } from '../config/schema';
 import type { PassiveHealth } from '../health/passive';
 import { originKey, type CompiledOrigin, type Plan } from '../steering/plan';
-import { CONNECT_FAILURE_STATUS, edgeReason, isEdgeIpRefusal, isEdgeStatus } from '../edge/subrequest';
-import { errorResponse } from '../errors';
-import type { AttemptRecord } from '../stats/traffic';
+import { CONNECT_FAILURE_STATUS, isEdgeIpRefusal, isEdgeStatus } from '../edge/subrequest';
 import { AttemptClock } from './attempt-clock';
+import type { Attempt, AttemptOutcome } from './attempt';
+import { failureResponse } from './failure-response';
 import { guardBody } from './read-timeout';
 import { isWebSocketUpgrade, upstreamHeaders, upstreamRoute, type ClientSide } from './upstream';
 
@@ -34,28 +34,6 @@ export class InFlight {
     this.counts.set(origin.key, this.byOrigin(origin) + delta);
     this.counts.set(origin.pool, this.byPool(origin.pool) + delta);
   }
-}
-
-/**
- * What one attempt came to. `connect-failure`: no connection was made (the edge's
- * 521/522/523/530, its 1003 for an IP-literal URL); `network`: a connection error the
- * runtime threw, which may have come after the request left; `timeout`: no response
- * headers within attempt_timeout_ms, or a small body silent for read_timeout_ms;
- * `status`: a response whose status is in retry_on; `internal`: the balancer or the
- * runtime refused to send the request (never the origin's doing).
- */
-export type AttemptOutcome = 'ok' | 'status' | 'timeout' | 'connect-failure' | 'network' | 'internal';
-
-/** One attempt, as the stats count it too (AttemptRecord: no copy is made for them). */
-export interface Attempt extends AttemptRecord {
-  origin: CompiledOrigin;
-  outcome: AttemptOutcome;
-  /** For the Worker's log only: may hold addresses and runtime text, never sent to a client. */
-  detail?: string;
-  /** Time to response headers, or to the failure. */
-  ms: number;
-  /** This failure ejected the origin (passive health). */
-  ejected: boolean;
 }
 
 export interface Forwarded {
@@ -117,7 +95,7 @@ export async function forward(request: Request, client: ClientSide, candidates: 
   for (let i = 0; i < candidates.length; i++) {
     const origin = candidates[i];
     const last = i === candidates.length - 1;
-    const attempt = await attemptOn(origin, request.method, headers, body.value, client, fc);
+    const attempt = await attemptOn(origin, i === 0, request.method, headers, body.value, client, fc);
     attempts.push(attempt.record);
     const { record } = attempt;
 
@@ -177,6 +155,7 @@ function attemptResult(origin: CompiledOrigin, clock: AttemptClock, started: num
 
 async function attemptOn(
   origin: CompiledOrigin,
+  first: boolean,
   method: string,
   headers: Headers,
   body: BodyInit | null,
@@ -188,26 +167,28 @@ async function attemptOn(
   const network = origin.config.network;
   const binding = network === '' ? undefined : fc.network(network);
   const started = fc.now();
-  const clock = new AttemptClock(lb.attempt_timeout_ms, started);
+  const clock = new AttemptClock(lb.attempt_timeout_ms, started, !first);
   if (network !== '' && binding === undefined) {
     return attemptResult(origin, clock, started, fc.now(), 'internal', `no binding named ${network} (the origin's network)`);
   }
 
   const init: RequestInit<RequestInitCfProperties> = { method, headers, body, redirect: 'manual' };
+  if (clock.controller !== undefined) init.signal = clock.controller.signal;
   if (route.resolveOverride !== undefined) init.cf = { resolveOverride: route.resolveOverride };
   fc.inflight.add(origin, 1);
   let response: Response;
   try {
     const pending = binding === undefined ? fetch(route.url, init) : binding.fetch(route.url, init);
     // The timer fires at attempt_timeout_ms: a response is never undefined.
-    const first = await Promise.race([pending, clock.timer]);
-    if (first === undefined) {
-      // Headers that come late release their connection at once; the request itself
-      // ends with the client's.
+    const answer = await Promise.race([pending, clock.timer]);
+    if (answer === undefined) {
+      // Given up: aborted, or, for a first attempt, late headers release their
+      // connection at once and the request itself ends with the client's.
+      clock.giveUp();
       pending.then(discard, () => undefined);
       return attemptResult(origin, clock, started, fc.now(), 'timeout', `no response headers within ${lb.attempt_timeout_ms} ms from ${route.url}`);
     }
-    response = first;
+    response = answer;
   } catch (error) {
     // A TypeError is the runtime refusing the request itself (a body it cannot send,
     // a header it rejects): nothing left the balancer.
@@ -276,54 +257,36 @@ interface Ready {
 async function readWhole(response: Response, deadline: number, fc: ForwardContext, clock: AttemptClock): Promise<Ready> {
   const reading = response.arrayBuffer();
   try {
+    let timer = clock.by(deadline, fc.now());
     for (;;) {
-      const whole = await Promise.race([reading, clock.by(deadline, fc.now())]);
+      const whole = await Promise.race([reading, timer]);
       if (whole !== undefined) return { response: new Response(whole, response), copied: true };
-      if (fc.now() >= deadline) break;
+      const now = fc.now();
+      if (now >= deadline) break;
+      // The attempt's timer fired first: wait for what is left.
+      timer = clock.again(deadline, now);
     }
   } catch {
     return { copied: false };
   }
-  // The read ends with the client's request; nothing of it went out.
+  // Nothing of it went out. A first attempt's read ends with the client's request.
+  clock.giveUp();
   reading.catch(() => undefined);
   return { stalled: true, copied: false };
 }
 
-/** A late response nobody waits for: its body is let go, so its connection is freed. */
+/** A late response nobody waits for: its body or WebSocket is let go, so its connection is freed. */
 function discard(response: Response): void {
+  const socket = response.webSocket;
+  if (socket !== null) {
+    try {
+      socket.accept();
+      socket.close(1001, 'the balancer stopped waiting for this origin');
+    } catch {
+      // Already closed.
+    }
+  }
   response.body?.cancel().catch(() => undefined);
-}
-
-/**
- * Switchyard's own answer when no attempt gave a response to pass on: 504 when every
- * attempt timed out, else 502. The message names pools and origins only where
- * expose_headers allows, and never addresses or runtime text: those go to the log.
- */
-function failureResponse(attempts: readonly Attempt[], lb: LoadBalancer): Response {
-  console.warn(`every attempt failed: ${attempts.map((a) => `${a.origin.key} ${a.outcome}${a.status === undefined ? '' : ` ${a.status}`}: ${a.detail ?? ''}`).join('; ')}`);
-  const allTimedOut = attempts.every((a) => a.outcome === 'timeout' || a.status === 524);
-  const summary = lb.expose_headers ? ` (${attempts.map((a) => `${a.origin.key}: ${describeOutcome(a)}`).join('; ')})` : ` (${attempts.length} attempt${attempts.length === 1 ? '' : 's'})`;
-  if (attempts.length > 0 && attempts.every((a) => a.outcome === 'internal')) {
-    return errorResponse(502, 'upstream_error', 'the request could not be sent upstream');
-  }
-  return allTimedOut
-    ? errorResponse(504, 'upstream_timeout', `every attempt timed out${summary}`)
-    : errorResponse(502, 'upstream_error', `every attempt failed${summary}`);
-}
-
-function describeOutcome(attempt: Attempt): string {
-  switch (attempt.outcome) {
-    case 'connect-failure':
-      return attempt.status === 403 ? 'refused by the edge (an IP-literal address)' : attempt.status === undefined ? 'connection failed' : (edgeReason(attempt.status) ?? `connection failed (${attempt.status})`);
-    case 'network':
-      return 'connection failed';
-    case 'timeout':
-      return 'timed out';
-    case 'internal':
-      return 'not sent';
-    default:
-      return attempt.status === undefined ? 'failed' : (edgeReason(attempt.status) ?? `status ${attempt.status}`);
-  }
 }
 
 /**

@@ -92,8 +92,9 @@ export async function proxyRequest(request: Request, env: Env, ctx: ExecutionCon
     ms: Date.now() - started,
   });
 
-  // A WebSocket upgrade's headers cannot change.
-  if (result.response.status === 101) return result.response;
+  // A WebSocket upgrade's headers cannot change: one carrying a field of the
+  // balancer's is answered anew, with the same socket and without those fields.
+  if (result.response.status === 101) return setsOwnFields(result.response.headers) ? withoutOwnFields(result.response) : result.response;
   const served = result.served;
   const pin = served !== undefined && shouldPin(decision, served, lb.config);
   const expose = lb.config.expose_headers;
@@ -132,6 +133,13 @@ function setsOwnFields(headers: Headers): boolean {
   if (headers.has('set-cookie')) return true;
   for (const name of EXPOSED) if (headers.has(name)) return true;
   return false;
+}
+
+function withoutOwnFields(upgrade: Response): Response {
+  const headers = new Headers(upgrade.headers);
+  stripAffinityCookies(headers);
+  for (const name of EXPOSED) headers.delete(name);
+  return new Response(null, { status: 101, statusText: upgrade.statusText, headers, webSocket: upgrade.webSocket });
 }
 
 function stripAffinityCookies(headers: Headers): void {

@@ -157,6 +157,25 @@ describe('retries (SPEC §2.10)', () => {
     await b.mode({ delayMs: 0 });
   });
 
+  // Not through the edge emulator: as Miniflare's outbound service it is not told when
+  // workerd cancels a subrequest, so it cannot close the origin's connection then.
+  it.skipIf(inject('edge'))('aborts a retry it gives up at once; only the first attempt is left to end with the request', async () => {
+    const [a, b, c] = await Promise.all([startOrigin('first slow'), startOrigin('second slow'), startOrigin('third')]);
+    await Promise.all([a.mode({ delayMs: 2000 }), b.mode({ delayMs: 2000 }), c.mode({ delayMs: 200 })]);
+    await onePool('giveup', [a, b, c], { attempt_timeout_ms: 300 });
+    const res = await lb('/');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-lb-attempts')).toBe('3');
+    expect(await res.text()).toContain('Response from third');
+    const [[second], [third]] = await Promise.all([b.log(), c.log()]);
+    // The second attempt's connection closed when it was given up, while the third
+    // origin was still working on the request: not when the client's request ended.
+    expect(second.closedEarlyAt).toBeDefined();
+    expect(second.closedEarlyAt!).toBeLessThan(third.answeredAt!);
+    expect(second.closedEarlyAt! - second.at).toBeLessThan(1000);
+    await Promise.all([a.mode({ delayMs: 0 }), b.mode({ delayMs: 0 }), c.mode({ delayMs: 0 })]);
+  });
+
   it('retries a POST only when nothing can have reached the origin, with its body', async () => {
     const [a, b] = await Promise.all([startOrigin('down'), startOrigin('up')]);
     await a.down();

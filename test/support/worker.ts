@@ -52,7 +52,8 @@ export interface TestOrigin {
     headers?: Record<string, string | string[]>;
     regions?: Record<string, { reset?: boolean; delayMs?: number; status?: number }>;
   }): Promise<void>;
-  log(): Promise<{ method: string; url: string; headers: Record<string, string>; body: string }[]>;
+  /** `at`, `answeredAt` and `closedEarlyAt` are the origin's clock (Date.now() in Node). */
+  log(): Promise<{ method: string; url: string; headers: Record<string, string>; body: string; at: number; answeredAt?: number; closedEarlyAt?: number }[]>;
   clearLog(): Promise<void>;
 }
 
