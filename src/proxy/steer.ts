@@ -64,8 +64,7 @@ export async function steer(request: Request, loaded: Loaded, simulation: boolea
   let rules = NO_MATCH;
   if (hostLb.rules.length > 0) {
     // Cloudflare's own continent when it gave one; else the client's country's (simulated clients).
-    const given = facts.source === 'cf' ? (request.cf as { continent?: unknown } | undefined)?.continent : undefined;
-    const continent = typeof given === 'string' ? given : continentOf(facts.country);
+    const continent = facts.continent ?? continentOf(facts.country);
     const outcome = evaluateRules(hostLb.rules, requestView(request.method, url, request.headers, facts, continent, hostLb.config.hostname), trace);
     rules = outcome.matched.map((i) => hostLb.rules[i]!.name);
     if (outcome.fixed !== undefined) return { url, loaded, lb, facts, decision: ANSWERED, pin: undefined, rules, fixed: outcome.fixed.fixed };

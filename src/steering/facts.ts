@@ -11,12 +11,15 @@ export interface ClientFacts {
   colo: string | undefined;
   region: Region | undefined;
   source: 'cf' | 'simulation';
+  /** Cloudflare's continent code, from request.cf only (a simulated client's comes from its country). */
+  continent?: string;
 }
 
 export const SIM_HEADERS = ['x-lb-sim-ip', 'x-lb-sim-country', 'x-lb-sim-lat', 'x-lb-sim-lon', 'x-lb-sim-colo'] as const;
 
 interface CfLocation {
   country?: unknown;
+  continent?: unknown;
   latitude?: unknown;
   longitude?: unknown;
   colo?: unknown;
@@ -53,6 +56,7 @@ export function clientFacts(headers: Headers, from: CfLocation | Request | undef
     colo,
     region: (colo === undefined ? undefined : popByColo(colo)?.region) ?? (country === undefined ? undefined : regionOfCountry(country)),
     source: 'cf',
+    continent: typeof cf?.continent === 'string' ? cf.continent : undefined,
   };
 }
 
