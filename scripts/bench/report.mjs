@@ -81,20 +81,30 @@ export function addedCpu(row, base) {
 const signed = (us) => `${us >= 0 ? '+' : '−'}${Math.abs(us)}`;
 
 /**
+ * The load table's rows, with their throughput against the pass-through's when
+ * `ratio`; returns the pass-through's row.
+ * @param {readonly LoadRow[]} rows
+ * @param {boolean} ratio
+ * @param {Log} log
+ */
+function printLoadRows(rows, ratio, log) {
+  const base = rows.find((r) => r.name === 'pass-through Worker');
+  log(`  ${'target'.padEnd(24)}${'req/s'.padStart(9)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'errors'.padStart(8)}${ratio ? 'vs pass-through'.padStart(17) : ''}${'CPU µs/req'.padStart(12)}${'added µs'.padStart(10)}`);
+  for (const r of rows) {
+    const versus = !ratio ? '' : (base ? (r.rps / base.rps).toFixed(2) : '-').padStart(17);
+    const cpu = r.cpuUsPerRequest === undefined ? '' : String(r.cpuUsPerRequest);
+    const added = r === base ? undefined : addedCpu(r, base);
+    log(`  ${r.name.padEnd(24)}${String(r.rps).padStart(9)}${String(r.p50).padStart(8)}${String(r.p99).padStart(8)}${String(r.errors).padStart(8)}${versus}${cpu.padStart(12)}${(added === undefined ? '' : signed(added)).padStart(10)}`);
+  }
+  return base;
+}
+
+/**
  * @param {readonly LoadRow[]} rows
  * @param {Log} log
  */
 export function printLoad(rows, log) {
-  const base = rows.find((r) => r.name === 'pass-through Worker');
-  log(`  ${'target'.padEnd(24)}${'req/s'.padStart(9)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'errors'.padStart(8)}${'vs pass-through'.padStart(17)}${'CPU µs/req'.padStart(12)}${'added µs'.padStart(10)}`);
-  for (const r of rows) {
-    const ratio = base ? (r.rps / base.rps).toFixed(2) : '-';
-    const cpu = r.cpuUsPerRequest === undefined ? '' : String(r.cpuUsPerRequest);
-    const added = r === base ? '' : addedCpu(r, base);
-    log(
-      `  ${r.name.padEnd(24)}${String(r.rps).padStart(9)}${String(r.p50).padStart(8)}${String(r.p99).padStart(8)}${String(r.errors).padStart(8)}${ratio.padStart(17)}${cpu.padStart(12)}${(added === undefined || added === '' ? '' : signed(added)).padStart(10)}`,
-    );
-  }
+  const base = printLoadRows(rows, true, log);
   const sy = rows.find((r) => r.name === 'Switchyard');
   const contract = rows.find((r) => r.name === 'header-contract Worker');
   if (base && sy) log(`  Switchyard: ${(sy.rps / base.rps).toFixed(2)} of the pass-through's throughput, p50 +${(sy.p50 - base.p50).toFixed(2)} ms under load`);
@@ -116,13 +126,7 @@ export function printLoad(rows, log) {
  * @param {Log} log
  */
 export function printAtRate(rows, rate, log) {
-  const base = rows.find((r) => r.name === 'pass-through Worker');
-  log(`  ${'target'.padEnd(24)}${'req/s'.padStart(9)}${'p50 ms'.padStart(8)}${'p99 ms'.padStart(8)}${'errors'.padStart(8)}${'CPU µs/req'.padStart(12)}${'added µs'.padStart(10)}`);
-  for (const r of rows) {
-    const cpu = r.cpuUsPerRequest === undefined ? '' : String(r.cpuUsPerRequest);
-    const added = r === base ? undefined : addedCpu(r, base);
-    log(`  ${r.name.padEnd(24)}${String(r.rps).padStart(9)}${String(r.p50).padStart(8)}${String(r.p99).padStart(8)}${String(r.errors).padStart(8)}${cpu.padStart(12)}${(added === undefined ? '' : signed(added)).padStart(10)}`);
-  }
+  const base = printLoadRows(rows, false, log);
   const slow = rows.filter((r) => r.rps < rate * 0.95);
   if (slow.length > 0) log(`  (short of ${rate} req/s: ${slow.map((r) => r.name).join(', ')}; their figures are at saturation)`);
   const minimal = addedCpu(rows.find((r) => r.name === 'Switchyard minimal'), base);
