@@ -5,7 +5,7 @@ import { adminApi } from './admin/api';
 import { dashboard } from './admin/dashboard';
 import { metricsApp } from './admin/metrics';
 import { settings, type Env } from './env';
-import { errorResponse, LbError } from './errors';
+import { errorResponse, internalErrorResponse, LbError } from './errors';
 import { proxyRequest } from './proxy/handle';
 import { isLoop } from './proxy/upstream';
 
@@ -41,13 +41,13 @@ function isSwitchyardPath(path: string): boolean {
   return path.startsWith('/__lb') || path.includes('%');
 }
 
-async function proxy(request: Request, url: URL, env: Env, ctx: ExecutionContext): Promise<Response> {
+function proxy(request: Request, url: URL, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
   try {
     loopGuard(request, env);
-    return await proxyRequest(request, env, ctx, url);
   } catch (error) {
     return errorToResponse(error, request.method, url.pathname);
   }
+  return proxyRequest(request, env, ctx, url);
 }
 
 function loopGuard(request: Request, env: Env): void {
@@ -95,8 +95,7 @@ function errorToResponse(error: unknown, method: string, path: string): Response
   if (error instanceof RangeError && path.startsWith('/__lb/api/') && method !== 'GET') {
     return errorResponse(400, 'invalid_request', 'the body has too many problems to list, or nests too deep: check it a part at a time');
   }
-  console.error(`unhandled error on ${method} ${path}`, error);
-  return errorResponse(500, 'internal_error', 'Switchyard failed to handle this request; see the Worker logs');
+  return internalErrorResponse(error, method, path);
 }
 
 app.notFound(() => errorResponse(404, 'not_found', 'no such route'));

@@ -43,3 +43,9 @@ export function errorResponse(status: ContentfulStatusCode, code: string, messag
   const body = JSON.stringify({ error: issues === undefined ? { code, message } : { code, message, issues } });
   return new Response(body, { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } });
 }
+
+/** An error nobody meant to throw: logged with where it happened, answered 500. */
+export function internalErrorResponse(error: unknown, method: string, path: string): Response {
+  console.error(`unhandled error on ${method} ${path}`, error);
+  return errorResponse(500, 'internal_error', 'Switchyard failed to handle this request; see the Worker logs');
+}

@@ -3,12 +3,14 @@ import type { LoadBalancer } from '../config/schema';
 import type { Loaded } from '../control/snapshot-cache';
 import { currentSnapshot, isolateColo } from '../control/snapshot-cache';
 import { bindingOf, settings, type Env } from '../env';
-import { LbError } from '../errors';
+import { internalErrorResponse, LbError } from '../errors';
 import { AFFINITY_COOKIE, signAffinityToken } from '../steering/affinity-token';
 import type { Decision } from '../steering/decide';
-import type { CompiledOrigin } from '../steering/plan';
-import { forward } from './forward';
-import { inflight, passive, recordTraffic } from './isolate';
+import type { ClientFacts } from '../steering/facts';
+import type { CompiledOrigin, Plan } from '../steering/plan';
+import type { Attempt } from './attempt';
+import { forward, type ForwardContext, type Forwarded } from './forward';
+import { inflight, passive, recordTraffic, type TrafficRecord } from './isolate';
 import { steer, type Steered } from './steer';
 
 // The request path, in the order of SPEC §2: steer (facts, load balancer, affinity,
@@ -18,80 +20,86 @@ const RETRY_AFTER_SECONDS = '5';
 /** Response fields the balancer sets when expose_headers is on; never an origin's to set. */
 const EXPOSED = ['x-lb-pool', 'x-lb-origin', 'x-lb-pop', 'x-lb-attempts'];
 
+/**
+ * A proxied request, answered: an error becomes its JSON answer here (an unexpected one
+ * is logged and answered 500), so the Worker's entry adds no async frame of its own.
+ */
 export async function proxyRequest(request: Request, env: Env, ctx: ExecutionContext, url = new URL(request.url)): Promise<Response> {
   const started = Date.now();
-  const config = settings(env);
-  if (hasForbiddenBody(request)) {
-    throw new LbError(400, 'body_not_allowed', `a ${request.method} request cannot carry a body through this balancer; send it with POST or PUT`);
-  }
-  const current = currentSnapshot(env, ctx, started, isolateColo(request));
-  const loaded = current instanceof Promise ? await current : current;
-  let steered: Steered;
+  let loaded: Loaded | undefined;
   try {
-    steered = await steer(request, loaded, config.simulation, undefined, url, env);
+    const config = settings(env);
+    if (hasForbiddenBody(request)) {
+      throw new LbError(400, 'body_not_allowed', `a ${request.method} request cannot carry a body through this balancer; send it with POST or PUT`);
+    }
+    const current = currentSnapshot(env, ctx, started, isolateColo(request));
+    loaded = current instanceof Promise ? await current : current;
+    const steering = steer(request, loaded, config.simulation, undefined, url, env);
+    const steered = steering instanceof Promise ? await steering : steering;
+    const { lb, facts, decision, fixed } = steered;
+    if (fixed !== null) return fixedResponse(fixed);
+    if (decision.candidates.length === 0) {
+      throw new LbError(503, 'no_healthy_origin', `no healthy origin for load balancer "${lb.config.id}"`, {
+        headers: { 'retry-after': RETRY_AFTER_SECONDS },
+      });
+    }
+    if (lb.redirect !== undefined) {
+      const { response, origin } = redirectResponse(lb.redirect, decision.candidates, url, facts.colo, lb.config.expose_headers);
+      recordTraffic(env, ctx, trafficOf(request, url, lb.config.id, facts, started, response.status, [], origin));
+      return response;
+    }
+    const steeringMs = Date.now() - started;
+
+    const result = await forward(
+      request,
+      { url, headers: request.headers, ip: facts.ip, pop: facts.colo, lbName: config.lbName },
+      decision.candidates,
+      forwardContext(loaded.plan!, lb.config, env, config.zones),
+    );
+    recordTraffic(env, ctx, trafficOf(request, url, lb.config.id, facts, started, result.response.status, result.attempts, result.served));
+    const answer = answered(result, steered, steeringMs);
+    return answer instanceof Promise ? await answer : answer;
   } catch (error) {
     // A request refused by a rate limit still counts in the stats, as a 429.
     if (error instanceof LbError && error.status === 429) {
-      recordTraffic(env, ctx, {
-        attempts: [],
-        loadBalancer: loaded.plan?.loadBalancerFor(url.hostname)?.config.id ?? '',
-        host: url.hostname,
-        method: request.method,
-        pool: undefined,
-        origin: undefined,
-        pop: undefined,
-        country: undefined,
-        status: 429,
-        ms: Date.now() - started,
-      });
+      const lbId = loaded?.plan?.loadBalancerFor(url.hostname)?.config.id ?? '';
+      recordTraffic(env, ctx, trafficOf(request, url, lbId, undefined, started, 429, [], undefined));
     }
-    throw error;
+    return error instanceof LbError ? error.getResponse() : internalErrorResponse(error, request.method, url.pathname);
   }
-  const { lb, facts, decision, fixed } = steered;
-  if (fixed !== null) return fixedResponse(fixed);
-  if (decision.candidates.length === 0) {
-    throw new LbError(503, 'no_healthy_origin', `no healthy origin for load balancer "${lb.config.id}"`, {
-      headers: { 'retry-after': RETRY_AFTER_SECONDS },
-    });
-  }
-  if (lb.redirect !== undefined) {
-    const { response, origin } = redirectResponse(lb.redirect, decision.candidates, url, facts.colo, lb.config.expose_headers);
-    recordTraffic(env, ctx, {
-      attempts: [],
-      loadBalancer: lb.config.id,
-      host: url.hostname,
-      method: request.method,
-      pool: origin.pool,
-      origin: origin.name,
-      pop: facts.colo,
-      country: facts.country,
-      status: response.status,
-      ms: Date.now() - started,
-    });
-    return response;
-  }
-  const steeringMs = Date.now() - started;
+}
 
-  const result = await forward(
-    request,
-    { url, headers: request.headers, ip: facts.ip, pop: facts.colo, lbName: config.lbName },
-    decision.candidates,
-    { plan: loaded.plan!, lb: lb.config, passive, inflight, now: Date.now, network: (name) => bindingOf(env, name), zones: config.zones },
-  );
-
-  recordTraffic(env, ctx, {
-    attempts: result.attempts,
-    loadBalancer: lb.config.id,
+/** The stats' record of one request. */
+function trafficOf(
+  request: Request,
+  url: URL,
+  loadBalancer: string,
+  facts: ClientFacts | undefined,
+  started: number,
+  status: number,
+  attempts: Attempt[],
+  served: CompiledOrigin | undefined,
+): TrafficRecord {
+  return {
+    attempts,
+    loadBalancer,
     host: url.hostname,
     method: request.method,
-    pool: result.served?.pool,
-    origin: result.served?.name,
-    pop: facts.colo,
-    country: facts.country,
-    status: result.response.status,
+    pool: served?.pool,
+    origin: served?.name,
+    pop: facts?.colo,
+    country: facts?.country,
+    status,
     ms: Date.now() - started,
-  });
+  };
+}
 
+/**
+ * The client's response: the origin's, with the balancer's own fields. A promise only
+ * when a new pin's token must be signed.
+ */
+function answered(result: Forwarded, steered: Steered, steeringMs: number): Response | Promise<Response> {
+  const { lb, facts, decision, loaded, url } = steered;
   // A WebSocket upgrade's headers cannot change: one carrying a field of the
   // balancer's is answered anew, with the same socket and without those fields.
   if (result.response.status === 101) return setsOwnFields(result.response.headers) ? withoutOwnFields(result.response) : result.response;
@@ -117,8 +125,23 @@ export async function proxyRequest(request: Request, env: Env, ctx: ExecutionCon
   } else if (served !== undefined) {
     for (const name of EXPOSED) h.delete(name);
   }
-  if (pin) h.append('set-cookie', await affinityCookie(loaded, lb.config, served, url));
-  return response;
+  if (!pin) return response;
+  return affinityCookie(loaded, lb.config, served, url).then((cookie) => {
+    response.headers.append('set-cookie', cookie);
+    return response;
+  });
+}
+
+const forwardContexts = new WeakMap<LoadBalancer, ForwardContext>();
+
+/** forward()'s context for a load balancer: built once per snapshot and Worker environment, not per request. */
+function forwardContext(plan: Plan, lb: LoadBalancer, env: Env, zones: readonly string[] | undefined): ForwardContext {
+  let fc = forwardContexts.get(lb);
+  if (fc === undefined || fc.plan !== plan || fc.env !== env) {
+    fc = { plan, lb, env, passive, inflight, now: Date.now, network: (name) => bindingOf(env, name), zones };
+    forwardContexts.set(lb, fc);
+  }
+  return fc;
 }
 
 /** A GET or HEAD with a body: the runtime cannot send it, and dropping it would change the request (SPEC §3). */

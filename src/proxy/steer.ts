@@ -8,7 +8,7 @@ import { AFFINITY_COOKIE, rememberedToken, verifyAffinityToken } from '../steeri
 import { decide, poolFor, type Decision, type Pin } from '../steering/decide';
 import { clientFacts, type ClientFacts } from '../steering/facts';
 import { describeHashKey } from '../steering/hash-key';
-import { withOverrides, type CompiledLoadBalancer } from '../steering/plan';
+import { withOverrides, type CompiledLoadBalancer, type Plan } from '../steering/plan';
 import { evaluateRules, requestView, type CompiledRule } from '../steering/rules';
 import { inflight, notePlan, passive } from './isolate';
 import { enforceRateLimits } from './rate-limit';
@@ -38,7 +38,7 @@ const ANSWERED: Decision = { pools: [], policyReason: () => 'answered by a rule'
  * explain. With `env` (the proxy), a matching rule's rate_limit counts the request and
  * may refuse it; explain passes none and counts nothing.
  */
-export async function steer(request: Request, loaded: Loaded, simulation: boolean, trace?: string[], url = new URL(request.url), env?: Env): Promise<Steered> {
+export function steer(request: Request, loaded: Loaded, simulation: boolean, trace?: string[], url = new URL(request.url), env?: Env): Steered | Promise<Steered> {
   const plan = loaded.plan;
   if (plan === undefined) {
     throw new LbError(
@@ -60,24 +60,40 @@ export async function steer(request: Request, loaded: Loaded, simulation: boolea
       (facts.lat !== undefined ? `, at ${facts.lat},${facts.lon}` : ''),
   );
 
-  let lb = hostLb;
-  let rules = NO_MATCH;
-  if (hostLb.rules.length > 0) {
-    // Cloudflare's own continent when it gave one; else the client's country's (simulated clients).
-    const continent = facts.continent ?? continentOf(facts.country);
-    const outcome = evaluateRules(hostLb.rules, requestView(request.method, url, request.headers, facts, continent, hostLb.config.hostname), trace);
-    rules = outcome.matched.map((i) => hostLb.rules[i]!.name);
-    if (outcome.fixed !== undefined) return { url, loaded, lb, facts, decision: ANSWERED, pin: undefined, rules, fixed: outcome.fixed.fixed };
-    lb = withOverrides(hostLb, outcome.matched);
-    if (lb.rateLimits.length > 0) {
-      for (const limit of lb.rateLimits) trace?.push(`rate limit: counted with binding ${limit.binding} by ${describeHashKey(limit.key)}${env === undefined ? ' (not counted here)' : ''}`);
-      if (env !== undefined) await enforceRateLimits(env, lb, url, request.headers, facts);
-    }
+  const asked: Asked = { request, url, loaded, plan, facts, trace };
+  if (hostLb.rules.length === 0) return withAffinity(asked, hostLb, NO_MATCH);
+  // Cloudflare's own continent when it gave one; else the client's country's (simulated clients).
+  const continent = facts.continent ?? continentOf(facts.country);
+  const outcome = evaluateRules(hostLb.rules, requestView(request.method, url, request.headers, facts, continent, hostLb.config.hostname), trace);
+  const rules = outcome.matched.map((i) => hostLb.rules[i]!.name);
+  if (outcome.fixed !== undefined) return { url, loaded, lb: hostLb, facts, decision: ANSWERED, pin: undefined, rules, fixed: outcome.fixed.fixed };
+  const lb = withOverrides(hostLb, outcome.matched);
+  if (lb.rateLimits.length > 0) {
+    for (const limit of lb.rateLimits) trace?.push(`rate limit: counted with binding ${limit.binding} by ${describeHashKey(limit.key)}${env === undefined ? ' (not counted here)' : ''}`);
+    if (env !== undefined) return enforceRateLimits(env, lb, url, request.headers, facts).then(() => withAffinity(asked, lb, rules));
   }
+  return withAffinity(asked, lb, rules);
+}
 
+/** What steer() learnt of the request before the load balancer was settled. */
+interface Asked {
+  request: Request;
+  url: URL;
+  loaded: Loaded;
+  plan: Plan;
+  facts: ClientFacts;
+  trace: string[] | undefined;
+}
+
+/** Affinity and the decision: a promise only when a token must be verified first. */
+function withAffinity(asked: Asked, lb: CompiledLoadBalancer, rules: string[]): Steered | Promise<Steered> {
   const now = Date.now();
-  const affinity = affinityOf(request, lb.config, loaded.affinityKey, now, trace);
-  const { pin, sessionKey } = affinity instanceof Promise ? await affinity : affinity;
+  const affinity = affinityOf(asked.request, lb.config, asked.loaded.affinityKey, now, asked.trace);
+  return affinity instanceof Promise ? affinity.then((found) => decided(asked, lb, rules, found, now)) : decided(asked, lb, rules, affinity, now);
+}
+
+function decided(asked: Asked, lb: CompiledLoadBalancer, rules: string[], { pin, sessionKey }: Affinity, now: number): Steered {
+  const { request, url, loaded, plan, facts, trace } = asked;
   const decision = decide(plan, lb, {
     facts,
     pin,
