@@ -59,13 +59,23 @@ const STAGE_OF = {
   'src/steering/rules.ts': { evaluateRules: 'rules', requestView: 'rules' },
   'src/proxy/rate-limit.ts': { enforceRateLimits: 'rules' },
   'src/geo/continents.ts': { continentOf: 'rules' },
-  'src/proxy/steer.ts': { affinityOf: 'affinity', tokenPin: 'affinity', popOnly: 'facts', steer: 'steer' },
+  'src/proxy/steer.ts': { affinityOf: 'affinity', tokenPin: 'affinity', popOnly: 'facts', steer: 'steer', withAffinity: 'steer', decided: 'steer' },
   'src/steering/affinity-token.ts': { '*': 'affinity' },
   'src/steering/decide.ts': { decide: 'decide' },
   'src/proxy/forward.ts': { attemptOn: 'fetch', attemptResult: 'fetch', discard: 'fetch', passOn: 'passOn', readWhole: 'passOn', forward: 'forward', replayableBody: 'forward', retryPolicy: 'forward', charge: 'forward', failureResponse: 'forward', '*': 'forward' },
   'src/proxy/attempt-clock.ts': { '*': 'fetch' },
   'src/proxy/read-timeout.ts': { guardBody: 'passOn' },
-  'src/proxy/handle.ts': { affinityCookie: 'affinity', shouldPin: 'affinity', stripAffinityCookies: 'wrap', setsOwnFields: 'wrap', hasForbiddenBody: 'entry' },
+  'src/proxy/handle.ts': {
+    affinityCookie: 'affinity',
+    shouldPin: 'affinity',
+    answered: 'wrap',
+    withoutOwnFields: 'wrap',
+    stripAffinityCookies: 'wrap',
+    setsOwnFields: 'wrap',
+    hasForbiddenBody: 'entry',
+    trafficOf: 'stats',
+    forwardContext: 'steer',
+  },
 };
 
 /** Functions whose own samples are charged by line: the request path's spine. */
@@ -119,7 +129,7 @@ function handleLines(text) {
   const start = lines.findIndex((l) => /^export async function proxyRequest\b/.test(l));
   const forward = lines.findIndex((l, i) => i > start && /await forward\(/.test(l));
   const statsStart = lines.findIndex((l, i) => i > forward && /^\s*recordTraffic\(/.test(l));
-  const statsEnd = lines.findIndex((l, i) => i > statsStart && /^\s*\);\s*$/.test(l));
+  const statsEnd = /\);\s*$/.test(lines[statsStart] ?? '') ? statsStart : lines.findIndex((l, i) => i > statsStart && /^\s*\);\s*$/.test(l));
   const end = lines.findIndex((l, i) => i > forward && /^}\s*$/.test(l));
   if ([start, forward, statsStart, statsEnd, end].some((i) => i < 0)) return undefined;
   // 1-based, inclusive
