@@ -18,6 +18,7 @@ import { ADMIN_TOKEN } from './targets.mjs';
  * @property {number} p99 ms, the median over the slices
  * @property {number} errors errors, timeouts and non-2xx answers
  * @property {number} [cpuUsPerRequest] the runtime's own CPU per request
+ * @property {number[]} [cpuSlices] the same, µs, slice by slice in round order (for paired differences)
  *
  * @typedef {{ name: string, requests: number, p50: number, p99: number }} LatencyRow
  */
@@ -89,11 +90,12 @@ export async function load(bench, targets, rounds) {
     // The runtime's own CPU per request: steadier than req/s on shared cores. The median
     // over the slices, so a slice a neighbour on the machine slowed does not move it.
     cpuUsPerRequest: t.cpuKnown && t.cpuPerRequest.length > 0 ? Math.round(median(t.cpuPerRequest) * 1e6) : undefined,
+    cpuSlices: t.cpuKnown && t.cpuPerRequest.length === rounds ? t.cpuPerRequest.map((seconds) => seconds * 1e6) : undefined,
   }));
 }
 
 /** @param {readonly number[]} values */
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /**
  * Added latency, measured where it is not hidden by queueing: one request at a time

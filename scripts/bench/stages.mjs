@@ -67,6 +67,7 @@ const STAGE_OF = {
   'src/proxy/read-timeout.ts': { guardBody: 'passOn' },
   'src/proxy/handle.ts': {
     affinityCookie: 'affinity',
+    pinToken: 'affinity',
     shouldPin: 'affinity',
     answered: 'wrap',
     withoutOwnFields: 'wrap',

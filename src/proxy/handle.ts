@@ -126,8 +126,13 @@ function answered(result: Forwarded, steered: Steered, steeringMs: number): Resp
     for (const name of EXPOSED) h.delete(name);
   }
   if (!pin) return response;
-  return affinityCookie(loaded, lb.config, served, url).then((cookie) => {
-    response.headers.append('set-cookie', cookie);
+  const token = pinToken(loaded, lb.config, served);
+  if (typeof token === 'string') {
+    h.append('set-cookie', affinityCookie(token, lb.config, url));
+    return response;
+  }
+  return token.then((signed) => {
+    h.append('set-cookie', affinityCookie(signed, lb.config, url));
     return response;
   });
 }
@@ -180,15 +185,18 @@ function shouldPin(decision: Decision, served: CompiledOrigin, lb: LoadBalancer)
   return decision.affinity === 'pinned' && served !== decision.candidates[0] && lb.session_affinity_attributes.zero_downtime_failover === 'sticky';
 }
 
-async function affinityCookie(loaded: Loaded, lb: LoadBalancer, origin: CompiledOrigin, url: URL): Promise<string> {
-  const ttl = lb.session_affinity_ttl;
-  const token = await signAffinityToken(loaded.affinityKey, lb.id, { pool: origin.pool, origin: origin.name }, Math.floor(Date.now() / 1000) + ttl);
+/** The pin's token for `origin`: a promise only when no token for it was signed this second. */
+function pinToken(loaded: Loaded, lb: LoadBalancer, origin: CompiledOrigin): string | Promise<string> {
+  return signAffinityToken(loaded.affinityKey, lb.id, { pool: origin.pool, origin: origin.name }, Math.floor(Date.now() / 1000) + lb.session_affinity_ttl);
+}
+
+function affinityCookie(token: string, lb: LoadBalancer, url: URL): string {
   const { samesite, secure } = lb.session_affinity_attributes;
   const sameSite = samesite === 'Auto' ? 'Lax' : samesite;
   return serialize(AFFINITY_COOKIE, token, {
     path: '/',
     httpOnly: true,
-    maxAge: ttl,
+    maxAge: lb.session_affinity_ttl,
     sameSite,
     secure: secure === 'Always' || (secure === 'Auto' && url.protocol === 'https:') || sameSite === 'None',
   });

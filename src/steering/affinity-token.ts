@@ -18,13 +18,16 @@ export async function importAffinityKey(secret: string): Promise<CryptoKey> {
 const signed = new WeakMap<CryptoKey, Map<string, string>>();
 const MAX_SIGNED = 1_000;
 
-export async function signAffinityToken(key: CryptoKey, lb: string, pin: Pin, expiresAtSec: number): Promise<string> {
+export function signAffinityToken(key: CryptoKey, lb: string, pin: Pin, expiresAtSec: number): string | Promise<string> {
   const payload = `${lb}.${pin.pool}.${pin.origin}.${expiresAtSec}`;
-  let tokens = signed.get(key);
-  const known = tokens?.get(payload);
-  if (known !== undefined) return known;
+  // The same pin in the same second: the token signed for it then, without a promise.
+  return signed.get(key)?.get(payload) ?? signNew(key, payload);
+}
+
+async function signNew(key: CryptoKey, payload: string): Promise<string> {
   const signature = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(payload));
   const token = `${payload}.${toBase64Url(new Uint8Array(signature))}`;
+  let tokens = signed.get(key);
   if (tokens === undefined) signed.set(key, (tokens = new Map()));
   if (tokens.size >= MAX_SIGNED) tokens.clear();
   tokens.set(payload, token);
