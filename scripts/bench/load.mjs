@@ -94,8 +94,15 @@ export async function load(bench, targets, rounds) {
   }));
 }
 
-/** @param {readonly number[]} values */
-export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+/**
+ * The middle value; of an even count, the mean of the two in the middle.
+ * @param {readonly number[]} values
+ */
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
 
 /**
  * Added latency, measured where it is not hidden by queueing: one request at a time

@@ -78,7 +78,8 @@ export const REALISTIC_ADDED_TARGET_US = 60;
  * @param {LoadRow | undefined} base
  */
 export function addedCpu(row, base) {
-  return pairedRounds(row, base ? [[base, 1]] : [])?.median ?? (row?.cpuUsPerRequest === undefined || base?.cpuUsPerRequest === undefined ? undefined : row.cpuUsPerRequest - base.cpuUsPerRequest);
+  if (row === undefined || base === undefined) return undefined;
+  return pairedRounds(row, [[base, 1]])?.median ?? (row.cpuUsPerRequest === undefined || base.cpuUsPerRequest === undefined ? undefined : row.cpuUsPerRequest - base.cpuUsPerRequest);
 }
 
 /**
@@ -91,10 +92,13 @@ export function addedCpu(row, base) {
  */
 function pairedRounds(row, terms) {
   const slices = row?.cpuSlices;
-  if (slices === undefined || terms.some(([other]) => other?.cpuSlices?.length !== slices.length)) return undefined;
+  if (slices === undefined || terms.length === 0 || terms.some(([other]) => other?.cpuSlices?.length !== slices.length)) return undefined;
   const rounds = slices.map((us, i) => terms.reduce((sum, [other, sign]) => sum - sign * /** @type {number[]} */ (other?.cpuSlices)[i], us));
   return { median: Math.round(median(rounds)), atMostZero: rounds.filter((d) => d <= 0).length, rounds: rounds.length };
 }
+
+/** @param {number} over µs over a budget (negative: under it) */
+const verdict = (over) => (over <= 0 ? `within by ${-over}` : `${over} µs over`);
 
 /** @param {number} us */
 const signed = (us) => `${us >= 0 ? '+' : '−'}${Math.abs(us)}`;
@@ -163,9 +167,9 @@ export function printAtRate(rows, rate, log) {
         [base, -1],
       ],
     );
-    const over = margin?.median ?? minimal - budget;
-    const rounds = margin === undefined ? '' : ` (round by round, the median of minimal − budget; within in ${margin.atMostZero} of ${margin.rounds} rounds)`;
-    log(`  Switchyard minimal adds ${signed(minimal)} µs CPU per request; the simplest balancer's ${signed(simplest)} plus the header contract's ${signed(headers)} make ${signed(budget)}: ${over <= 0 ? `within by ${-over}` : `${over} µs over`}${rounds}`);
+    log(`  Switchyard minimal adds ${signed(minimal)} µs CPU per request; the simplest balancer's ${signed(simplest)} plus the header contract's ${signed(headers)} make ${signed(budget)}: ${verdict(minimal - budget)}`);
+    // The same check made in each round from its four neighbouring slices (a median of differences is not the difference of medians).
+    if (margin !== undefined) log(`  round by round, minimal − (simplest + header contract): median ${signed(margin.median)} µs, ${verdict(margin.median)}; within in ${margin.atMostZero} of ${margin.rounds} rounds`);
   }
   const realistic = addedCpu(rows.find((r) => r.name === 'Switchyard'), base);
   if (realistic !== undefined) {

@@ -59,7 +59,7 @@ const STAGE_OF = {
   'src/steering/rules.ts': { evaluateRules: 'rules', requestView: 'rules' },
   'src/proxy/rate-limit.ts': { enforceRateLimits: 'rules' },
   'src/geo/continents.ts': { continentOf: 'rules' },
-  'src/proxy/steer.ts': { affinityOf: 'affinity', tokenPin: 'affinity', popOnly: 'facts', steer: 'steer', withAffinity: 'steer', decided: 'steer' },
+  'src/proxy/steer.ts': { affinityOf: 'affinity', tokenPin: 'affinity', popOnly: 'facts', steer: 'steer', withAffinity: 'steer', decided: 'steer', '*': 'steer' },
   'src/steering/affinity-token.ts': { '*': 'affinity' },
   'src/steering/decide.ts': { decide: 'decide' },
   'src/proxy/forward.ts': { attemptOn: 'fetch', attemptResult: 'fetch', discard: 'fetch', passOn: 'passOn', readWhole: 'passOn', forward: 'forward', replayableBody: 'forward', retryPolicy: 'forward', charge: 'forward', failureResponse: 'forward', '*': 'forward' },
@@ -76,6 +76,8 @@ const STAGE_OF = {
     hasForbiddenBody: 'entry',
     trafficOf: 'stats',
     forwardContext: 'steer',
+    recordRefused: 'stats',
+    '*': 'wrap',
   },
 };
 

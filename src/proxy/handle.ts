@@ -54,18 +54,26 @@ export async function proxyRequest(request: Request, env: Env, ctx: ExecutionCon
       request,
       { url, headers: request.headers, ip: facts.ip, pop: facts.colo, lbName: config.lbName },
       decision.candidates,
-      forwardContext(loaded.plan!, lb.config, env, config.zones),
+      forwardContext(loaded.plan!, lb.config, env),
     );
     recordTraffic(env, ctx, trafficOf(request, url, lb.config.id, facts, started, result.response.status, result.attempts, result.served));
     const answer = answered(result, steered, steeringMs);
     return answer instanceof Promise ? await answer : answer;
   } catch (error) {
+    if (!(error instanceof LbError)) return internalErrorResponse(error, request.method, url.pathname);
     // A request refused by a rate limit still counts in the stats, as a 429.
-    if (error instanceof LbError && error.status === 429) {
-      const lbId = loaded?.plan?.loadBalancerFor(url.hostname)?.config.id ?? '';
-      recordTraffic(env, ctx, trafficOf(request, url, lbId, undefined, started, 429, [], undefined));
-    }
-    return error instanceof LbError ? error.getResponse() : internalErrorResponse(error, request.method, url.pathname);
+    if (error.status === 429) recordRefused(request, env, ctx, url, loaded, started);
+    return error.getResponse();
+  }
+}
+
+function recordRefused(request: Request, env: Env, ctx: ExecutionContext, url: URL, loaded: Loaded | undefined, started: number): void {
+  try {
+    const lbId = loaded?.plan?.loadBalancerFor(url.hostname)?.config.id ?? '';
+    recordTraffic(env, ctx, trafficOf(request, url, lbId, undefined, started, 429, [], undefined));
+  } catch (error) {
+    // The 429 is still the answer; only its count is lost.
+    console.error('a refused request could not be counted', error);
   }
 }
 
@@ -140,10 +148,11 @@ function answered(result: Forwarded, steered: Steered, steeringMs: number): Resp
 const forwardContexts = new WeakMap<LoadBalancer, ForwardContext>();
 
 /** forward()'s context for a load balancer: built once per snapshot and Worker environment, not per request. */
-function forwardContext(plan: Plan, lb: LoadBalancer, env: Env, zones: readonly string[] | undefined): ForwardContext {
+function forwardContext(plan: Plan, lb: LoadBalancer, env: Env): ForwardContext {
   let fc = forwardContexts.get(lb);
   if (fc === undefined || fc.plan !== plan || fc.env !== env) {
-    fc = { plan, lb, env, passive, inflight, now: Date.now, network: (name) => bindingOf(env, name), zones };
+    // Date.now read at each call, not captured: a test may replace it.
+    fc = { plan, lb, env, passive, inflight, now: () => Date.now(), network: (name) => bindingOf(env, name), zones: settings(env).zones };
     forwardContexts.set(lb, fc);
   }
   return fc;
