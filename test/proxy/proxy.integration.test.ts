@@ -1,4 +1,8 @@
-import { describe, expect, inject, it } from 'vitest';
+import { env } from 'cloudflare:workers';
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { describe, expect, inject, it, vi } from 'vitest';
+import { handleFetch } from '../../src/app';
+import type { Env } from '../../src/env';
 import { configure, lb, startOrigin, type TestOrigin } from '../support/worker';
 
 // The proxy against real origin servers on 127.0.0.1, through the Worker in workerd.
@@ -276,6 +280,26 @@ describe('errors Switchyard produces', () => {
     expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
     expect((await errorOf(res)).code).toBe('no_healthy_origin');
     expect(await a.log()).toHaveLength(0);
+  });
+
+  it('500 internal_error, logged with the request, when something unexpected throws on the way to an origin', async () => {
+    await configure({
+      pools: [{ id: 'unexpected', origins: [{ name: 'vpc', address: 'http://10.0.0.9:8080', network: 'BROKEN_NET' }] }],
+      load_balancers: [{ id: 'main', hostname: '*', default_pools: ['unexpected'] }],
+    });
+    // A binding that throws when it is touched: neither an LbError nor an origin's failure.
+    const broken = new Proxy({}, { get: () => { throw new Error('the binding exploded'); } });
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const ctx = createExecutionContext();
+      const res = await handleFetch(new Request('http://app.test/orders?id=7'), { ...env, BROKEN_NET: broken } as unknown as Env, ctx);
+      await waitOnExecutionContext(ctx);
+      expect(res.status).toBe(500);
+      expect((await errorOf(res)).code).toBe('internal_error');
+      expect(errors.mock.calls.some(([line]) => line === 'unhandled error on GET /orders')).toBe(true);
+    } finally {
+      errors.mockRestore();
+    }
   });
 
   it('uses the fallback pool whatever its health', async () => {
