@@ -52,8 +52,6 @@ export interface ForwardContext {
   passive: PassiveHealth;
   inflight: InFlight;
   now: () => number;
-  /** The Worker's environment the context was built for (it names the bindings below). */
-  env: object;
   /** The Workers VPC binding an origin's `network` names; undefined when the Worker has none by that name. */
   network: (name: string) => Fetcher | undefined;
   /** The zones of the Worker's routes (LB_ZONES), where a Host override can be sent. */

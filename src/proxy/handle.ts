@@ -145,16 +145,16 @@ function answered(result: Forwarded, steered: Steered, steeringMs: number): Resp
   });
 }
 
-const forwardContexts = new WeakMap<LoadBalancer, ForwardContext>();
+/** forward()'s context per load balancer, with the Worker environment it was built for. */
+const forwardContexts = new WeakMap<LoadBalancer, { env: Env; fc: ForwardContext }>();
 
 /** forward()'s context for a load balancer: built once per snapshot and Worker environment, not per request. */
 function forwardContext(plan: Plan, lb: LoadBalancer, env: Env): ForwardContext {
-  let fc = forwardContexts.get(lb);
-  if (fc === undefined || fc.plan !== plan || fc.env !== env) {
-    // Date.now read at each call, not captured: a test may replace it.
-    fc = { plan, lb, env, passive, inflight, now: () => Date.now(), network: (name) => bindingOf(env, name), zones: settings(env).zones };
-    forwardContexts.set(lb, fc);
-  }
+  const built = forwardContexts.get(lb);
+  if (built !== undefined && built.fc.plan === plan && built.env === env) return built.fc;
+  // Date.now read at each call, not captured: a test may replace it.
+  const fc: ForwardContext = { plan, lb, passive, inflight, now: () => Date.now(), network: (name) => bindingOf(env, name), zones: settings(env).zones };
+  forwardContexts.set(lb, { env, fc });
   return fc;
 }
 

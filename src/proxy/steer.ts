@@ -4,7 +4,7 @@ import { isolateColo, type Loaded } from '../control/snapshot-cache';
 import type { Env } from '../env';
 import { LbError } from '../errors';
 import { continentOf } from '../geo/continents';
-import { AFFINITY_COOKIE, rememberedToken, verifyAffinityToken } from '../steering/affinity-token';
+import { AFFINITY_COOKIE, verifyAffinityToken } from '../steering/affinity-token';
 import { decide, poolFor, type Decision, type Pin } from '../steering/decide';
 import { clientFacts, type ClientFacts } from '../steering/facts';
 import { describeHashKey } from '../steering/hash-key';
@@ -143,10 +143,8 @@ function affinityOf(request: Request, lb: LoadBalancer, key: CryptoKey, now: num
       const cookie = request.headers.get('cookie');
       const token = cookie === null ? undefined : parse(cookie, AFFINITY_COOKIE)[AFFINITY_COOKIE];
       if (token === undefined) return NO_AFFINITY;
-      const nowSec = Math.floor(now / 1000);
-      const remembered = rememberedToken(key, lb.id, token, nowSec);
-      if (remembered !== null) return tokenPin(remembered, trace);
-      return verifyAffinityToken(key, lb.id, token, nowSec).then((pin) => tokenPin(pin, trace));
+      const pin = verifyAffinityToken(key, lb.id, token, Math.floor(now / 1000));
+      return pin instanceof Promise ? pin.then((verified) => tokenPin(verified, trace)) : tokenPin(pin, trace);
     }
   }
 }

@@ -42,15 +42,13 @@ async function signNew(key: CryptoKey, payload: string): Promise<string> {
 const verified = new WeakMap<CryptoKey, Map<string, { lb: string; pin: Pin; expires: number }>>();
 const MAX_VERIFIED = 10_000;
 
-export function verifyAffinityToken(key: CryptoKey, lb: string, token: string, nowSec: number): Promise<Pin | undefined> {
-  const remembered = rememberedToken(key, lb, token, nowSec);
-  return remembered === null ? verifyNewToken(key, lb, token, nowSec) : Promise.resolve(remembered);
-}
-
-/** A token verified before, without a promise: its pin, undefined when it no longer holds, null when it was never seen. */
-export function rememberedToken(key: CryptoKey, lb: string, token: string, nowSec: number): Pin | undefined | null {
+/**
+ * The token's pin; undefined when it is forged, tampered, expired or foreign. A token
+ * verified before comes back as a value (expiry still checked), a new one as a promise.
+ */
+export function verifyAffinityToken(key: CryptoKey, lb: string, token: string, nowSec: number): Pin | undefined | Promise<Pin | undefined> {
   const seen = verified.get(key)?.get(token);
-  if (seen === undefined) return null;
+  if (seen === undefined) return verifyNewToken(key, lb, token, nowSec);
   return seen.lb === lb && seen.expires > nowSec ? { ...seen.pin } : undefined;
 }
 
