@@ -3,6 +3,7 @@ import type { Config } from '../config/schema';
 import type { Env } from '../env';
 import type { HealthMap } from '../health/state';
 import { CheckRunner } from './check-runner';
+import { readLarge, removeLarge, writeLarge, type Cells } from './large-values';
 import { applyOutcomes, dueTargets, nextAlarm, pruneHealth, targetKey } from './health-schedule';
 import { controlPlane } from './locator';
 import { assignedConfig, type ProbeAssignment, type RegionalResult } from './regional-checks';
@@ -52,12 +53,27 @@ export class HealthProber extends DurableObject<Env> {
     await this.schedule();
   }
 
+  /**
+   * The key-value storage, every value JSON text; one longer than a row is kept as
+   * parts (large-values.ts: a big pool's health map passes 2 MB). A value a release
+   * before that kept structured-cloned is read as it was.
+   */
+  private readonly cells: Cells = {
+    get: (key) => {
+      const value = this.ctx.storage.kv.get<unknown>(key);
+      return value === undefined || typeof value === 'string' ? value : JSON.stringify(value);
+    },
+    put: (key, text) => this.ctx.storage.kv.put(key, text),
+    delete: (key) => void this.ctx.storage.kv.delete(key),
+  };
+
   private read<K extends keyof ProberValues>(key: K): ProberValues[K] | undefined {
-    return this.ctx.storage.kv.get<ProberValues[K]>(key);
+    const text = readLarge(this.cells, key);
+    return text === undefined ? undefined : (JSON.parse(text) as ProberValues[K]);
   }
 
   private write<K extends keyof ProberValues>(key: K, value: ProberValues[K]): void {
-    this.ctx.storage.kv.put(key, value);
+    writeLarge(this.cells, key, JSON.stringify(value));
   }
 
   private take(assignment: ProbeAssignment): void {
@@ -111,7 +127,7 @@ export class HealthProber extends DurableObject<Env> {
     const all = [...held.filter((r) => !fresh.has(targetKey(r.pool, r.origin))), ...results];
     try {
       await controlPlane(this.env).recordRegionalChecks({ region, results: all });
-      if (held.length > 0) this.ctx.storage.kv.delete('unreported');
+      if (held.length > 0) removeLarge(this.cells, 'unreported');
     } catch (error) {
       console.error(`prober ${region}: the ControlPlane could not be told about ${all.length} result(s); they go with the next report`, error);
       this.write('unreported', all);

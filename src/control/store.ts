@@ -1,6 +1,7 @@
 import { byteLength, compactJson, exceedsBytes, expandStored, storedText } from '../config/compact';
 import type { Config } from '../config/schema';
 import { validateConfig } from '../config/validate';
+import { readLarge, removeLarge, writeLarge, type Cells } from './large-values';
 import type { Region } from '../geo/regions';
 import type { HealthMap } from '../health/state';
 import type { StatsTotals } from '../stats/traffic';
@@ -58,6 +59,8 @@ export class StateStore {
   private configParsed: Config | undefined;
   /** The last stored text checked and its outcome: a damaged text is validated once, not once per look. */
   private lastChecked: { raw: string; result: StoredCheck } | undefined;
+  /** The rows of `state`; a value longer than one row is kept as parts (large-values.ts). */
+  private readonly cells: Cells;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -80,6 +83,11 @@ export class StateStore {
         detail TEXT NOT NULL
       );
     `);
+    this.cells = {
+      get: (key) => sql.exec<{ value: string }>('SELECT value FROM state WHERE key = ?', key).toArray()[0]?.value,
+      put: (key, text) => sql.exec(UPSERT, key, text),
+      delete: (key) => sql.exec('DELETE FROM state WHERE key = ?', key),
+    };
   }
 
   read<K extends StateKey>(key: K): StateValues[K] | undefined {
@@ -88,11 +96,11 @@ export class StateStore {
   }
 
   write<K extends StateKey>(key: K, value: StateValues[K]): void {
-    this.sql.exec(UPSERT, key, JSON.stringify(value));
+    writeLarge(this.cells, key, JSON.stringify(value));
   }
 
-  remove(key: StateKey): void {
-    this.sql.exec('DELETE FROM state WHERE key = ?', key);
+  remove(key: StateKey | 'config'): void {
+    removeLarge(this.cells, key);
   }
 
   /** Has the store been seeded (it has a revision)? */
@@ -142,7 +150,7 @@ export class StateStore {
     // Stored compact, with the defaults it leaves out: a third of the size, and a later
     // release's defaults never change what was stored.
     const text = storedText(compact);
-    this.sql.exec(UPSERT, 'config', text);
+    writeLarge(this.cells, 'config', text);
     this.remove('config_damaged');
     this.configRaw = text;
     this.configParsed = config;
@@ -223,7 +231,7 @@ export class StateStore {
   }
 
   private rawValue(key: StateKey | 'config'): string | undefined {
-    return this.sql.exec<{ value: string }>('SELECT value FROM state WHERE key = ?', key).toArray()[0]?.value;
+    return readLarge(this.cells, key);
   }
 
   private checkStored(raw: string): StoredCheck {
@@ -253,7 +261,7 @@ export class StateStore {
     // operator's document) and stop publishing, so isolates keep serving the last
     // snapshot they have until a valid configuration is stored.
     this.write('config_damaged', raw);
-    this.sql.exec("DELETE FROM state WHERE key = 'config'");
+    this.remove('config');
     this.write('config_error', `the stored configuration was damaged (${why}) and no valid earlier version is kept; it is kept aside as config_damaged: store a valid one`);
     this.record('storage', `the stored configuration was damaged (${why}) and no valid earlier version is kept: isolates keep the last published snapshot`, {
       actor: 'storage',
