@@ -261,8 +261,17 @@ export function isolateColo(request: Request): string {
   return 'unknown';
 }
 
-// The Worker's isolate: its PoP's cache is the Cache API's default cache, local to the data centre.
-const isolate = new IsolateSnapshots({ site: { cache: async () => caches.default } });
+/**
+ * The PoP tier's cache: one of its own, not `caches.default`. A named cache is a
+ * namespace of the zone's cache that only code opening it by name reads, so the
+ * snapshot (configuration, origin addresses, the affinity secret) can never be served
+ * to a visitor's request for its URL, whatever the zone's cache rules or the route's
+ * failure mode.
+ */
+export const POP_CACHE_NAME = 'switchyard:pop';
+
+// The Worker's isolate: its PoP's cache is in the Cache API, local to the data centre.
+const isolate = new IsolateSnapshots({ site: { cache: () => caches.open(POP_CACHE_NAME) } });
 
 export function currentSnapshot(env: Env, ctx: ExecutionContext, now: number, colo: string): Loaded | Promise<Loaded> {
   return isolate.snapshot(env, ctx, colo, now);

@@ -3,7 +3,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import worker from '../../src/index';
 import { popCacheKeys } from '../../src/control/pop-cache';
-import { LOCAL_CACHE_HOST, resetSnapshotCache } from '../../src/control/snapshot-cache';
+import { LOCAL_CACHE_HOST, POP_CACHE_NAME, resetSnapshotCache } from '../../src/control/snapshot-cache';
 import type { Env } from '../../src/env';
 import { configure, startOrigin } from '../support/worker';
 
@@ -61,6 +61,13 @@ describe('snapshot cache (SPEC §5)', () => {
     // Past the TTL, in the background: the PoP's cached copy is missing, so this isolate
     // claims the PoP's refresh and asks the Durable Object once; KV is not read.
     expect(calls).toEqual(['do.idFromName', 'do.get']);
+    // The PoP's copy went to a cache of its own: nothing of it is in the zone's default
+    // cache, from which a visitor's request for the same URL could be answered.
+    const keys = popCacheKeys(LOCAL_CACHE_HOST);
+    const held = await (await caches.open(POP_CACHE_NAME)).match(keys.snapshot);
+    expect(((await held?.json()) as { revision?: number } | undefined)?.revision).toBeGreaterThan(0);
+    expect(await caches.default.match(keys.snapshot)).toBeUndefined();
+    expect(await caches.default.match(keys.revision)).toBeUndefined();
 
     const broken = {
       ...(env as Env),
@@ -81,7 +88,8 @@ describe('snapshot cache (SPEC §5)', () => {
     await configure({ pools: [{ id: 'cold', origins: [{ name: 'x', address: 'http://127.0.0.1:9' }] }], load_balancers: [{ id: 'main', hostname: '*', default_pools: ['cold'] }] });
     await (env as Env).SNAPSHOTS.delete('snapshot');
     // Nor anything in the PoP's cache, which a cold isolate would read first.
-    for (const key of Object.values(popCacheKeys(LOCAL_CACHE_HOST))) await caches.default.delete(key);
+    const popCache = await caches.open(POP_CACHE_NAME);
+    for (const key of Object.values(popCacheKeys(LOCAL_CACHE_HOST))) await popCache.delete(key);
     resetSnapshotCache();
     const { env: counted, calls } = countingEnv(env as Env);
     const res = await send(counted, '/__lb/healthz');
