@@ -64,7 +64,8 @@ export function nextDue(health: OriginHealth | undefined, monitor: Monitor, now:
 
 /**
  * The probes to run now: monitored origins that are due (every one with `all`), less
- * those in `busy` (being probed by a round still running).
+ * those in `busy` (being probed by a round still running), the longest unchecked
+ * first: a round that runs out of subrequests leaves the newest checked for the next.
  */
 export function dueTargets(
   config: Config | undefined,
@@ -78,7 +79,13 @@ export function dueTargets(
     if (options.busy?.has(target.key)) continue;
     if (options.all || now + DUE_SLACK_MS >= nextDue(health[target.pool.id]?.[target.origin.name], target.monitor, now)) targets.push(target);
   }
-  return targets;
+  const checkedAt = (t: CheckTarget): number => {
+    const at = health[t.pool.id]?.[t.origin.name]?.last_check_at;
+    const ms = at === undefined ? NaN : Date.parse(at);
+    return Number.isNaN(ms) ? -Infinity : ms;
+  };
+  const at = new Map(targets.map((t) => [t, checkedAt(t)]));
+  return targets.sort((a, b) => at.get(a)! - at.get(b)! || 0);
 }
 
 /** When the alarm should fire: the next due probe, at least DUE_SLACK_MS from now; undefined when nothing is monitored. */
@@ -141,6 +148,8 @@ export function applyOutcomes(
     const pool = config.pools.find((p) => p.id === target.pool.id);
     const origin = pool?.origins.find((o) => o.name === target.origin.name);
     if (pool?.monitor !== target.monitor.id || origin?.address !== target.origin.address || !checkedFrom(pool, from)) return;
+    // Not made for want of subrequests: the origin keeps its health and stays due.
+    if (outcomes[i].unchecked === true) return;
     const monitor = config.monitors.find((m) => m.id === pool.monitor) ?? target.monitor;
     const next = nextHealth(health[pool.id]?.[origin.name], outcomes[i], monitor, at);
     (health[pool.id] ??= {})[origin.name] = next.health;

@@ -25,6 +25,12 @@ export interface ProbeOutcome {
   status?: number;
   /** attempts made: 1 + immediate re-tries used (monitor.retries) */
   attempts: number;
+  /**
+   * The probe could not be made, or not with all its re-tries: the invocation's
+   * subrequests ran out (the runtime's limit, or the round's budget). Not a failure of
+   * the origin: its health is left as it was and it stays due.
+   */
+  unchecked?: true;
 }
 
 type AttemptOutcome = Omit<ProbeOutcome, 'attempts'>;
@@ -37,12 +43,31 @@ export interface ProbeOptions {
   zones?: readonly string[];
   /** The check region whose prober sends the probe (PROBE_REGION_HEADER); undefined for the control plane's own. */
   region?: Region;
+  /** Takes one subrequest from the round's budget before each attempt; false when none is left. */
+  spend?: () => boolean;
 }
+
+/** The runtime's refusal of a subrequest past the invocation's limit ("Too many subrequests."), which says nothing of the origin. */
+export function isSubrequestLimit(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return /too many (subrequests|api requests)/i.test(message);
+}
+
+/** The outcome of a probe that could not be made: see ProbeOutcome.unchecked. */
+export function uncheckedOutcome(attempts: number): ProbeOutcome {
+  return { ok: false, rtt_ms: 0, reason: 'not checked: no subrequests left in this invocation', attempts, unchecked: true };
+}
+
+/** An attempt the runtime refused for the invocation's subrequest limit. */
+const UNCHECKED: unique symbol = Symbol('unchecked');
 
 export async function probe(monitor: Monitor, origin: Origin, options: ProbeOptions = {}): Promise<ProbeOutcome> {
   const allowed = Math.max(0, Math.floor(monitor.retries)) + 1;
   for (let attempts = 1; ; attempts++) {
+    // A probe cut short of its re-tries says no more than one never made.
+    if (options.spend?.() === false) return uncheckedOutcome(attempts - 1);
     const outcome = await attempt(monitor, origin, options.now ?? Date.now, options);
+    if (outcome === UNCHECKED) return uncheckedOutcome(attempts);
     if (outcome.ok || attempts >= allowed) return { ...outcome, attempts };
   }
 }
@@ -105,7 +130,7 @@ export function probeHeaders(monitor: Monitor, origin: Origin, region?: Region):
   return headers;
 }
 
-async function attempt(monitor: Monitor, origin: Origin, now: () => number, { network, zones, region }: ProbeOptions): Promise<AttemptOutcome> {
+async function attempt(monitor: Monitor, origin: Origin, now: () => number, { network, zones, region }: ProbeOptions): Promise<AttemptOutcome | typeof UNCHECKED> {
   const started = now();
   const timeoutMs = monitor.timeout * 1000;
   const deadline = new Deadline(timeoutMs);
@@ -152,6 +177,7 @@ async function attempt(monitor: Monitor, origin: Origin, now: () => number, { ne
     if (!found) return failed(`body does not contain ${quoteShort(monitor.expected_body)}`, rtt, status);
     return { ok: true, rtt_ms: rtt, reason: '', status };
   } catch (error) {
+    if (!deadline.expired && isSubrequestLimit(error)) return UNCHECKED;
     const reason = deadline.expired ? `timeout after ${timeoutMs} ms` : networkReason(error, phase);
     return failed(reason, now() - started, status);
   } finally {

@@ -9,6 +9,8 @@ export interface ProbeResult {
   ok: boolean;
   rtt_ms: number;
   reason: string;
+  /** The probe could not be made (the invocation's subrequests ran out): no outcome at all, never a failure. */
+  unchecked?: boolean;
 }
 
 export interface Thresholds {

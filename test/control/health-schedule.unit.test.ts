@@ -58,6 +58,22 @@ describe('dueTargets', () => {
     expect(names(dueTargets(config(), {}, T0, { busy: new Set([targetKey('fast', 'a')]) }))).toEqual(['fast/b', 'slow/c']);
   });
 
+  it('the longest unchecked go first (never checked before all), so a round cut short by its subrequests leaves the newest checked', () => {
+    const health: HealthMap = { fast: { a: checkedAt(T0 + 3000), b: checkedAt(T0 + 1000) }, slow: { c: checkedAt(T0 + 2000) } };
+    expect(names(dueTargets(config(), health, T0 + 120_000))).toEqual(['fast/b', 'slow/c', 'fast/a']);
+    expect(names(dueTargets(config(), { fast: { a: checkedAt(T0) } }, T0 + 1, { all: true }))).toEqual(['fast/b', 'slow/c', 'fast/a']);
+  });
+
+  it('an unchecked outcome (no subrequests left) changes nothing: no result, no transition, the failure count kept', () => {
+    const stored: HealthMap = { fast: { a: checkedAt(T0, { healthy: true, consecutive_down: 2, consecutive_up: 0 }) } };
+    const targets = dueTargets(config(), stored, T0 + 120_000).filter((t) => t.pool.id === 'fast');
+    const unchecked: ProbeResult = { ok: false, rtt_ms: 0, reason: 'not checked: no subrequests left in this invocation', unchecked: true };
+    const { health, changes, applied } = applyOutcomes(config(), stored, targets, targets.map(() => unchecked), T0 + 120_000);
+    expect(health.fast).toEqual(stored.fast);
+    expect(changes).toEqual([]);
+    expect(applied).toEqual([]);
+  });
+
   it('skips disabled pools, disabled origins and pools without a monitor; nothing without a configuration', () => {
     expect(names(dueTargets(config({ fastEnabled: false }), {}, T0))).toEqual(['slow/c']);
     expect(names(dueTargets(config({ bEnabled: false }), {}, T0))).toEqual(['fast/a', 'slow/c']);
