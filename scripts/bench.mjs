@@ -209,7 +209,7 @@ async function main() {
   for (const f of results.failover) log(`  ${f.name.padEnd(22)} ${String(f.requests).padStart(8)} requests  ${String(f.errors).padStart(5)} client errors`);
 
   results.fanout = await fanout(switchyard.url, origins.ports, smoke ? 100 : 1000);
-  log(`\nHealth-check fan-out: ${results.fanout.origins} origins probed in ${results.fanout.ms} ms (6 at a time)`);
+  log(`\nHealth-check fan-out: ${results.fanout.origins} origins probed in ${results.fanout.ms} ms (6 at a time; ${results.fanout.calls} call${results.fanout.calls === 1 ? '' : 's'} of POST /health/check, at most 900 probe attempts each)`);
 
   save();
 }
