@@ -227,7 +227,9 @@ function redirectResponse(
 ): { response: Response; origin: CompiledOrigin } {
   const origin = redirectOrigin(candidates);
   if (origin === undefined) {
-    throw new LbError(503, 'no_healthy_origin', `origin "${candidates[0]?.name}" has no public_url to redirect to`, { headers: { 'retry-after': RETRY_AFTER_SECONDS } });
+    // The client's answer names no origin (SPEC §3); the log does.
+    console.error(`redirect: origin ${candidates[0]?.key} has no public_url to redirect to`);
+    throw new LbError(503, 'no_healthy_origin', 'the origin chosen for this redirect has no public_url', { headers: { 'retry-after': RETRY_AFTER_SECONDS } });
   }
   const headers = new Headers({ location: redirectLocation([origin], url)!, 'cache-control': 'no-store' });
   if (expose) {

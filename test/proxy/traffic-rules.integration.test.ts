@@ -338,6 +338,44 @@ describe('redirect steering: photos on storage nodes', () => {
     expect(res.headers.get('cache-control')).toBe('no-store');
   });
 
+  it('a client pinned where no rule applied is redirected by the rule all the same, not answered 503: a pin to a pool the rule never steers to is not honoured', async () => {
+    const [web, photo] = await Promise.all([startOrigin('pinned-web'), startOrigin('pinned-photo')]);
+    const doc = (failover: string) => ({
+      pools: [
+        { id: 'web', origins: [{ name: 'web', address: web.url }] },
+        { id: 'photos', origins: [{ name: 'n1', address: photo.url, public_url: 'https://n1.photos.example' }] },
+      ],
+      load_balancers: [
+        {
+          id: 'site',
+          hostname: '*',
+          default_pools: ['web'],
+          expose_headers: false,
+          session_affinity: 'cookie',
+          session_affinity_attributes: { zero_downtime_failover: failover },
+          rules: [{ name: 'photos', condition: 'starts_with(http.request.uri.path, "/photos/")', overrides: { default_pools: ['photos'], redirect: {} } }],
+        },
+      ],
+    });
+    for (const failover of ['sticky', 'temporary', 'none']) {
+      await configure(doc(failover));
+      const home = await lb('/');
+      expect(home.status).toBe(200);
+      await home.arrayBuffer();
+      const cookie = home.headers.get('set-cookie')!.split(';')[0];
+      expect(cookie).toMatch(/^__lb_affinity=/);
+
+      const res = await lb('/photos/1', { headers: { cookie }, redirect: 'manual' });
+      expect(res.status).toBe(307);
+      expect(res.headers.get('location')).toBe('https://n1.photos.example/photos/1');
+      // The pin still holds where the rule does not apply.
+      const back = await lb('/', { headers: { cookie } });
+      expect(back.status).toBe(200);
+      await back.arrayBuffer();
+    }
+    expect(await photo.log()).toEqual([]);
+  });
+
   it('refuses a status that is not a redirect', async () => {
     const res = await storage({ status_code: 200 });
     expect(res.status).toBe(400);
