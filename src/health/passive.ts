@@ -9,6 +9,29 @@ export interface PassivePolicy {
   max_ejection_percent: number;
 }
 
+/**
+ * The policy for a pool that several load balancers send to: the one hardest to eject
+ * by, so that no load balancer's looser settings (a canary's max_fails 1) eject origins
+ * for the others: the most max_fails, the shortest fail_timeout (a shorter window and
+ * shorter ejections), the least max_ejection_percent. Undefined when none has passive
+ * health on.
+ */
+export function hardestPolicy(policies: Iterable<PassivePolicy>): PassivePolicy | undefined {
+  let hardest: PassivePolicy | undefined;
+  for (const p of policies) {
+    if (p.max_fails <= 0) continue;
+    hardest =
+      hardest === undefined
+        ? { max_fails: p.max_fails, fail_timeout: p.fail_timeout, max_ejection_percent: p.max_ejection_percent }
+        : {
+            max_fails: Math.max(hardest.max_fails, p.max_fails),
+            fail_timeout: Math.min(hardest.fail_timeout, p.fail_timeout),
+            max_ejection_percent: Math.min(hardest.max_ejection_percent, p.max_ejection_percent),
+          };
+  }
+  return hardest;
+}
+
 interface PoolEjections {
   generation: number;
   ejectedUntil: Map<string, number>;
@@ -22,7 +45,9 @@ export class PassiveHealth {
 
   /**
    * Records a failed attempt; returns true when it ejected the origin.
-   * `poolSize` is the number of origins in the pool, for the ejection cap.
+   * `poolSize` is the number of the pool's origins that serve (enabled and healthy by
+   * active checks), for the ejection cap: origins that are disabled or down already
+   * must not make room for ejecting the ones left.
    */
   recordFailure(pool: string, origin: string, poolSize: number, policy: PassivePolicy, now: number): boolean {
     if (policy.max_fails <= 0) return false;
@@ -30,6 +55,8 @@ export class PassiveHealth {
     const windowStart = now - policy.fail_timeout * 1000;
     const times = (this.failures.get(key) ?? []).filter((t) => t > windowStart);
     times.push(now);
+    // Only the newest max_fails count: while the cap holds an origin in, its failures do not pile up.
+    if (times.length > policy.max_fails) times.splice(0, times.length - policy.max_fails);
     this.failures.set(key, times);
     if (times.length < policy.max_fails) return false;
 

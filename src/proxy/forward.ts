@@ -211,10 +211,17 @@ async function attemptOn(
   return attemptResult(origin, clock, started, now, 'ok', undefined, status, response);
 }
 
-/** Counts a failed attempt against its origin; true when that ejected it. */
+/**
+ * Counts a failed attempt against its origin; true when that ejected it. The count
+ * goes by the pool's policy (the hardest of the load balancers sending to it), so a
+ * load balancer with looser settings cannot eject origins for the others; one with
+ * passive health off counts nothing.
+ */
 function charge(origin: CompiledOrigin, fc: ForwardContext): boolean {
+  if (fc.lb.passive_health.max_fails <= 0) return false;
   const pool = fc.plan.pools.get(origin.pool);
-  return fc.passive.recordFailure(origin.pool, origin.name, pool?.origins.length ?? 1, fc.lb.passive_health, fc.now());
+  const policy = fc.plan.passivePolicy(origin.pool) ?? fc.lb.passive_health;
+  return fc.passive.recordFailure(origin.pool, origin.name, pool?.healthyOrigins ?? 0, policy, fc.now());
 }
 
 /**

@@ -1,12 +1,14 @@
 import type { Config, HashKey, LoadBalancer, OriginPolicy, Pool, RateLimitKey } from '../config/schema';
 import { checkRegionsOf, isIpLiteral, parseHashKey, parseOriginAddress, parsePublicUrl, parseRateLimitKey } from '../config/schema';
 import type { Region } from '../geo/regions';
-import type { PassiveHealth } from '../health/passive';
+import { steeringPools } from '../config/pool-lists';
+import { hardestPolicy, type PassiveHealth, type PassivePolicy } from '../health/passive';
 import { asSeenFrom, lastFoundUp } from '../health/regional';
 import type { HealthMap, OriginHealth } from '../health/state';
 import { originKey, type CompiledOrigin } from './compiled-origin';
 import { compileShedding, type Shedding } from './load-shedding';
 import { ringScale, type RingScale } from './origin-pick';
+import { reachablePools } from './reach';
 import { compileRules, mergeOverrides, type CompiledRule, type RuleExtras } from './rules';
 import { Selection } from './selection';
 
@@ -234,6 +236,8 @@ export class Plan {
   private readonly exactHosts = new Map<string, CompiledLoadBalancer>();
   private readonly wildcardHosts = new Map<string, CompiledLoadBalancer>();
   private catchAll: CompiledLoadBalancer | undefined;
+  /** Per pool, the passive health policy of the load balancers that send to it, taken at its hardest (hardestPolicy). */
+  private readonly passivePolicies: ReadonlyMap<string, PassivePolicy>;
 
   constructor(
     readonly version: number,
@@ -249,6 +253,12 @@ export class Plan {
       else if (lb.hostname.startsWith('*.')) this.wildcardHosts.set(lb.hostname.slice(1), compiled);
       else this.exactHosts.set(lb.hostname, compiled);
     }
+    this.passivePolicies = passivePolicies(config);
+  }
+
+  /** The passive health policy failures of `pool`'s origins are counted by; undefined when no load balancer sending to it has passive health on. */
+  passivePolicy(pool: string): PassivePolicy | undefined {
+    return this.passivePolicies.get(pool);
   }
 
   /** A pool as clients of `region` see it (CompiledPool.inRegion); undefined when there is none by that id. */
@@ -270,6 +280,29 @@ export class Plan {
     }
     return this.catchAll;
   }
+}
+
+/** Each pool's passive policy: the hardest of the load balancers whose steering, or a rule's overrides, can send to it. */
+function passivePolicies(config: Config): Map<string, PassivePolicy> {
+  const byPool = new Map<string, PassivePolicy[]>();
+  for (const lb of config.load_balancers) {
+    const pools = reachablePools(lb);
+    for (const rule of lb.rules ?? []) {
+      for (const id of steeringPools({ ...lb, ...rule.overrides })) pools.add(id);
+      for (const id of Object.keys(rule.overrides.random_steering?.pool_weights ?? {})) pools.add(id);
+    }
+    for (const id of pools) {
+      const list = byPool.get(id);
+      if (list === undefined) byPool.set(id, [lb.passive_health]);
+      else list.push(lb.passive_health);
+    }
+  }
+  const policies = new Map<string, PassivePolicy>();
+  for (const [id, list] of byPool) {
+    const policy = hardestPolicy(list);
+    if (policy !== undefined) policies.set(id, policy);
+  }
+  return policies;
 }
 
 function resolvePolicy(lb: LoadBalancer): CompiledLoadBalancer['policy'] {

@@ -47,6 +47,67 @@ describe('a poisoned request (seed 001\'s "query of death")', () => {
   });
 });
 
+describe('the ejection cap cannot be got round', () => {
+  /** GETs of `path` through `host` until each has been answered; the origins fail it meanwhile. */
+  async function poison(host: string, path: string, count: number): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      const res = await lb(path, { host });
+      expect(res.status).toBeGreaterThanOrEqual(500);
+      await res.arrayBuffer();
+    }
+  }
+
+  /** The origins that serve `/` through `host`, over `n` requests; a 503 counts as none. */
+  async function serving(host: string, n = 8): Promise<Set<string>> {
+    const names = new Set<string>();
+    for (let i = 0; i < n; i++) {
+      const res = await lb('/', { host });
+      await res.arrayBuffer();
+      if (res.status === 200) names.add(res.headers.get('x-lb-origin')!);
+    }
+    return names;
+  }
+
+  it('by disabled origins: the cap counts the origins that serve, so two live of four configured are never both ejected', async () => {
+    const live = await Promise.all(['cap-live-1', 'cap-live-2'].map((name) => startOrigin(name)));
+    await Promise.all(live.map((o) => o.mode({ paths: { '/fail': 503 } })));
+    await configure({
+      pools: [
+        {
+          id: 'cap-disabled',
+          origins: [
+            ...live.map((o, i) => ({ name: `live-${i + 1}`, address: o.url })),
+            { name: 'off-1', address: 'off-1.invalid', enabled: false },
+            { name: 'off-2', address: 'off-2.invalid', enabled: false },
+          ],
+        },
+      ],
+      load_balancers: [{ id: 'main', hostname: 'cap.test', default_pools: ['cap-disabled'], retries: 1, passive_health: { max_fails: 3, fail_timeout: 30, max_ejection_percent: 50 } }],
+    });
+    // Every GET of /fail is charged to both live origins: three of them reach max_fails on each.
+    await poison('cap.test', '/fail', 4);
+    // Half of the two that serve may go, never both: the pool keeps answering.
+    expect((await serving('cap.test')).size).toBe(1);
+  });
+
+  it("by a looser load balancer on the same pool: failures are counted by the pool's hardest policy", async () => {
+    const shared = await Promise.all(['cap-shared-1', 'cap-shared-2', 'cap-shared-3', 'cap-shared-4'].map((name) => startOrigin(name)));
+    await Promise.all(shared.map((o) => o.mode({ paths: { '/fail': 503 } })));
+    await configure({
+      pools: [{ id: 'cap-shared', origins: shared.map((o, i) => ({ name: `s${i + 1}`, address: o.url })) }],
+      load_balancers: [
+        { id: 'production', hostname: 'prod.test', default_pools: ['cap-shared'], retries: 3, passive_health: { max_fails: 3, fail_timeout: 30, max_ejection_percent: 50 } },
+        // A canary that ejects on one failure, all of the pool if need be.
+        { id: 'canary', hostname: 'canary.test', default_pools: ['cap-shared'], retries: 3, passive_health: { max_fails: 1, fail_timeout: 30, max_ejection_percent: 100 } },
+      ],
+    });
+    await poison('canary.test', '/fail', 6);
+    // By the canary's own settings all four would be out; by the hardest, at most two.
+    expect((await serving('prod.test', 12)).size).toBeGreaterThanOrEqual(2);
+    expect((await serving('canary.test', 12)).size).toBeGreaterThanOrEqual(2);
+  });
+});
+
 describe('killing an origin under load', () => {
   it('2,000 GETs at concurrency 20, one of three origins killed mid-run: zero client errors', async () => {
     const origins = await Promise.all(['load-1', 'load-2', 'load-3'].map((name) => startOrigin(name)));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { PassiveHealth, type PassivePolicy } from '../../src/health/passive';
+import { hardestPolicy, PassiveHealth, type PassivePolicy } from '../../src/health/passive';
 
 const POLICY: PassivePolicy = { max_fails: 3, fail_timeout: 10, max_ejection_percent: 50 };
 const T0 = 1_000_000;
@@ -124,5 +124,28 @@ describe('active checks end passive ejections', () => {
     expect(passive.readmitChecked((pool, origin) => (pool === 'p' && origin === 'a' ? T0 + 3 : undefined))).toBe(1);
     expect(passive.isEjected('p', 'a', T0 + 4)).toBe(false);
     expect(passive.generation('p', T0 + 4)).not.toBe(generation);
+  });
+
+  it('keeps only the newest max_fails failures of an origin the cap holds in, however many come', () => {
+    const passive = new PassiveHealth();
+    fail(passive, 'a', [T0, T0 + 1, T0 + 2], 1);
+    const times = Array.from({ length: 10_000 }, (_, i) => T0 + 3 + i / 10);
+    expect(fail(passive, 'a', times, 1).some(Boolean)).toBe(false);
+    const kept = (passive as unknown as { failures: Map<string, number[]> }).failures.get('p\u0000a');
+    expect(kept?.length).toBeLessThanOrEqual(POLICY.max_fails);
+    // Still ejected once the cap allows it: the count is not lost.
+    expect(fail(passive, 'a', [T0 + 1005], 2)).toEqual([true]);
+  });
+});
+
+describe('hardestPolicy', () => {
+  it('takes each field at its hardest to eject by, over the load balancers with passive health on', () => {
+    const canary: PassivePolicy = { max_fails: 1, fail_timeout: 60, max_ejection_percent: 100 };
+    const production: PassivePolicy = { max_fails: 5, fail_timeout: 10, max_ejection_percent: 30 };
+    const off: PassivePolicy = { max_fails: 0, fail_timeout: 1, max_ejection_percent: 0 };
+    expect(hardestPolicy([canary, production, off])).toEqual({ max_fails: 5, fail_timeout: 10, max_ejection_percent: 30 });
+    expect(hardestPolicy([canary])).toEqual(canary);
+    expect(hardestPolicy([off])).toBeUndefined();
+    expect(hardestPolicy([])).toBeUndefined();
   });
 });

@@ -340,7 +340,7 @@ describe('redirect steering: photos on storage nodes', () => {
 
   it('a client pinned where no rule applied is redirected by the rule all the same, not answered 503: a pin to a pool the rule never steers to is not honoured', async () => {
     const [web, photo] = await Promise.all([startOrigin('pinned-web'), startOrigin('pinned-photo')]);
-    const doc = (failover: string) => ({
+    const doc = (failover: 'sticky' | 'temporary' | 'none') => ({
       pools: [
         { id: 'web', origins: [{ name: 'web', address: web.url }] },
         { id: 'photos', origins: [{ name: 'n1', address: photo.url, public_url: 'https://n1.photos.example' }] },
@@ -351,13 +351,13 @@ describe('redirect steering: photos on storage nodes', () => {
           hostname: '*',
           default_pools: ['web'],
           expose_headers: false,
-          session_affinity: 'cookie',
+          session_affinity: 'cookie' as const,
           session_affinity_attributes: { zero_downtime_failover: failover },
           rules: [{ name: 'photos', condition: 'starts_with(http.request.uri.path, "/photos/")', overrides: { default_pools: ['photos'], redirect: {} } }],
         },
       ],
     });
-    for (const failover of ['sticky', 'temporary', 'none']) {
+    for (const failover of ['sticky', 'temporary', 'none'] as const) {
       await configure(doc(failover));
       const home = await lb('/');
       expect(home.status).toBe(200);
