@@ -42,7 +42,12 @@ const VersionParam = z.object({
     .meta({ description: 'a version number' }),
 });
 
-const Stored = z.object({ version: z.number().int(), config: ConfigSchema.nullable(), warnings: warningsField });
+const Stored = z.object({
+  version: z.number().int(),
+  config: ConfigSchema.nullable(),
+  config_error: z.string().optional().openapi({ description: 'while nothing is configured: why LB_CONFIG could not be used' }),
+  warnings: warningsField,
+});
 
 export const configRoutes = adminRoutes('invalid_config')
   .openapi(

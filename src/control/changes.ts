@@ -43,17 +43,23 @@ export function seedState(store: StateStore, lbConfig: string | undefined): void
   try {
     document = JSON.parse(seed);
   } catch (error) {
-    store.write('config_error', `LB_CONFIG is not JSON: ${(error as Error).message}`);
+    seedRefused(store, `LB_CONFIG is not JSON: ${(error as Error).message}`);
     return;
   }
   const validation = validateConfig(document);
   if (!validation.ok) {
     const first = validation.issues.slice(0, 3).map((i) => `${i.path || '(root)'}: ${i.message}`);
-    store.write('config_error', `LB_CONFIG is not a valid configuration: ${first.join('; ')}`);
+    seedRefused(store, `LB_CONFIG is not a valid configuration: ${first.join('; ')}`);
     return;
   }
   store.commitConfig(validation.config, 1, 'LB_CONFIG', 'configuration seeded from LB_CONFIG');
   store.record('config', 'configuration seeded from LB_CONFIG (version 1)', { actor: 'LB_CONFIG', resource: 'config', action: 'replace', from: 0, to: 1, version: 1 });
+}
+
+/** Why LB_CONFIG could not seed the store: kept for GET /config and logged, never shown to clients. */
+function seedRefused(store: StateStore, why: string): void {
+  store.write('config_error', why);
+  console.error(why);
 }
 
 /** PUT /config: replaces the configuration; `ifMatch` is the version the caller last saw. */

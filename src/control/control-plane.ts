@@ -34,6 +34,8 @@ export { PROBE_CONCURRENCY } from './check-runner';
 export interface StoredConfig {
   version: number;
   config: Config | null;
+  /** While nothing is configured: why LB_CONFIG could not be used. */
+  config_error?: string;
 }
 
 export class ControlPlane extends DurableObject<Env> {
@@ -87,7 +89,8 @@ export class ControlPlane extends DurableObject<Env> {
   async getConfig(): Promise<StoredConfig> {
     await this.ensureSeeded();
     const config = this.store.config() ?? null;
-    return { version: this.store.currentVersion(), config };
+    const error = config === null ? this.store.read('config_error') : undefined;
+    return { version: this.store.currentVersion(), config, ...(error === undefined ? {} : { config_error: error }) };
   }
 
   /** Replaces the configuration; `ifMatch` is the version the caller last saw. */

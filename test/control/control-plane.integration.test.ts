@@ -3,7 +3,12 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi, type MockInstance } from 'vitest';
 import type { Config } from '../../src/config/schema';
 import type { ControlPlane } from '../../src/control/control-plane';
+import { seedState } from '../../src/control/changes';
 import { changed, republish, unchanged, unpublished } from '../../src/control/mutation';
+import type { Snapshot } from '../../src/control/snapshot';
+import type { Loaded } from '../../src/control/snapshot-cache';
+import type { LbError } from '../../src/errors';
+import { steer } from '../../src/proxy/steer';
 import { MAX_VERSIONS, type StateStore } from '../../src/control/store';
 import type { Env } from '../../src/env';
 import { loadBalancer, pool, validConfig } from '../support/configs';
@@ -16,6 +21,9 @@ const testEnv = env as Env;
 let objects = 0;
 /** A ControlPlane of its own for one test. */
 const freshStub = () => testEnv.CONTROL.get(testEnv.CONTROL.idFromName(`internals-${++objects}`));
+
+/** A snapshot with nothing configured, as an isolate holds it. */
+const compileForTest = async (snapshot: Snapshot): Promise<Loaded> => ({ snapshot, plan: undefined, affinityKey: undefined as never, loadedAt: Date.now() });
 
 const doc = (weight: number): Config => validConfig({ pools: [pool('p', [{ name: 'a', address: 'https://a.example.com', weight }])], load_balancers: [loadBalancer({ default_pools: ['p'] })] });
 const weightOf = (config: Config | undefined) => config?.pools[0].origins[0].weight;
@@ -145,6 +153,38 @@ describe('a damaged stored configuration, repaired by the store', () => {
       expect(store.read('config_error')).toBeUndefined();
       await store.publish(store.snapshot(Date.now()));
       expect(await testEnv.SNAPSHOTS.get('snapshot:revision')).toBe(String(store.revision()));
+    });
+  });
+});
+
+describe('a seed LB_CONFIG that cannot be used', () => {
+  it("is refused with its reason kept for GET /config; a client's 503 not_configured quotes none of it", async () => {
+    // Not JSON: an unquoted address, which the parser's message quotes back.
+    const seed = '{"pools":[{"id":"p","origins":[{"name":"a","address":http://10.20.30.40:8080}]}]}';
+    await runInDurableObject(freshStub(), async (instance, state) => {
+      const store = instance['store'];
+      state.storage.sql.exec("DELETE FROM state WHERE key = 'revision'");
+      seedState(store, seed);
+      expect(store.config()).toBeUndefined();
+      const why = store.read('config_error')!;
+      expect(why).toMatch(/^LB_CONFIG is not JSON: /);
+
+      const stored = await instance.getConfig();
+      expect(stored).toMatchObject({ config: null, config_error: why });
+
+      const loaded = await compileForTest(store.snapshot(Date.now()));
+      let refusal: LbError | undefined;
+      try {
+        steer(new Request('http://app.test/'), loaded, false);
+      } catch (error) {
+        refusal = error as LbError;
+      }
+      expect(refusal?.status).toBe(503);
+      const body = (await refusal!.getResponse().json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('not_configured');
+      expect(body.error.message).toContain('GET /__lb/api/config says why');
+      expect(body.error.message).not.toContain('10.20.30.40');
+      expect(body.error.message).not.toContain(why.slice('LB_CONFIG is not JSON: '.length, 40));
     });
   });
 });
