@@ -5,6 +5,7 @@ import { CONNECT_FAILURE_STATUS, isEdgeIpRefusal, isEdgeStatus } from '../edge/s
 import { AttemptClock } from './attempt-clock';
 import type { Attempt, AttemptOutcome } from './attempt';
 import { failureResponse } from './failure-response';
+import { replayableBody } from './replay-body';
 import { guardBody } from './read-timeout';
 import { isWebSocketUpgrade, upstreamHeaders, upstreamRoute, type ClientSide } from './upstream';
 
@@ -19,7 +20,6 @@ import { isWebSocketUpgrade, upstreamHeaders, upstreamRoute, type ClientSide } f
 // request leaves is the balancer's, never the origin's: not charged, not retried.
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
-const MAX_REPLAY_BYTES = 1024 * 1024;
 /** Bodies of known length up to this are read whole under one deadline (see guardResponse). */
 const BUFFERED_BODY_BYTES = 64 * 1024;
 
@@ -91,51 +91,55 @@ export async function forward(request: Request, client: ClientSide, candidates: 
   const headers = upstreamHeaders(client, lb, isWebSocket);
   const attempts: Attempt[] = [];
   const started = fc.now();
+  // What the body holds of the isolate's replay budget is given back once no attempt is left to make.
+  try {
+    for (let i = 0; i < candidates.length; i++) {
+      const origin = candidates[i];
+      const last = i === candidates.length - 1;
+      const attempt = await attemptOn(origin, i === 0, request.method, headers, body.value, client, fc);
+      attempts.push(attempt.record);
+      const { record } = attempt;
 
-  for (let i = 0; i < candidates.length; i++) {
-    const origin = candidates[i];
-    const last = i === candidates.length - 1;
-    const attempt = await attemptOn(origin, i === 0, request.method, headers, body.value, client, fc);
-    attempts.push(attempt.record);
-    const { record } = attempt;
-
-    // A response to pass on (the origin's success, or its own error page when nothing
-    // else is left) is readied here: a small body is read whole first, and a stall
-    // before anything went to the client is still this attempt's failure.
-    const relay = attempt.response !== undefined && !isEdgeStatus(attempt.response.status) && (record.outcome === 'ok' || (record.outcome === 'status' && (last || !body.replayable || !idempotent)));
-    if (relay) {
-      const passing = passOn(attempt.response!, request.method, origin, fc, attempt.clock);
-      const ready = passing instanceof Promise ? await passing : passing;
-      if (ready.response !== undefined) {
-        if (record.outcome === 'ok') fc.passive.recordSuccess(origin.pool, origin.name);
-        else record.ejected = charge(origin, fc);
-        return { response: ready.response, copied: ready.copied, attempts, served: origin, upstreamMs: fc.now() - started };
+      // A response to pass on (the origin's success, or its own error page when nothing
+      // else is left) is readied here: a small body is read whole first, and a stall
+      // before anything went to the client is still this attempt's failure.
+      const relay = attempt.response !== undefined && !isEdgeStatus(attempt.response.status) && (record.outcome === 'ok' || (record.outcome === 'status' && (last || !body.replayable || !idempotent)));
+      if (relay) {
+        const passing = passOn(attempt.response!, request.method, origin, fc, attempt.clock);
+        const ready = passing instanceof Promise ? await passing : passing;
+        if (ready.response !== undefined) {
+          if (record.outcome === 'ok') fc.passive.recordSuccess(origin.pool, origin.name);
+          else record.ejected = charge(origin, fc);
+          return { response: ready.response, copied: ready.copied, attempts, served: origin, upstreamMs: fc.now() - started };
+        }
+        record.outcome = ready.stalled ? 'timeout' : 'network';
+        record.failed = true;
+        record.detail = ready.stalled ? `response body silent for ${lb.read_timeout_ms} ms` : 'response body cut off';
       }
-      record.outcome = ready.stalled ? 'timeout' : 'network';
-      record.failed = true;
-      record.detail = ready.stalled ? `response body silent for ${lb.read_timeout_ms} ms` : 'response body cut off';
+
+      const { outcome } = record;
+      const failed =
+        outcome === 'connect-failure'
+          ? policy.connectFailure || attempt.statusListed
+          : outcome === 'network'
+            ? policy.connectFailure
+            : outcome === 'timeout'
+              ? policy.timeout
+              : outcome === 'status';
+      // While the client's body is still streaming up, a slow attempt may be the client's doing.
+      if (failed && !(outcome === 'timeout' && body.streamed)) record.ejected = charge(origin, fc);
+      // Retry only what cannot have reached the origin, unless the method may be repeated.
+      // workerd throws the same error for a refused connection and for a reset after the
+      // request was sent ("network"): only the edge's 52x answers say nothing arrived.
+      const retry = failed && !last && body.replayable && (idempotent || outcome === 'connect-failure');
+      await attempt.response?.body?.cancel().catch(() => undefined);
+      if (!retry) break;
     }
 
-    const { outcome } = record;
-    const failed =
-      outcome === 'connect-failure'
-        ? policy.connectFailure || attempt.statusListed
-        : outcome === 'network'
-          ? policy.connectFailure
-          : outcome === 'timeout'
-            ? policy.timeout
-            : outcome === 'status';
-    // While the client's body is still streaming up, a slow attempt may be the client's doing.
-    if (failed && !(outcome === 'timeout' && body.streamed)) record.ejected = charge(origin, fc);
-    // Retry only what cannot have reached the origin, unless the method may be repeated.
-    // workerd throws the same error for a refused connection and for a reset after the
-    // request was sent ("network"): only the edge's 52x answers say nothing arrived.
-    const retry = failed && !last && body.replayable && (idempotent || outcome === 'connect-failure');
-    await attempt.response?.body?.cancel().catch(() => undefined);
-    if (!retry) break;
+    return { response: failureResponse(attempts, lb), copied: true, attempts, served: undefined, upstreamMs: fc.now() - started };
+  } finally {
+    body.release();
   }
-
-  return { response: failureResponse(attempts, lb), copied: true, attempts, served: undefined, upstreamMs: fc.now() - started };
 }
 
 interface AttemptResult {
@@ -294,65 +298,4 @@ function discard(response: Response): void {
     }
   }
   response.body?.cancel().catch(() => undefined);
-}
-
-/**
- * The request body, buffered when it may be sent more than once: up to 1 MiB, only
- * when there is another candidate to send it to. A larger body streams through on a
- * single attempt (what was read of it is sent first).
- */
-function replayableBody(request: Request, wantRetries: boolean): RequestBody | Promise<RequestBody> {
-  // A GET or HEAD here has an empty body at most (one with content was refused before
-  // steering), and the runtime would refuse even an empty one.
-  if (request.body === null || request.method === 'GET' || request.method === 'HEAD') return NO_BODY;
-  if (!wantRetries) return { value: request.body, replayable: false, streamed: true };
-  return bufferedBody(request, request.body);
-}
-
-const NO_BODY: RequestBody = { value: null, replayable: true, streamed: false };
-
-async function bufferedBody(request: Request, stream: ReadableStream<Uint8Array>): Promise<RequestBody> {
-  const declared = request.headers.get('content-length');
-  if (declared !== null && !(Number(declared) <= MAX_REPLAY_BYTES)) return { value: stream, replayable: false, streamed: true };
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.byteLength;
-    if (size > MAX_REPLAY_BYTES) {
-      // Too large to keep: send what was read, then the rest, on one attempt.
-      return { value: prepend(chunks, reader), replayable: false, streamed: true };
-    }
-  }
-  const whole = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    whole.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return { value: whole, replayable: true, streamed: false };
-}
-
-interface RequestBody {
-  value: BodyInit | null;
-  /** Can be sent again to another origin. */
-  replayable: boolean;
-  /** Still arriving from the client while an attempt runs. */
-  streamed: boolean;
-}
-
-function prepend(chunks: Uint8Array[], rest: ReadableStreamDefaultReader<Uint8Array>): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const next = chunks.shift();
-      if (next !== undefined) return controller.enqueue(next);
-      const { done, value } = await rest.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
-    },
-    cancel: (reason) => rest.cancel(reason),
-  });
 }
