@@ -45,7 +45,7 @@ const VersionParam = z.object({
 const Stored = z.object({
   version: z.number().int(),
   config: ConfigSchema.nullable(),
-  config_error: z.string().optional().openapi({ description: 'while nothing is configured: why LB_CONFIG could not be used' }),
+  config_error: z.string().optional().openapi({ description: 'while nothing is configured: why (LB_CONFIG could not be used, or the stored configuration was damaged with no valid version kept)' }),
   warnings: warningsField,
 });
 

@@ -34,7 +34,7 @@ export { PROBE_CONCURRENCY } from './check-runner';
 export interface StoredConfig {
   version: number;
   config: Config | null;
-  /** While nothing is configured: why LB_CONFIG could not be used. */
+  /** While nothing is configured: why (LB_CONFIG could not be used, or a damaged stored configuration had nothing valid to go back to). */
   config_error?: string;
 }
 

@@ -109,12 +109,12 @@ async function bufferedBody(request: Request, stream: ReadableStream<Uint8Array>
     chunks.push(value);
     size += value.byteLength;
     const held = declared === null ? budget.take(value.byteLength, Date.now()) : nothing;
+    if (held !== undefined && declared === null) releases.push(held);
     if (size > MAX_REPLAY_BYTES || held === undefined) {
       // Too large to keep, or no room left: send what was read, then the rest, on one attempt.
       release();
       return { value: prepend(chunks, reader), replayable: false, streamed: true, release: nothing };
     }
-    if (declared === null) releases.push(held);
   }
   const whole = new Uint8Array(size);
   let offset = 0;

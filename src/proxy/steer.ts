@@ -43,7 +43,7 @@ export function steer(request: Request, loaded: Loaded, simulation: boolean, tra
   if (plan === undefined) {
     // Why LB_CONFIG could not be used is the operator's to read (GET /__lb/api/config):
     // it may quote the document, origin addresses and all, and the parser's own words.
-    const why = loaded.snapshot.configError === undefined ? 'Switchyard has no configuration yet.' : 'Switchyard has no configuration: LB_CONFIG could not be used (GET /__lb/api/config says why).';
+    const why = loaded.snapshot.configError === undefined ? 'Switchyard has no configuration yet.' : 'Switchyard has no usable configuration (GET /__lb/api/config says why).';
     throw new LbError(503, 'not_configured', `${why} Load one with PUT /__lb/api/config (see the README) or set the LB_CONFIG var.`);
   }
   notePlan(plan);

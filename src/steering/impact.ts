@@ -224,13 +224,15 @@ class Side {
 
   /**
    * What becomes of a session pinned (by token) to `pin`: kept when the pool exists and
-   * is enabled and the origin may serve pinned requests (a draining one may, SPEC
+   * is enabled, one the load balancer steers to, and the origin may serve pinned requests (a draining one may, SPEC
    * §2.6), or, with zero_downtime_failover none, is enabled at all (decide's
    * 'failed'); shed when the pool's session_percent sheds this client (it is steered
    * as new, its pool skipped); else lost (steered as new).
    */
   pinOutcome(lb: CompiledLoadBalancer, pin: Placement, facts: ClientFacts): 'kept' | 'shed' | 'lost' {
     if (!lb.config.enabled || !TOKEN_MODES.has(lb.config.session_affinity)) return 'lost';
+    // As decide does: a pin to a pool the load balancer no longer steers to is not honoured.
+    if (!reachablePools(lb.config).has(pin.pool)) return 'lost';
     const pool = this.plan.pool(pin.pool, facts.region);
     const origin = pool?.byName.get(pin.origin);
     if (pool === undefined || origin === undefined || !pool.config.enabled) return 'lost';

@@ -236,8 +236,8 @@ export class Plan {
   private readonly exactHosts = new Map<string, CompiledLoadBalancer>();
   private readonly wildcardHosts = new Map<string, CompiledLoadBalancer>();
   private catchAll: CompiledLoadBalancer | undefined;
-  /** Per pool, the passive health policy of the load balancers that send to it, taken at its hardest (hardestPolicy). */
-  private readonly passivePolicies: ReadonlyMap<string, PassivePolicy>;
+  /** Per pool, the passive health policy of the load balancers that send to it, taken at its hardest (hardestPolicy); made by the first failure counted. */
+  private passivePolicies: ReadonlyMap<string, PassivePolicy> | undefined;
 
   constructor(
     readonly version: number,
@@ -253,11 +253,11 @@ export class Plan {
       else if (lb.hostname.startsWith('*.')) this.wildcardHosts.set(lb.hostname.slice(1), compiled);
       else this.exactHosts.set(lb.hostname, compiled);
     }
-    this.passivePolicies = passivePolicies(config);
   }
 
   /** The passive health policy failures of `pool`'s origins are counted by; undefined when no load balancer sending to it has passive health on. */
   passivePolicy(pool: string): PassivePolicy | undefined {
+    this.passivePolicies ??= passivePolicies(this.config);
     return this.passivePolicies.get(pool);
   }
 
@@ -282,12 +282,17 @@ export class Plan {
   }
 }
 
-/** Each pool's passive policy: the hardest of the load balancers whose steering, or a rule's overrides, can send to it. */
+/**
+ * Each pool's passive policy: the hardest of the enabled load balancers whose steering,
+ * or an enabled rule's overrides, can send to it (a disabled one sends nothing).
+ */
 function passivePolicies(config: Config): Map<string, PassivePolicy> {
   const byPool = new Map<string, PassivePolicy[]>();
   for (const lb of config.load_balancers) {
+    if (!lb.enabled) continue;
     const pools = reachablePools(lb);
     for (const rule of lb.rules ?? []) {
+      if (rule.disabled) continue;
       for (const id of steeringPools({ ...lb, ...rule.overrides })) pools.add(id);
       for (const id of Object.keys(rule.overrides.random_steering?.pool_weights ?? {})) pools.add(id);
     }

@@ -99,6 +99,18 @@ describe('PUT /config?dry_run=true', () => {
     expect(www.sessions).toEqual({ pinned: dry.impact.sample.clients, leaving: onA, by_origin: { 'web/a': onA } });
   });
 
+  it("a pool taken out of a load balancer's pools: its pinned sessions leave it, though the pool is still defined", async () => {
+    await configure(base());
+    const doc = base();
+    doc.load_balancers![0].default_pools = ['api'];
+    const dry = (await (await dryRun(doc)).json()) as DryRun;
+    const www = dry.impact.load_balancers.find((lb) => lb.id === 'www')!;
+    const pinned = dry.impact.sample.clients;
+    expect(www.sessions?.pinned).toBe(pinned);
+    // Every session was pinned to a web origin: none of them is honoured any more.
+    expect(www.sessions?.leaving).toBe(pinned);
+  });
+
   it('a removed load balancer moves every sample client to nobody; an added one from nobody', async () => {
     await configure(base());
     const doc = base();

@@ -182,7 +182,7 @@ describe('a seed LB_CONFIG that cannot be used', () => {
       expect(refusal?.status).toBe(503);
       const body = (await refusal!.getResponse().json()) as { error: { code: string; message: string } };
       expect(body.error.code).toBe('not_configured');
-      expect(body.error.message).toContain('GET /__lb/api/config says why');
+      expect(body.error.message).toContain('no usable configuration (GET /__lb/api/config says why)');
       expect(body.error.message).not.toContain('10.20.30.40');
       expect(body.error.message).not.toContain(why.slice('LB_CONFIG is not JSON: '.length, 40));
     });

@@ -53,6 +53,39 @@ describe('Plan.loadBalancerFor', () => {
   });
 });
 
+describe('Plan.passivePolicy', () => {
+  const production = { max_fails: 3, fail_timeout: 10, max_ejection_percent: 50 };
+  const plan = (staging: { enabled?: boolean; ruleDisabled?: boolean }) =>
+    compile(
+      validConfig({
+        pools: [pool('shared', ['a', 'b', 'c', 'd']), pool('canary', ['e'])],
+        load_balancers: [
+          loadBalancer({ id: 'production', hostname: 'www.example.com', default_pools: ['shared'], passive_health: production }),
+          loadBalancer({
+            id: 'staging',
+            hostname: 'staging.example.com',
+            default_pools: ['canary'],
+            enabled: staging.enabled ?? true,
+            passive_health: { max_fails: 10, fail_timeout: 5, max_ejection_percent: 0 },
+            // The shared pool only through a rule's overrides.
+            rules: [{ name: 'to-shared', condition: 'true', disabled: staging.ruleDisabled ?? false, overrides: { default_pools: ['shared'] } }],
+          }),
+        ],
+      }),
+    );
+
+  it("takes the hardest of the load balancers that send to the pool, through a rule's overrides too", () => {
+    expect(plan({}).passivePolicy('shared')).toEqual({ max_fails: 10, fail_timeout: 5, max_ejection_percent: 0 });
+    expect(plan({}).passivePolicy('canary')).toEqual({ max_fails: 10, fail_timeout: 5, max_ejection_percent: 0 });
+  });
+
+  it('leaves out a disabled load balancer and a disabled rule: they send nothing', () => {
+    expect(plan({ enabled: false }).passivePolicy('shared')).toEqual(production);
+    expect(plan({ enabled: false }).passivePolicy('canary')).toBeUndefined();
+    expect(plan({ ruleDisabled: true }).passivePolicy('shared')).toEqual(production);
+  });
+});
+
 describe('CompiledPool', () => {
   const input: ConfigInput = {
     monitors: [MONITOR],
