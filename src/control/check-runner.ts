@@ -11,14 +11,30 @@ import type { CheckTarget } from './health-schedule';
 export const PROBE_CONCURRENCY = 6;
 
 /**
- * Probe attempts one round may make. A Worker invocation (an alarm, an RPC) may make a
- * limited number of subrequests: 1,000 on the paid plan as long documented (10,000
+ * Probe attempts the rounds of one invocation may make. A Worker invocation (an alarm,
+ * an RPC) may make a limited number of subrequests: 1,000 on the paid plan as long documented (10,000
  * now), 50 on the free plan. A round stays under the smaller paid figure with room for
  * the webhook's posts and the report beside it; the probes it leaves, and any the
  * runtime refuses past its own limit, count as not checked (never as failed), stay due
  * and go first in the next round, which the alarm starts a second later.
  */
 export const ROUND_SUBREQUESTS = 900;
+
+/** Outcomes that came in are applied at most this long after: a slow probe holds back neither the others' results nor their next checks. */
+export const BATCH_MS = 1000;
+
+/** The probe attempts an invocation has left (ROUND_SUBREQUESTS to start with), shared by the rounds it runs. */
+export interface ProbeBudget {
+  left: number;
+}
+
+export const probeBudget = (): ProbeBudget => ({ left: ROUND_SUBREQUESTS });
+
+/** While a round's probes are out, how often the origins that came due meanwhile get a round of their own. */
+export const FOLLOW_UP_MS = 1000;
+
+/** Applies a batch of a round's outcomes (in the order of its targets). */
+export type ApplyOutcomes = (targets: CheckTarget[], outcomes: ProbeOutcome[]) => Promise<void>;
 
 export class CheckRunner {
   /** Origins being probed now ("pool\0origin"): a check never overlaps the previous one. */
@@ -51,20 +67,88 @@ export class CheckRunner {
   }
 
   /**
-   * Probes `targets`, at most PROBE_CONCURRENCY at once and `budget` attempts in all;
-   * outcomes in their order, a probe that throws a failed one, one the budget or the
-   * runtime's subrequest limit left unmade an unchecked one.
+   * Probes `targets`, at most PROBE_CONCURRENCY at once and within `budget`; outcomes
+   * in their order, a probe that throws a failed one, one the budget or the runtime's
+   * subrequest limit left unmade an unchecked one.
    */
-  async probe(targets: readonly CheckTarget[], budget = ROUND_SUBREQUESTS): Promise<ProbeOutcome[]> {
+  async probe(targets: readonly CheckTarget[], budget: ProbeBudget = probeBudget()): Promise<ProbeOutcome[]> {
+    const outcomes = new Array<ProbeOutcome>(targets.length);
+    const index = new Map(targets.map((t, i) => [t, i]));
+    await this.probeInBatches(targets, async (batch, results) => batch.forEach((t, i) => (outcomes[index.get(t)!] = results[i]!)), budget, 0);
+    return outcomes;
+  }
+
+  /**
+   * A round of `targets`, its outcomes applied as they come in (probeInBatches); while
+   * it runs, every FOLLOW_UP_MS, a round of the origins `due` names then (those that
+   * came due meanwhile, less the busy ones), from the same budget, until none is out.
+   * One origin that holds its probe's connection open cannot hold back the others'
+   * checks.
+   */
+  async runRounds(targets: readonly CheckTarget[], due: () => readonly CheckTarget[], apply: ApplyOutcomes, budget: ProbeBudget = probeBudget()): Promise<void> {
+    const out = new Set<Promise<void>>();
+    const start = (list: readonly CheckTarget[]): void => {
+      if (list.length === 0) return;
+      const round = this.probeInBatches(list, apply, budget);
+      out.add(round);
+      const done = (): void => void out.delete(round);
+      round.then(done, done);
+    };
+    start(targets);
+    while (out.size > 0) {
+      await Promise.race([...out, scheduler.wait(FOLLOW_UP_MS)]);
+      if (out.size > 0 && budget.left > 0) start(due());
+    }
+  }
+
+  /**
+   * Probes `targets` as probe() does, handing outcomes to `apply` as they come in: at
+   * most `batchMs` after each (0: all at the end), and the rest once the last probe
+   * is done. An origin stays in `busy` until its outcome is applied, so its next check
+   * never starts before this one is recorded. A slow probe (an origin that holds the
+   * connection open: `timeout` × (`retries` + 1)) thus holds back neither the other
+   * origins' results nor, through the alarm's next rounds, their next checks.
+   */
+  async probeInBatches(targets: readonly CheckTarget[], apply: ApplyOutcomes, budget: ProbeBudget = probeBudget(), batchMs = BATCH_MS): Promise<void> {
     for (const target of targets) this.probing.add(target.key);
-    let left = budget;
-    const spend = (): boolean => left-- > 0;
+    const spend = (): boolean => budget.left-- > 0;
     const options = { network: (name: string) => bindingOf(this.env, name), zones: settings(this.env).zones, region: this.region, spend };
+    const came: { target: CheckTarget; outcome: ProbeOutcome }[] = [];
+    let applying: Promise<void> = Promise.resolve();
+    let armed = false;
+    const flush = (): Promise<void> => {
+      const batch = came.splice(0);
+      if (batch.length > 0) {
+        applying = applying
+          .then(() => apply(batch.map((b) => b.target), batch.map((b) => b.outcome)))
+          .catch((error) => console.error(`health results of ${batch.length} probe(s) could not be recorded`, error))
+          .finally(() => {
+            for (const { target } of batch) this.probing.delete(target.key);
+          });
+      }
+      return applying;
+    };
+    const arrived = (target: CheckTarget, outcome: ProbeOutcome): ProbeOutcome => {
+      came.push({ target, outcome });
+      if (batchMs > 0 && !armed) {
+        armed = true;
+        void scheduler.wait(batchMs).then(() => {
+          armed = false;
+          return flush();
+        });
+      }
+      return outcome;
+    };
     try {
-      return await mapBounded(targets, PROBE_CONCURRENCY, (t) => probe(t.monitor, t.origin, options), (error) =>
-        isSubrequestLimit(error) ? uncheckedOutcome(0) : { ok: false, rtt_ms: 0, reason: `probe failed: ${(error as Error)?.message ?? String(error)}`, attempts: 1 },
+      await mapBounded(
+        targets,
+        PROBE_CONCURRENCY,
+        async (t) => arrived(t, await probe(t.monitor, t.origin, options)),
+        (error, t) => arrived(t, isSubrequestLimit(error) ? uncheckedOutcome(0) : { ok: false, rtt_ms: 0, reason: `probe failed: ${(error as Error)?.message ?? String(error)}`, attempts: 1 }),
       );
     } finally {
+      await flush();
+      // Whatever was never handed on (a probe that threw past its own catch) leaves busy too.
       for (const target of targets) this.probing.delete(target.key);
     }
   }

@@ -4,13 +4,14 @@ import { settings, type Env } from '../env';
 import type { Region } from '../geo/regions';
 import { emptyDelta, mergeStats, type StatsDelta, type StatsTotals } from '../stats/traffic';
 import { editResource, recordCheckRound, recordRegionalRound, replaceConfig, rollbackTo, seedState, withdrawPop, type EditResult, type PutConfigResult, type RollbackResult } from './changes';
-import { CheckRunner } from './check-runner';
+import { CheckRunner, probeBudget, type ProbeBudget } from './check-runner';
 import type { ConfigEdit } from './config-edit';
 import { healthReport, type HealthReport } from './health-report';
-import { dueTargets, nextAlarm, type HealthChange } from './health-schedule';
+import { dueTargets, nextAlarm, type CheckTarget, type HealthChange } from './health-schedule';
 import { prober } from './locator';
 import { bumpsRevision, changed, publishes, republish, type Mutated, type MutationOutcome } from './mutation';
 import { PopRefreshLog, type PopRefreshCount } from './pop-refreshes';
+import type { ProbeOutcome } from '../health/probe';
 import { assignmentFor, regionsInUse, type RegionalReport } from './regional-checks';
 import type { PopRefresh, Snapshot } from './snapshot';
 import { MAX_EVENTS, StateStore, type EventRecord, type VersionRecord } from './store';
@@ -30,6 +31,7 @@ export type { PopRefreshCount } from './pop-refreshes';
 // configuration and whose reports it records.
 
 export { PROBE_CONCURRENCY } from './check-runner';
+
 
 export interface StoredConfig {
   version: number;
@@ -169,7 +171,12 @@ export class ControlPlane extends DurableObject<Env> {
     return snapshot;
   }
 
-  /** The alarm is set to the next due probe; it drives intervals below the cron's minute. */
+  /**
+   * The alarm is set to the next due probe; it drives intervals below the cron's minute.
+   * While a round's slow probes are still out, the origins that come due meanwhile
+   * start rounds of their own, from the same subrequest budget: one origin that holds
+   * its probe's connection open cannot hold back the other origins' checks.
+   */
   override async alarm(): Promise<void> {
     await this.runChecks(false, Date.now());
     await this.scheduleChecks();
@@ -241,21 +248,25 @@ export class ControlPlane extends DurableObject<Env> {
    * once, outside the serialized section so admin calls go on meanwhile; then applies
    * the results in one serialized change, records transitions and tells the webhook.
    */
-  private runChecks(all: boolean, now: number): Promise<Snapshot> {
-    return this.runner.track(this.runRound(all, now));
+  private runChecks(all: boolean, now: number, budget: ProbeBudget = probeBudget()): Promise<void> {
+    return this.runner.track(this.runRounds(all, now, budget));
   }
 
-  private async runRound(all: boolean, now: number): Promise<Snapshot> {
-    const targets = dueTargets(this.store.config(), this.store.read('health') ?? {}, now, { all, busy: this.runner.busy });
-    const outcomes = await this.runner.probe(targets);
-    const { result: changes, snapshot } = await this.mutate(() => {
+  /** The due probes (every one with `all`), and those that come due while they are out (CheckRunner.runRounds). */
+  private runRounds(all: boolean, now: number, budget: ProbeBudget): Promise<void> {
+    const due = (everyOne: boolean, at: number) => dueTargets(this.store.config(), this.store.read('health') ?? {}, at, { all: everyOne, busy: this.runner.busy });
+    return this.runner.runRounds(due(all, now), () => due(false, Date.now()), (batch, outcomes) => this.recordOutcomes(batch, outcomes), budget);
+  }
+
+  /** A batch of a round's outcomes, stored in one change; transitions told to the webhook. */
+  private async recordOutcomes(targets: CheckTarget[], outcomes: ProbeOutcome[]): Promise<void> {
+    const { result: changes } = await this.mutate(() => {
       const at = Date.now();
       const outcome = recordCheckRound(this.store, targets, outcomes, at, this.healthPublishedAt);
       if (publishes(outcome.effect)) this.healthPublishedAt = at;
       return outcome;
     });
     this.notify(changes);
-    return snapshot;
   }
 
   /** HEALTH_WEBHOOK_URL: each transition posted, beside the checks. */

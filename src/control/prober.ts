@@ -4,7 +4,8 @@ import type { Env } from '../env';
 import type { HealthMap } from '../health/state';
 import { CheckRunner } from './check-runner';
 import { readLarge, removeLarge, writeLarge, type Cells } from './large-values';
-import { applyOutcomes, dueTargets, nextAlarm, pruneHealth, targetKey } from './health-schedule';
+import { applyOutcomes, dueTargets, nextAlarm, pruneHealth, targetKey, type CheckTarget } from './health-schedule';
+import type { ProbeOutcome } from '../health/probe';
 import { controlPlane } from './locator';
 import { assignedConfig, type ProbeAssignment, type RegionalResult } from './regional-checks';
 
@@ -26,6 +27,8 @@ interface ProberValues {
 
 export class HealthProber extends DurableObject<Env> {
   private runner: CheckRunner | undefined;
+  /** The report being sent (reports go one at a time). */
+  private reporting: Promise<void> = Promise.resolve();
   /** The assignment's text last read and its configuration: validated once per change. */
   private parsed: { text: string; config: Config | undefined } | undefined;
 
@@ -91,33 +94,44 @@ export class HealthProber extends DurableObject<Env> {
     return this.parsed.config;
   }
 
-  /** The due probes (every one with `all`), run outside storage; the results applied through rise/fall, stored and reported. */
+  /**
+   * The due probes (every one with `all`), and those that come due while they are out
+   * (CheckRunner.runRounds), run outside storage; each batch of outcomes applied through
+   * rise/fall, stored and reported as it comes in.
+   */
   private round(all: boolean): Promise<void> {
     const assignment = this.read('assignment');
     const config = this.configOf(assignment);
     if (assignment === undefined || config === undefined) return Promise.resolve();
     const region = assignment.region;
     const runner = (this.runner ??= new CheckRunner(this.env, region));
-    const targets = dueTargets(config, this.read('health') ?? {}, Date.now(), { all, busy: runner.busy, from: region });
+    const due = (everyOne: boolean): CheckTarget[] => {
+      const current = this.configOf(this.read('assignment'));
+      return current === undefined ? [] : dueTargets(current, this.read('health') ?? {}, Date.now(), { all: everyOne, busy: runner.busy, from: region });
+    };
+    const targets = due(all);
     if (targets.length === 0) return Promise.resolve();
-    return runner.track(
-      (async () => {
-        const outcomes = await runner.probe(targets);
-        // Applied against this region's part as it is now: it may have changed meanwhile.
-        const latest = this.configOf(this.read('assignment'));
-        if (latest === undefined) return;
-        const { health, changes, applied } = applyOutcomes(latest, this.read('health') ?? {}, targets, outcomes, Date.now(), region);
-        this.write('health', health);
-        const transitions = new Map(changes.map((c) => [targetKey(c.pool, c.origin), c.transition]));
-        const results: RegionalResult[] = applied.map(({ pool, origin, monitor, key }) => {
-          const result: RegionalResult = { pool: pool.id, origin: origin.name, address: origin.address, monitor: monitor.id, health: health[pool.id]![origin.name]! };
-          const transition = transitions.get(key);
-          if (transition !== undefined) result.transition = transition;
-          return result;
-        });
-        await this.report(region, results);
-      })(),
-    );
+    return runner.track(runner.runRounds(targets, () => due(false), (batch, outcomes) => this.recordOutcomes(region, batch, outcomes)));
+  }
+
+  /** A batch of outcomes: applied against this region's part as it is now (it may have changed meanwhile), stored, reported. */
+  private recordOutcomes(region: ProbeAssignment['region'], targets: CheckTarget[], outcomes: ProbeOutcome[]): Promise<void> {
+    const latest = this.configOf(this.read('assignment'));
+    if (latest === undefined) return Promise.resolve();
+    const { health, changes, applied } = applyOutcomes(latest, this.read('health') ?? {}, targets, outcomes, Date.now(), region);
+    this.write('health', health);
+    const transitions = new Map(changes.map((c) => [targetKey(c.pool, c.origin), c.transition]));
+    const results: RegionalResult[] = applied.map(({ pool, origin, monitor, key }) => {
+      const result: RegionalResult = { pool: pool.id, origin: origin.name, address: origin.address, monitor: monitor.id, health: health[pool.id]![origin.name]! };
+      const transition = transitions.get(key);
+      if (transition !== undefined) result.transition = transition;
+      return result;
+    });
+    if (results.length === 0) return Promise.resolve();
+    // One report at a time: what one could not send is held for the next, never lost between two.
+    const sent = this.reporting.then(() => this.report(region, results));
+    this.reporting = sent;
+    return sent;
   }
 
   /** Tells the ControlPlane; what it could not be told goes with the next report, unless a newer result replaces it. */

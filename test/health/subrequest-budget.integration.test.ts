@@ -38,7 +38,7 @@ describe('the subrequests of one invocation', () => {
     const a = await startOrigin('budget');
     const targets = targetsAt(a.url, 10);
     const runner = new CheckRunner(testEnv);
-    const outcomes = await runner.probe(targets, 4);
+    const outcomes = await runner.probe(targets, { left: 4 });
     expect(outcomes.filter((o) => o.ok)).toHaveLength(4);
     expect(outcomes.filter((o) => o.unchecked === true)).toHaveLength(6);
     expect(await a.log()).toHaveLength(4);
@@ -54,7 +54,7 @@ describe('the subrequests of one invocation', () => {
     const a = await startOrigin('retry-budget');
     await a.mode({ status: 503 });
     const targets = targetsAt(a.url, 1);
-    const outcomes = await new CheckRunner(testEnv).probe(targets, 1);
+    const outcomes = await new CheckRunner(testEnv).probe(targets, { left: 1 });
     expect(outcomes[0]).toMatchObject({ unchecked: true, attempts: 1 });
     expect(await a.log()).toHaveLength(1);
   });
