@@ -238,9 +238,23 @@ export class ControlPlane extends DurableObject<Env> {
       const { effect, result } = change();
       if (bumpsRevision(effect)) this.store.bumpRevision();
       const snapshot = this.store.snapshot(Date.now());
-      if (publishes(effect) && (await this.store.publish(snapshot))) this.published = snapshot;
+      if (publishes(effect)) await this.publish(snapshot);
       return { result, snapshot };
     });
+  }
+
+  /**
+   * Publishes to KV. A failed write (KV takes one write a second per key; health
+   * batches, probers' reports and admin changes can come closer) is logged and left to
+   * the next change or the cron's republish, never thrown: an exception inside
+   * blockConcurrencyWhile would reset the object, and the change is already stored.
+   */
+  private async publish(snapshot: Snapshot): Promise<void> {
+    try {
+      if (await this.store.publish(snapshot)) this.published = snapshot;
+    } catch (error) {
+      console.error(`the snapshot of revision ${snapshot.revision} could not be published to KV; the next change or the cron publishes it`, error);
+    }
   }
 
   /**

@@ -222,6 +222,23 @@ describe('mutate', () => {
     });
   });
 
+  it('a change whose KV write fails is stored all the same, never thrown, and the next change publishes', async () => {
+    await inside(async ({ instance, store, publish }) => {
+      const published = () => instance['published'] as Snapshot | undefined;
+      await instance.setWithdrawn('LHR', true, 'test');
+      const before = published();
+      publish.mockRejectedValueOnce(new Error('KV PUT failed: 429 Too Many Requests'));
+      const failed = await instance.setWithdrawn('NRT', true, 'test');
+      expect(failed.snapshot.withdrawn).toEqual(['LHR', 'NRT']);
+      expect(store.read('withdrawn')).toEqual(['LHR', 'NRT']);
+      // What PoPs are handed stays what KV holds until a publish succeeds.
+      expect(published()).toBe(before);
+      const next = await instance.setWithdrawn('SIN', true, 'test');
+      expect(published()?.revision).toBe(next.snapshot.revision);
+      expect(publish).toHaveBeenLastCalledWith(next.snapshot);
+    });
+  });
+
   it('an RPC change that changes nothing neither moves the revision nor publishes', async () => {
     await inside(async ({ instance, store, publish }) => {
       const first = await instance.setWithdrawn('LHR', true, 'test');
