@@ -36,11 +36,21 @@ export const FOLLOW_UP_MS = 1000;
 /** Applies a batch of a round's outcomes (in the order of its targets). */
 export type ApplyOutcomes = (targets: CheckTarget[], outcomes: ProbeOutcome[]) => Promise<void>;
 
+/**
+ * How long an origin counts as being probed at most. A probe ends by its own deadline
+ * (`timeout` × (`retries` + 1), 6 minutes at most) or by the budget; this only frees an
+ * origin whose probe never ended at all (work the runtime dropped with its invocation).
+ */
+const BUSY_AT_MOST_MS = 10 * 60_000;
+
 export class CheckRunner {
-  /** Origins being probed now ("pool\0origin"): a check never overlaps the previous one. */
-  private readonly probing = new Set<string>();
+  /** Origins being probed now ("pool\0origin"), by the round probing them and until when: a check never overlaps the previous one. */
+  private readonly probing = new Map<string, { round: symbol; until: number }>();
   /** Check rounds running now, for a caller of checkNow to wait for. */
   private readonly rounds = new Set<Promise<unknown>>();
+  /** Connections free for probes: PROBE_CONCURRENCY for the whole object, whatever rounds run side by side. */
+  private free = PROBE_CONCURRENCY;
+  private readonly waiting: (() => void)[] = [];
 
   /** `region`: the check region whose prober this is (its probes say so in x-lb-probe-region); undefined for the ControlPlane. */
   constructor(
@@ -49,9 +59,12 @@ export class CheckRunner {
   ) {}
 
   /** Probes being made now: the next round leaves them out. */
-  get busy(): ReadonlySet<string> {
-    return this.probing;
-  }
+  readonly busy = {
+    has: (key: string): boolean => {
+      const entry = this.probing.get(key);
+      return entry !== undefined && entry.until > Date.now();
+    },
+  };
 
   /** The rounds running now. */
   running(): Promise<unknown>[] {
@@ -79,6 +92,23 @@ export class CheckRunner {
   }
 
   /**
+   * Runs `fn` holding one of the object's PROBE_CONCURRENCY connections. Rounds that run
+   * side by side (the alarm's, the cron's, POST /health/check's) share them: a seventh
+   * connection would only be queued by the runtime, while its probe's timeout ran.
+   */
+  private async withConnection<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next !== undefined) next();
+      else this.free++;
+    }
+  }
+
+  /**
    * A round of `targets`, its outcomes applied as they come in (probeInBatches); while
    * it runs, every FOLLOW_UP_MS, a round of the origins `due` names then (those that
    * came due meanwhile, less the busy ones), from the same budget, until none is out.
@@ -87,7 +117,9 @@ export class CheckRunner {
    */
   async runRounds(targets: readonly CheckTarget[], due: () => readonly CheckTarget[], apply: ApplyOutcomes, budget: ProbeBudget = probeBudget()): Promise<void> {
     const out = new Set<Promise<void>>();
+    let startedAt = Date.now();
     const start = (list: readonly CheckTarget[]): void => {
+      startedAt = Date.now();
       if (list.length === 0) return;
       const round = this.probeInBatches(list, apply, budget);
       out.add(round);
@@ -95,9 +127,12 @@ export class CheckRunner {
       round.then(done, done);
     };
     start(targets);
-    while (out.size > 0) {
-      await Promise.race([...out, scheduler.wait(FOLLOW_UP_MS)]);
-      if (out.size > 0 && budget.left > 0) start(due());
+    // Once the budget is spent nothing new can start here: the caller goes on (the alarm
+    // re-arms, for a fresh invocation) and the probes still out end by their deadlines,
+    // their origins busy until then.
+    while (out.size > 0 && budget.left > 0) {
+      await Promise.race([...out, scheduler.wait(Math.max(0, startedAt + FOLLOW_UP_MS - Date.now()))]);
+      if (out.size > 0 && budget.left > 0 && Date.now() - startedAt >= FOLLOW_UP_MS) start(due());
     }
   }
 
@@ -110,7 +145,13 @@ export class CheckRunner {
    * origins' results nor, through the alarm's next rounds, their next checks.
    */
   async probeInBatches(targets: readonly CheckTarget[], apply: ApplyOutcomes, budget: ProbeBudget = probeBudget(), batchMs = BATCH_MS): Promise<void> {
-    for (const target of targets) this.probing.add(target.key);
+    const round = Symbol('round');
+    const until = Date.now() + BUSY_AT_MOST_MS;
+    for (const target of targets) this.probing.set(target.key, { round, until });
+    // Only this round's own entries: another round may probe the origin again by now.
+    const free = (key: string): void => {
+      if (this.probing.get(key)?.round === round) this.probing.delete(key);
+    };
     const spend = (): boolean => budget.left-- > 0;
     const options = { network: (name: string) => bindingOf(this.env, name), zones: settings(this.env).zones, region: this.region, spend };
     const came: { target: CheckTarget; outcome: ProbeOutcome }[] = [];
@@ -123,13 +164,15 @@ export class CheckRunner {
           .then(() => apply(batch.map((b) => b.target), batch.map((b) => b.outcome)))
           .catch((error) => console.error(`health results of ${batch.length} probe(s) could not be recorded`, error))
           .finally(() => {
-            for (const { target } of batch) this.probing.delete(target.key);
+            for (const { target } of batch) free(target.key);
           });
       }
       return applying;
     };
     const arrived = (target: CheckTarget, outcome: ProbeOutcome): ProbeOutcome => {
       came.push({ target, outcome });
+      // The runtime refused a subrequest: it refuses the rest of this invocation's too.
+      if (outcome.unchecked === true) budget.left = Math.min(budget.left, 0);
       if (batchMs > 0 && !armed) {
         armed = true;
         void scheduler.wait(batchMs).then(() => {
@@ -143,13 +186,13 @@ export class CheckRunner {
       await mapBounded(
         targets,
         PROBE_CONCURRENCY,
-        async (t) => arrived(t, await probe(t.monitor, t.origin, options)),
+        async (t) => arrived(t, await this.withConnection(() => probe(t.monitor, t.origin, options))),
         (error, t) => arrived(t, isSubrequestLimit(error) ? uncheckedOutcome(0) : { ok: false, rtt_ms: 0, reason: `probe failed: ${(error as Error)?.message ?? String(error)}`, attempts: 1 }),
       );
     } finally {
       await flush();
       // Whatever was never handed on (a probe that threw past its own catch) leaves busy too.
-      for (const target of targets) this.probing.delete(target.key);
+      for (const target of targets) free(target.key);
     }
   }
 }

@@ -244,17 +244,22 @@ export class ControlPlane extends DurableObject<Env> {
   }
 
   /**
-   * Publishes to KV. A failed write (KV takes one write a second per key; health
-   * batches, probers' reports and admin changes can come closer) is logged and left to
-   * the next change or the cron's republish, never thrown: an exception inside
-   * blockConcurrencyWhile would reset the object, and the change is already stored.
+   * Publishes to KV, and hands PoPs the snapshot from now on. A failed KV write (KV takes
+   * one write a second per key; health batches, probers' reports and admin changes can
+   * come closer) is logged and left to the next change or the cron's republish, never
+   * thrown: an exception inside blockConcurrencyWhile would reset the object, and the
+   * change is already stored. PoPs get the snapshot from memory all the same; only a
+   * cold isolate, which reads KV, sees it that much later.
    */
   private async publish(snapshot: Snapshot): Promise<void> {
+    let handed: boolean;
     try {
-      if (await this.store.publish(snapshot)) this.published = snapshot;
+      handed = await this.store.publish(snapshot);
     } catch (error) {
       console.error(`the snapshot of revision ${snapshot.revision} could not be published to KV; the next change or the cron publishes it`, error);
+      handed = true;
     }
+    if (handed) this.published = snapshot;
   }
 
   /**

@@ -71,7 +71,7 @@ export function dueTargets(
   config: Config | undefined,
   health: HealthMap,
   now: number,
-  options: { all?: boolean; busy?: ReadonlySet<string>; from?: Region } = {},
+  options: { all?: boolean; busy?: { has(key: string): boolean }; from?: Region } = {},
 ): CheckTarget[] {
   if (config === undefined) return [];
   const targets: CheckTarget[] = [];

@@ -111,10 +111,15 @@ export class HealthProber extends DurableObject<Env> {
     };
     const targets = due(all);
     if (targets.length === 0) return Promise.resolve();
-    return runner.track(runner.runRounds(targets, () => due(false), (batch, outcomes) => this.recordOutcomes(region, batch, outcomes)));
+    // The reports go on after the last batch is stored: the round ends once they are sent (or held).
+    return runner.track(runner.runRounds(targets, () => due(false), (batch, outcomes) => this.recordOutcomes(region, batch, outcomes)).then(() => this.reporting));
   }
 
-  /** A batch of outcomes: applied against this region's part as it is now (it may have changed meanwhile), stored, reported. */
+  /**
+   * A batch of outcomes: applied against this region's part as it is now (it may have
+   * changed meanwhile) and stored; its report queued behind the others, so that its
+   * origins are free for their next checks without waiting for the ControlPlane.
+   */
   private recordOutcomes(region: ProbeAssignment['region'], targets: CheckTarget[], outcomes: ProbeOutcome[]): Promise<void> {
     const latest = this.configOf(this.read('assignment'));
     if (latest === undefined) return Promise.resolve();
@@ -127,11 +132,13 @@ export class HealthProber extends DurableObject<Env> {
       if (transition !== undefined) result.transition = transition;
       return result;
     });
-    if (results.length === 0) return Promise.resolve();
-    // One report at a time: what one could not send is held for the next, never lost between two.
-    const sent = this.reporting.then(() => this.report(region, results));
-    this.reporting = sent;
-    return sent;
+    if (results.length > 0) {
+      // One report at a time: what one could not send is held for the next, never lost between two.
+      this.reporting = this.reporting
+        .then(() => this.report(region, results))
+        .catch((error) => console.error(`prober ${region}: a report failed`, error));
+    }
+    return Promise.resolve();
   }
 
   /** Tells the ControlPlane; what it could not be told goes with the next report, unless a newer result replaces it. */

@@ -222,7 +222,7 @@ describe('mutate', () => {
     });
   });
 
-  it('a change whose KV write fails is stored all the same, never thrown, and the next change publishes', async () => {
+  it('a change whose KV write fails is stored all the same, never thrown, handed to PoPs from memory, and the next change publishes', async () => {
     await inside(async ({ instance, store, publish }) => {
       const published = () => instance['published'] as Snapshot | undefined;
       await instance.setWithdrawn('LHR', true, 'test');
@@ -231,8 +231,9 @@ describe('mutate', () => {
       const failed = await instance.setWithdrawn('NRT', true, 'test');
       expect(failed.snapshot.withdrawn).toEqual(['LHR', 'NRT']);
       expect(store.read('withdrawn')).toEqual(['LHR', 'NRT']);
-      // What PoPs are handed stays what KV holds until a publish succeeds.
-      expect(published()).toBe(before);
+      // PoPs are handed it from memory all the same; KV has it with the next publish.
+      expect(published()).not.toBe(before);
+      expect(published()?.revision).toBe(failed.snapshot.revision);
       const next = await instance.setWithdrawn('SIN', true, 'test');
       expect(published()?.revision).toBe(next.snapshot.revision);
       expect(publish).toHaveBeenLastCalledWith(next.snapshot);
