@@ -42,14 +42,17 @@ export type ApplyOutcomes = (targets: CheckTarget[], outcomes: ProbeOutcome[]) =
  * origin whose probe never ended at all (work the runtime dropped with its invocation).
  */
 const BUSY_AT_MOST_MS = 10 * 60_000;
+/** How often a probe waiting for a connection looks again, besides being woken. */
+const RECHECK_MS = 5000;
 
 export class CheckRunner {
   /** Origins being probed now ("pool\0origin"), by the round probing them and until when: a check never overlaps the previous one. */
   private readonly probing = new Map<string, { round: symbol; until: number }>();
   /** Check rounds running now, for a caller of checkNow to wait for. */
   private readonly rounds = new Set<Promise<unknown>>();
-  /** Connections free for probes: PROBE_CONCURRENCY for the whole object, whatever rounds run side by side. */
-  private free = PROBE_CONCURRENCY;
+  /** The probes holding one of the object's PROBE_CONCURRENCY connections, since when. */
+  private readonly holding = new Map<symbol, number>();
+  /** Probes waiting for a connection, each woken by the next one let go. */
   private readonly waiting: (() => void)[] = [];
 
   /** `region`: the check region whose prober this is (its probes say so in x-lb-probe-region); undefined for the ControlPlane. */
@@ -97,14 +100,28 @@ export class CheckRunner {
    * connection would only be queued by the runtime, while its probe's timeout ran.
    */
   private async withConnection<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    for (;;) {
+      // A probe the runtime dropped without ending never lets go: its hold lapses as its busy entry does.
+      const lapsed = Date.now() - BUSY_AT_MOST_MS;
+      for (const [token, since] of this.holding) if (since < lapsed) this.holding.delete(token);
+      if (this.holding.size < PROBE_CONCURRENCY) break;
+      await new Promise<void>((resolve) => {
+        this.waiting.push(resolve);
+        // Looked at again now and then, for holds that lapse.
+        void scheduler.wait(RECHECK_MS).then(() => {
+          const at = this.waiting.indexOf(resolve);
+          if (at !== -1) this.waiting.splice(at, 1);
+          resolve();
+        });
+      });
+    }
+    const token = Symbol('connection');
+    this.holding.set(token, Date.now());
     try {
       return await fn();
     } finally {
-      const next = this.waiting.shift();
-      if (next !== undefined) next();
-      else this.free++;
+      this.holding.delete(token);
+      this.waiting.shift()?.();
     }
   }
 
@@ -115,7 +132,7 @@ export class CheckRunner {
    * One origin that holds its probe's connection open cannot hold back the others'
    * checks.
    */
-  async runRounds(targets: readonly CheckTarget[], due: () => readonly CheckTarget[], apply: ApplyOutcomes, budget: ProbeBudget = probeBudget()): Promise<void> {
+  async runRounds(targets: readonly CheckTarget[], due: () => readonly CheckTarget[], apply: ApplyOutcomes, budget: ProbeBudget = probeBudget(), drain = false): Promise<void> {
     const out = new Set<Promise<void>>();
     let startedAt = Date.now();
     const start = (list: readonly CheckTarget[]): void => {
@@ -127,13 +144,16 @@ export class CheckRunner {
       round.then(done, done);
     };
     start(targets);
-    // Once the budget is spent nothing new can start here: the caller goes on (the alarm
-    // re-arms, for a fresh invocation) and the probes still out end by their deadlines,
-    // their origins busy until then.
-    while (out.size > 0 && budget.left > 0) {
+    while (out.size > 0) {
+      // Once the budget is spent nothing new can start here. Unless told to drain (POST
+      // /health/check answers with every outcome), the caller goes on: the alarm re-arms,
+      // for a fresh invocation, and the rounds still out end by their deadlines, their
+      // origins busy and the rounds tracked (a later check waits for them) until then.
+      if (budget.left <= 0 && !drain) break;
       await Promise.race([...out, scheduler.wait(Math.max(0, startedAt + FOLLOW_UP_MS - Date.now()))]);
       if (out.size > 0 && budget.left > 0 && Date.now() - startedAt >= FOLLOW_UP_MS) start(due());
     }
+    for (const round of out) void this.track(round);
   }
 
   /**
@@ -186,7 +206,15 @@ export class CheckRunner {
       await mapBounded(
         targets,
         PROBE_CONCURRENCY,
-        async (t) => arrived(t, await this.withConnection(() => probe(t.monitor, t.origin, options))),
+        async (t) =>
+          arrived(
+            t,
+            await this.withConnection(() => {
+              // Busy for BUSY_AT_MOST_MS from when the probe starts, not from when its round did.
+              if (this.probing.get(t.key)?.round === round) this.probing.set(t.key, { round, until: Date.now() + BUSY_AT_MOST_MS });
+              return probe(t.monitor, t.origin, options);
+            }),
+          ),
         (error, t) => arrived(t, isSubrequestLimit(error) ? uncheckedOutcome(0) : { ok: false, rtt_ms: 0, reason: `probe failed: ${(error as Error)?.message ?? String(error)}`, attempts: 1 }),
       );
     } finally {

@@ -151,7 +151,7 @@ export class ControlPlane extends DurableObject<Env> {
   async checkNow(): Promise<{ report: HealthReport; snapshot: Snapshot }> {
     await this.ensureSeeded();
     const running = this.runner.running();
-    await Promise.all([this.runChecks(true, Date.now()), this.checkRegionsNow()]);
+    await Promise.all([this.runChecks(true, Date.now(), true), this.checkRegionsNow()]);
     await Promise.allSettled(running);
     await this.scheduleChecks();
     const snapshot = await this.current();
@@ -267,14 +267,15 @@ export class ControlPlane extends DurableObject<Env> {
    * once, outside the serialized section so admin calls go on meanwhile; then applies
    * the results in one serialized change, records transitions and tells the webhook.
    */
-  private runChecks(all: boolean, now: number, budget: ProbeBudget = probeBudget()): Promise<void> {
-    return this.runner.track(this.runRounds(all, now, budget));
+  /** `drain`: return only once every round started here has ended (POST /health/check answers with all its outcomes). */
+  private runChecks(all: boolean, now: number, drain = false): Promise<void> {
+    return this.runner.track(this.runRounds(all, now, probeBudget(), drain));
   }
 
   /** The due probes (every one with `all`), and those that come due while they are out (CheckRunner.runRounds). */
-  private runRounds(all: boolean, now: number, budget: ProbeBudget): Promise<void> {
+  private runRounds(all: boolean, now: number, budget: ProbeBudget, drain: boolean): Promise<void> {
     const due = (everyOne: boolean, at: number) => dueTargets(this.store.config(), this.store.read('health') ?? {}, at, { all: everyOne, busy: this.runner.busy });
-    return this.runner.runRounds(due(all, now), () => due(false, Date.now()), (batch, outcomes) => this.recordOutcomes(batch, outcomes), budget);
+    return this.runner.runRounds(due(all, now), () => due(false, Date.now()), (batch, outcomes) => this.recordOutcomes(batch, outcomes), budget, drain);
   }
 
   /** A batch of a round's outcomes, stored in one change; transitions told to the webhook. */

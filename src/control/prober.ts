@@ -45,7 +45,7 @@ export class HealthProber extends DurableObject<Env> {
   async checkNow(assignment: ProbeAssignment): Promise<void> {
     this.take(assignment);
     const running = this.runner?.running() ?? [];
-    await this.round(true);
+    await this.round(true, true);
     await Promise.allSettled(running);
     await this.schedule();
   }
@@ -99,7 +99,7 @@ export class HealthProber extends DurableObject<Env> {
    * (CheckRunner.runRounds), run outside storage; each batch of outcomes applied through
    * rise/fall, stored and reported as it comes in.
    */
-  private round(all: boolean): Promise<void> {
+  private round(all: boolean, drain = false): Promise<void> {
     const assignment = this.read('assignment');
     const config = this.configOf(assignment);
     if (assignment === undefined || config === undefined) return Promise.resolve();
@@ -112,7 +112,7 @@ export class HealthProber extends DurableObject<Env> {
     const targets = due(all);
     if (targets.length === 0) return Promise.resolve();
     // The reports go on after the last batch is stored: the round ends once they are sent (or held).
-    return runner.track(runner.runRounds(targets, () => due(false), (batch, outcomes) => this.recordOutcomes(region, batch, outcomes)).then(() => this.reporting));
+    return runner.track(runner.runRounds(targets, () => due(false), (batch, outcomes) => this.recordOutcomes(region, batch, outcomes), undefined, drain).then(() => this.reporting));
   }
 
   /**
