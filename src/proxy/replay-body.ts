@@ -5,6 +5,8 @@
 // an isolate's 128 MB and take every request it serves down with it. Past the budget a
 // body streams through on one attempt, as a larger one does.
 
+import { LbError } from '../errors';
+
 export const MAX_REPLAY_BYTES = 1024 * 1024;
 /** Request bodies held for replay by one isolate, in all. */
 export const REPLAY_BUDGET_BYTES = 16 * 1024 * 1024;
@@ -99,10 +101,12 @@ async function bufferedBody(request: Request, stream: ReadableStream<Uint8Array>
     let read: ReadableStreamReadResult<Uint8Array>;
     try {
       read = await reader.read();
-    } catch (error) {
-      // The client's upload broke off: nothing will be sent, and nothing stays held.
+    } catch {
+      // The client's upload broke off: nothing will be sent, and nothing stays held. The
+      // client's doing, not the balancer's: answered (to nobody, most likely) as a bad
+      // request, not logged as an unexpected error.
       release();
-      throw error;
+      throw new LbError(400, 'bad_request', 'the request body broke off before it had all arrived');
     }
     const { done, value } = read;
     if (done) break;

@@ -50,4 +50,17 @@ describe('the replay budget', () => {
     expect(after.replayable).toBe(true);
     after.release();
   });
+
+  it('an upload that breaks off gives its room back and is the client\'s error, a 400, not an unexpected one', async () => {
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 2) controller.enqueue(new Uint8Array(1000));
+        else controller.error(new Error('Network connection lost.'));
+      },
+    });
+    const request = new Request('http://app.test/orders', { method: 'PUT', body, headers: { 'content-length': '100000' }, duplex: 'half' } as RequestInit);
+    await expect(replayableBody(request, true)).rejects.toMatchObject({ status: 400, code: 'bad_request' });
+    expect(replayBytesHeld()).toBe(0);
+  });
 });
