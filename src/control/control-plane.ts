@@ -4,7 +4,7 @@ import { settings, type Env } from '../env';
 import type { Region } from '../geo/regions';
 import { emptyDelta, mergeStats, type StatsDelta, type StatsTotals } from '../stats/traffic';
 import { editResource, recordCheckRound, recordRegionalRound, replaceConfig, rollbackTo, seedState, withdrawPop, type EditResult, type PutConfigResult, type RollbackResult } from './changes';
-import { CheckRunner, probeBudget, type ProbeBudget } from './check-runner';
+import { CheckRunner } from './check-runner';
 import type { ConfigEdit } from './config-edit';
 import { healthReport, type HealthReport } from './health-report';
 import { dueTargets, nextAlarm, type CheckTarget, type HealthChange } from './health-schedule';
@@ -31,7 +31,6 @@ export type { PopRefreshCount } from './pop-refreshes';
 // configuration and whose reports it records.
 
 export { PROBE_CONCURRENCY } from './check-runner';
-
 
 export interface StoredConfig {
   version: number;
@@ -263,19 +262,15 @@ export class ControlPlane extends DurableObject<Env> {
   }
 
   /**
-   * Probes the origins that are due (or all, for `all`), at most PROBE_CONCURRENCY at
-   * once, outside the serialized section so admin calls go on meanwhile; then applies
-   * the results in one serialized change, records transitions and tells the webhook.
+   * Probes the origins that are due (or all, for `all`), and those that come due while
+   * they are out (CheckRunner.runRounds), outside the serialized section so admin calls
+   * go on meanwhile; each batch of outcomes is stored as it comes in (recordOutcomes).
+   * `drain`: return only once every round started here has ended (POST /health/check
+   * answers with all its outcomes).
    */
-  /** `drain`: return only once every round started here has ended (POST /health/check answers with all its outcomes). */
   private runChecks(all: boolean, now: number, drain = false): Promise<void> {
-    return this.runner.track(this.runRounds(all, now, probeBudget(), drain));
-  }
-
-  /** The due probes (every one with `all`), and those that come due while they are out (CheckRunner.runRounds). */
-  private runRounds(all: boolean, now: number, budget: ProbeBudget, drain: boolean): Promise<void> {
     const due = (everyOne: boolean, at: number) => dueTargets(this.store.config(), this.store.read('health') ?? {}, at, { all: everyOne, busy: this.runner.busy });
-    return this.runner.runRounds(due(all, now), () => due(false, Date.now()), (batch, outcomes) => this.recordOutcomes(batch, outcomes), budget, drain);
+    return this.runner.track(this.runner.runRounds(due(all, now), () => due(false, Date.now()), (batch, outcomes) => this.recordOutcomes(batch, outcomes), undefined, drain));
   }
 
   /** A batch of a round's outcomes, stored in one change; transitions told to the webhook. */

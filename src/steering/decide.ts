@@ -7,7 +7,7 @@ import { hash32 } from './origin-pick';
 import type { PickContext } from './origin-policies';
 import type { CompiledLoadBalancer, CompiledOrigin, CompiledPool, Plan } from './plan';
 import { orderPools } from './pool-order';
-import { reachablePools } from './reach';
+import { poolsReachedBy } from './reach';
 import type { Selection } from './selection';
 
 // One steering decision (SPEC §2.6–2.9), pure: the caller passes facts, the verified
@@ -170,7 +170,7 @@ function affinityPin(plan: Plan, config: LoadBalancer, walk: Walk, candidates: C
   const failover = config.session_affinity_attributes.zero_downtime_failover;
   // A pin made where a rule did not apply (or another did) may name a pool this load
   // balancer, as the rules made it, never steers to: such a pin is not honoured here.
-  if (!poolsOf(config).has(req.pin.pool)) {
+  if (!poolsReachedBy(config).has(req.pin.pool)) {
     const affinity = failover === 'temporary' ? 'kept' : 'moved';
     trace?.push(`affinity: pool ${req.pin.pool} is not one this load balancer steers to; steering as new, ${affinity === 'kept' ? 'keeping the pin' : 're-pinning'}`);
     return affinity;
@@ -202,15 +202,6 @@ function affinityPin(plan: Plan, config: LoadBalancer, walk: Walk, candidates: C
   const affinity = failover === 'temporary' ? 'kept' : 'moved';
   trace?.push(`affinity: ${req.pin.pool}/${req.pin.origin} cannot serve; steering as new, ${affinity === 'kept' ? 'keeping the pin' : 're-pinning'}`);
   return affinity;
-}
-
-/** The pools each load balancer object (the configured one, or one a rule's overrides made) steers to. */
-const reachable = new WeakMap<LoadBalancer, ReadonlySet<string>>();
-
-function poolsOf(config: LoadBalancer): ReadonlySet<string> {
-  let pools = reachable.get(config);
-  if (pools === undefined) reachable.set(config, (pools = reachablePools(config)));
-  return pools;
 }
 
 /**

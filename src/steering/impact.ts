@@ -9,7 +9,7 @@ import { shedsSession } from './load-shedding';
 import { hash32, HashRing, ringScale } from './origin-pick';
 import type { HealthMap } from '../health/state';
 import { Plan, originKey, type CompiledLoadBalancer, type CompiledPool, type Selection } from './plan';
-import { reachablePools } from './reach';
+import { poolsReachedBy, reachablePools } from './reach';
 
 // What a configuration change would do to traffic, before it is stored (the dry run of
 // PUT /config, SPEC §7). Pure: both configurations are compiled into fresh plans, so
@@ -232,7 +232,7 @@ class Side {
   pinOutcome(lb: CompiledLoadBalancer, pin: Placement, facts: ClientFacts): 'kept' | 'shed' | 'lost' {
     if (!lb.config.enabled || !TOKEN_MODES.has(lb.config.session_affinity)) return 'lost';
     // As decide does: a pin to a pool the load balancer no longer steers to is not honoured.
-    if (!reachablePools(lb.config).has(pin.pool)) return 'lost';
+    if (!poolsReachedBy(lb.config).has(pin.pool)) return 'lost';
     const pool = this.plan.pool(pin.pool, facts.region);
     const origin = pool?.byName.get(pin.origin);
     if (pool === undefined || origin === undefined || !pool.config.enabled) return 'lost';

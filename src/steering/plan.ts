@@ -1,7 +1,6 @@
 import type { Config, HashKey, LoadBalancer, OriginPolicy, Pool, RateLimitKey } from '../config/schema';
 import { checkRegionsOf, isIpLiteral, parseHashKey, parseOriginAddress, parsePublicUrl, parseRateLimitKey } from '../config/schema';
 import type { Region } from '../geo/regions';
-import { steeringPools } from '../config/pool-lists';
 import { hardestPolicy, type PassiveHealth, type PassivePolicy } from '../health/passive';
 import { asSeenFrom, lastFoundUp } from '../health/regional';
 import type { HealthMap, OriginHealth } from '../health/state';
@@ -292,9 +291,7 @@ function passivePolicies(config: Config): Map<string, PassivePolicy> {
     if (!lb.enabled) continue;
     const pools = reachablePools(lb);
     for (const rule of lb.rules ?? []) {
-      if (rule.disabled) continue;
-      for (const id of steeringPools({ ...lb, ...rule.overrides })) pools.add(id);
-      for (const id of Object.keys(rule.overrides.random_steering?.pool_weights ?? {})) pools.add(id);
+      if (!rule.disabled) for (const id of reachablePools(mergeOverrides(lb, [rule.overrides]).config)) pools.add(id);
     }
     for (const id of pools) {
       const list = byPool.get(id);

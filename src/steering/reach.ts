@@ -12,3 +12,15 @@ export function reachablePools(lb: LoadBalancer): Set<string> {
   for (const id of Object.keys(lb.random_steering.pool_weights)) ids.add(id);
   return ids;
 }
+
+const reached = new WeakMap<LoadBalancer, ReadonlySet<string>>();
+
+/**
+ * reachablePools, kept per load balancer object (the configured one, or one a rule's
+ * overrides made): steering asks it for every pinned request.
+ */
+export function poolsReachedBy(lb: LoadBalancer): ReadonlySet<string> {
+  let pools = reached.get(lb);
+  if (pools === undefined) reached.set(lb, (pools = reachablePools(lb)));
+  return pools;
+}
